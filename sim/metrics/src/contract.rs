@@ -1,0 +1,178 @@
+//! The results contract (DESIGN.md): the rows of `summary.parquet`,
+//! `timeseries.parquet` and `viewers.parquet`, with the column names that
+//! notebooks, charts and checks rely on. Renaming a column here breaks them:
+//! add columns, do not rename.
+
+use crate::table::{Col, Table};
+
+/// One row of `summary.parquet`: one run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub run_id: String,
+    pub scenario: String,
+    pub seed: u64,
+    pub replication: u64,
+    pub topology: String,
+    /// Viewer sessions that joined during the run.
+    pub viewers: u64,
+    pub home_nodes: u64,
+    /// viewer_bytes / idc_egress_bytes; null when no IDC byte was sent.
+    pub amplification: Option<f64>,
+    pub idc_egress_bytes: u64,
+    pub viewer_bytes: u64,
+    pub internal_bytes: u64,
+    /// Delivered-path hops / shortest feasible hops, weighted by bytes.
+    pub hop_waste: Option<f64>,
+    pub mean_hops: Option<f64>,
+    pub startup_ms_p50: Option<f64>,
+    pub startup_ms_p95: Option<f64>,
+    pub e2e_ms_p50: Option<f64>,
+    pub e2e_ms_p95: Option<f64>,
+    /// Frozen time / watched time after playback started.
+    pub stall_ratio: Option<f64>,
+    pub decode_failures: u64,
+    pub events: u64,
+    /// Further columns (model counters, swept parameters), in this order.
+    pub extra: Vec<(String, Value)>,
+}
+
+/// A value of an extra summary column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Count(u64),
+    Real(f64),
+    Text(String),
+}
+
+impl Summary {
+    pub fn to_table(&self) -> Table {
+        let mut t = Table::default();
+        let s = |v: &str| Col::Str(vec![v.to_string()]);
+        t.push("run_id", s(&self.run_id));
+        t.push("scenario", s(&self.scenario));
+        t.push("seed", Col::U64(vec![self.seed]));
+        t.push("replication", Col::U64(vec![self.replication]));
+        t.push("topology", s(&self.topology));
+        t.push("viewers", Col::U64(vec![self.viewers]));
+        t.push("home_nodes", Col::U64(vec![self.home_nodes]));
+        t.push("amplification", Col::OptF64(vec![self.amplification]));
+        t.push("idc_egress_bytes", Col::U64(vec![self.idc_egress_bytes]));
+        t.push("viewer_bytes", Col::U64(vec![self.viewer_bytes]));
+        t.push("internal_bytes", Col::U64(vec![self.internal_bytes]));
+        t.push("hop_waste", Col::OptF64(vec![self.hop_waste]));
+        t.push("mean_hops", Col::OptF64(vec![self.mean_hops]));
+        t.push("startup_ms_p50", Col::OptF64(vec![self.startup_ms_p50]));
+        t.push("startup_ms_p95", Col::OptF64(vec![self.startup_ms_p95]));
+        t.push("e2e_ms_p50", Col::OptF64(vec![self.e2e_ms_p50]));
+        t.push("e2e_ms_p95", Col::OptF64(vec![self.e2e_ms_p95]));
+        t.push("stall_ratio", Col::OptF64(vec![self.stall_ratio]));
+        t.push("decode_failures", Col::U64(vec![self.decode_failures]));
+        t.push("events", Col::U64(vec![self.events]));
+        for (name, v) in &self.extra {
+            let col = match v {
+                Value::Count(x) => Col::U64(vec![*x]),
+                Value::Real(x) => Col::F64(vec![*x]),
+                Value::Text(x) => Col::Str(vec![x.clone()]),
+            };
+            t.push(name, col);
+        }
+        t
+    }
+}
+
+/// One row of `timeseries.parquet`: one simulated second of one stream.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimeseriesRow {
+    pub second: u64,
+    pub stream: String,
+    /// Bytes that reached viewers from IDC nodes.
+    pub bytes_idc: u64,
+    /// Bytes that reached viewers from home nodes.
+    pub bytes_home: u64,
+    pub idc_egress_bytes: u64,
+    pub internal_bytes: u64,
+    /// Viewers watching at the end of the second.
+    pub viewers: u64,
+    pub active_home_nodes: u64,
+    /// Stalls that began in this second.
+    pub stalls: u64,
+}
+
+pub fn timeseries_table(rows: &[TimeseriesRow]) -> Table {
+    let mut t = Table::default();
+    let u = |f: fn(&TimeseriesRow) -> u64| Col::U64(rows.iter().map(f).collect());
+    t.push("second", u(|r| r.second));
+    t.push("stream", Col::Str(rows.iter().map(|r| r.stream.clone()).collect()));
+    t.push("bytes_idc", u(|r| r.bytes_idc));
+    t.push("bytes_home", u(|r| r.bytes_home));
+    t.push("idc_egress_bytes", u(|r| r.idc_egress_bytes));
+    t.push("internal_bytes", u(|r| r.internal_bytes));
+    t.push("viewers", u(|r| r.viewers));
+    t.push("active_home_nodes", u(|r| r.active_home_nodes));
+    t.push("stalls", u(|r| r.stalls));
+    t
+}
+
+/// One row of `viewers.parquet`: one viewer session.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewerRow {
+    pub viewer_id: u64,
+    pub stream: String,
+    pub region: String,
+    pub edge: String,
+    pub join_ms: f64,
+    pub leave_ms: f64,
+    /// The run ended while the viewer was still watching.
+    pub ended_by_stop: bool,
+    /// Join -> first complete, playable block; null if none arrived.
+    pub startup_ms: Option<f64>,
+    pub e2e_ms_mean: Option<f64>,
+    pub e2e_ms_max: Option<f64>,
+    pub stall_ms: f64,
+    pub stalls: u64,
+    pub blocks_played: u64,
+    pub blocks_skipped: u64,
+    /// Mean hops of the bytes received.
+    pub hops: Option<f64>,
+    pub shortest_hops: u64,
+    pub bytes_idc: u64,
+    pub bytes_home: u64,
+    pub home_nodes_used: u64,
+    pub evictions: u64,
+}
+
+pub fn viewers_table(rows: &[ViewerRow]) -> Table {
+    let mut t = Table::default();
+    let u = |f: fn(&ViewerRow) -> u64| Col::U64(rows.iter().map(f).collect());
+    let f = |f: fn(&ViewerRow) -> f64| Col::F64(rows.iter().map(f).collect());
+    let o = |f: fn(&ViewerRow) -> Option<f64>| Col::OptF64(rows.iter().map(f).collect());
+    let s = |f: fn(&ViewerRow) -> &str| Col::Str(rows.iter().map(|r| f(r).to_string()).collect());
+    t.push("viewer_id", u(|r| r.viewer_id));
+    t.push("stream", s(|r| &r.stream));
+    t.push("region", s(|r| &r.region));
+    t.push("edge", s(|r| &r.edge));
+    t.push("join_ms", f(|r| r.join_ms));
+    t.push("leave_ms", f(|r| r.leave_ms));
+    t.push("ended_by_stop", Col::Bool(rows.iter().map(|r| r.ended_by_stop).collect()));
+    t.push("startup_ms", o(|r| r.startup_ms));
+    t.push("e2e_ms_mean", o(|r| r.e2e_ms_mean));
+    t.push("e2e_ms_max", o(|r| r.e2e_ms_max));
+    t.push("stall_ms", f(|r| r.stall_ms));
+    t.push("stalls", u(|r| r.stalls));
+    t.push("blocks_played", u(|r| r.blocks_played));
+    t.push("blocks_skipped", u(|r| r.blocks_skipped));
+    t.push("hops", o(|r| r.hops));
+    t.push("shortest_hops", u(|r| r.shortest_hops));
+    t.push("bytes_idc", u(|r| r.bytes_idc));
+    t.push("bytes_home", u(|r| r.bytes_home));
+    t.push("home_nodes_used", u(|r| r.home_nodes_used));
+    t.push("evictions", u(|r| r.evictions));
+    t
+}
+
+/// Columns `summary.parquet` must have (more are welcome).
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "run_id", "scenario", "seed", "replication", "topology", "viewers", "home_nodes", "amplification",
+    "idc_egress_bytes", "viewer_bytes", "internal_bytes", "hop_waste", "mean_hops", "startup_ms_p50",
+    "startup_ms_p95", "e2e_ms_p50", "e2e_ms_p95", "stall_ratio", "decode_failures", "events",
+];

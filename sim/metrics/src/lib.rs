@@ -1,0 +1,31 @@
+//! Results: the rows a run records, the statistics over them, and the
+//! results contract of DESIGN.md written as Parquet through polars.
+//!
+//! Module map:
+//! - [`stats`]: nearest-rank percentiles and a log-linear latency histogram
+//!   (bounded memory, however many samples).
+//! - [`table`]: a column-oriented table and its Parquet writer.
+//! - [`contract`]: the rows of `summary`, `timeseries` and `viewers`,
+//!   turned into tables with the contract's column names.
+//! - [`output`]: writing a run into a temporary folder and renaming it when
+//!   complete, so a results folder never holds half a run.
+
+pub mod contract;
+pub mod output;
+pub mod stats;
+pub mod table;
+
+pub use contract::{SUMMARY_COLUMNS, Summary, TimeseriesRow, Value, ViewerRow};
+pub use output::{RunFiles, RunOutcome, run_dir, write_run};
+pub use stats::{LatencyHistogram, percentile};
+pub use table::{Col, Table, read_parquet};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error("cannot write {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("cannot write {path} as Parquet: {message}")]
+    Parquet { path: String, message: String },
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+}

@@ -1,0 +1,71 @@
+//! Scenario files: parse (TOML into raw structs, unknown fields refused,
+//! values with units) and resolve (references checked, defaults filled,
+//! everything in base units) into a [`Scenario`] the world runs.
+//!
+//! Module map:
+//! - [`units`]: `"50 ms"`, `"10 Mbps"`, `"1 KiB"` into ns, bit/s, bytes.
+//! - `raw`: the file as written (serde, `deny_unknown_fields`, spans kept).
+//! - `resolve`: cross-checks and defaults; the only place that knows both.
+//! - [`model`]: the resolved scenario.
+//! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
+
+pub mod error;
+pub mod model;
+mod raw;
+mod resolve;
+pub mod units;
+
+pub use error::ScenarioError;
+pub use model::*;
+pub use resolve::{DEFAULT_MAX_PENDING_EVENTS, MAX_CHUNKS_PER_BLOCK};
+
+use std::path::Path;
+
+/// The id of run `replication` of `scenario`: a stable hash of the resolved
+/// scenario (seed included) and the replication number, as 16 hex digits.
+/// Same inputs, same id, on every machine; any change to a parameter gives
+/// a new id, so results of different parameters never share a folder.
+pub fn run_id(scenario: &Scenario, replication: u64) -> String {
+    let mut text = serde_json::to_string(scenario).expect("a resolved scenario serialises");
+    text.push_str(&format!("#replication={replication}"));
+    format!("{:016x}", cdnsim_engine::stable_hash64(text.as_bytes()))
+}
+
+/// Reads, parses and resolves the scenario at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read { file: file.clone(), message: e.to_string() })?;
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, col) = error::utf8_error_position(&bytes, e.valid_up_to());
+            return Err(ScenarioError::Invalid {
+                file,
+                line,
+                col,
+                field: "(file)".into(),
+                message: format!("expected UTF-8 text, found byte 0x{:02x}", bytes[e.valid_up_to()]),
+            });
+        }
+    };
+    parse(&file, text)
+}
+
+/// Parses and resolves scenario `text`; `file` labels error messages.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let located = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
+        let (line, col) = error::line_col(text, span.map_or(0, |s| s.start));
+        ScenarioError::Invalid { file: file.to_string(), line, col, field, message }
+    };
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| located(e.span(), "(syntax)".into(), e.message().to_string()))?;
+    let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." => "(top level)".to_string(),
+            p => p,
+        };
+        let inner = e.into_inner();
+        located(inner.span(), field, inner.message().to_string())
+    })?;
+    resolve::resolve(file, text, raw)
+}

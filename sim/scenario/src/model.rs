@@ -1,0 +1,151 @@
+//! The resolved scenario: every reference checked and turned into an index,
+//! every default filled in, every value in its base unit (ns, bit/s, bytes).
+//! This is what the world runs and what `manifest.json` records.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration_ns: u64,
+    pub max_pending_events: usize,
+    pub network: Network,
+    pub transport: Transport,
+    pub regions: Vec<Region>,
+    pub nodes: Vec<Node>,
+    pub links: Vec<Link>,
+    pub broadcaster: Broadcaster,
+    pub stream: Stream,
+    pub viewers: Viewers,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Network {
+    /// Path length over great-circle distance; real routes are longer than
+    /// the geodesic.
+    pub route_inflation: f64,
+    /// Signal speed in fibre, about two thirds of c.
+    pub propagation_km_per_ms: f64,
+    /// Floor on a link's derived latency: two nodes in one region are still
+    /// a metro network apart.
+    pub min_latency_ns: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Transport {
+    /// How long a sender waits before resending a lost chunk on a hop.
+    pub retransmit_timeout_ns: u64,
+    /// Resends per chunk and hop before the chunk is given up.
+    pub max_retransmits: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Region {
+    pub name: String,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Multi-line BGP source: where the broadcaster's stream enters.
+    Source,
+    /// Regional centre, between sources and edges.
+    Centre,
+    /// Edge node that viewers attach to.
+    Edge,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Source => "source",
+            Role::Centre => "centre",
+            Role::Edge => "edge",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Node {
+    pub name: String,
+    pub region: usize,
+    pub isp: String,
+    pub role: Role,
+    /// The tree parent: a source for a centre, a centre for an edge.
+    pub parent: Option<usize>,
+    /// Capacity of the node's access-side egress (towards viewers).
+    pub egress_bps: u64,
+    pub egress_queue_bytes: u64,
+}
+
+/// A full-duplex link; each direction has its own queue.
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    pub from: usize,
+    pub to: usize,
+    pub bandwidth_bps: u64,
+    /// Independent (Bernoulli) loss probability per chunk.
+    pub loss: f64,
+    pub queue_bytes: u64,
+    /// One-way propagation latency; `None` derives it from distance.
+    pub latency_ns: Option<u64>,
+    pub route_inflation: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Broadcaster {
+    pub region: usize,
+    pub ingest: usize,
+    pub uplink_bps: u64,
+    pub access_latency_ns: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stream {
+    pub name: String,
+    pub bitrate_bps: u64,
+    pub block_ns: u64,
+    pub chunk_bytes: u64,
+}
+
+impl Stream {
+    /// Bytes in one block, rounded up.
+    pub fn block_bytes(&self) -> u64 {
+        ((self.bitrate_bps as u128 * self.block_ns as u128).div_ceil(8 * 1_000_000_000)) as u64
+    }
+    pub fn chunks_per_block(&self) -> u64 {
+        self.block_bytes().div_ceil(self.chunk_bytes)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "distribution", rename_all = "lowercase")]
+pub enum WatchTime {
+    Exponential { mean_ns: u64 },
+    /// ln(T) ~ Normal(ln(median), sigma).
+    Lognormal { median_ns: u64, sigma: f64 },
+}
+
+impl WatchTime {
+    pub fn mean_ns(&self) -> f64 {
+        match *self {
+            WatchTime::Exponential { mean_ns } => mean_ns as f64,
+            WatchTime::Lognormal { median_ns, sigma } => median_ns as f64 * (sigma * sigma / 2.0).exp(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Viewers {
+    pub arrivals_per_s: f64,
+    pub watch_time: WatchTime,
+    pub playout_delay_ns: u64,
+    pub access_latency_ns: u64,
+    pub access_loss: f64,
+    /// (region index, weight), weights positive.
+    pub regions: Vec<(usize, f64)>,
+}

@@ -1,0 +1,138 @@
+//! The scenario file as written: serde structs that mirror the TOML, with
+//! unknown fields refused. Values that the resolve step checks against each
+//! other keep their position (`Spanned`) so its errors can point at them.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::units::{DurationNs, RateBps, SizeBytes};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub run: RawRun,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub network: RawNetwork,
+    #[serde(default)]
+    pub transport: RawTransport,
+    pub regions: Vec<RawRegion>,
+    pub nodes: Vec<RawNode>,
+    #[serde(default)]
+    pub links: Vec<RawLink>,
+    pub broadcaster: RawBroadcaster,
+    pub stream: RawStream,
+    pub viewers: RawViewers,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub seed: u64,
+    pub duration: Spanned<DurationNs>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_pending_events: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub route_inflation: Option<Spanned<f64>>,
+    pub propagation_km_per_ms: Option<Spanned<f64>>,
+    pub min_latency: Option<DurationNs>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransport {
+    pub retransmit_timeout: Option<Spanned<DurationNs>>,
+    pub max_retransmits: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub name: Spanned<String>,
+    pub lat: Spanned<f64>,
+    pub lon: Spanned<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub name: Spanned<String>,
+    pub region: Spanned<String>,
+    pub isp: String,
+    pub role: Spanned<String>,
+    pub parent: Option<Spanned<String>>,
+    pub egress: Spanned<RateBps>,
+    pub egress_queue: Option<Spanned<SizeBytes>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub bandwidth: Spanned<RateBps>,
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
+    pub queue: Option<Spanned<SizeBytes>>,
+    pub latency: Option<Spanned<DurationNs>>,
+    pub route_inflation: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBroadcaster {
+    pub region: Spanned<String>,
+    pub ingest: Spanned<String>,
+    pub uplink: Spanned<RateBps>,
+    pub access_latency: Option<DurationNs>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStream {
+    pub name: String,
+    pub bitrate: Spanned<RateBps>,
+    pub block: Spanned<DurationNs>,
+    pub chunk: Spanned<SizeBytes>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawViewers {
+    pub arrivals_per_s: Spanned<f64>,
+    pub watch_time: Spanned<RawWatchTime>,
+    pub playout_delay: Spanned<DurationNs>,
+    pub access_latency: Option<DurationNs>,
+    pub access_loss: Option<Spanned<f64>>,
+    pub regions: Vec<RawViewerRegion>,
+}
+
+/// A flat table rather than a tagged enum: serde buffers tagged enums,
+/// which would lose the positions errors need.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatchTime {
+    pub distribution: Spanned<String>,
+    pub mean: Option<Spanned<DurationNs>>,
+    pub median: Option<Spanned<DurationNs>>,
+    pub sigma: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawViewerRegion {
+    pub region: Spanned<String>,
+    pub weight: Spanned<f64>,
+}

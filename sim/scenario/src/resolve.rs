@@ -1,0 +1,424 @@
+//! Step two: check the raw file against itself (references, ranges, the
+//! tree's shape) and produce the [`Scenario`] the world runs. Every error
+//! names the field and points at the value that is wrong.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use crate::error::{ScenarioError, line_col};
+use crate::model::*;
+use crate::raw::*;
+use crate::units::SizeBytes;
+
+/// Bounds that keep a scenario's memory and event counts sane; a file that
+/// needs more is refused with the bound it hit.
+pub const MAX_CHUNKS_PER_BLOCK: u64 = 4096;
+pub const MAX_RETRANSMITS: i64 = 16;
+pub const DEFAULT_MAX_PENDING_EVENTS: usize = 10_000_000;
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+        let (line, col) = line_col(self.text, span.start);
+        ScenarioError::Invalid { file: self.file.to_string(), line, col, field: field.into(), message: message.into() }
+    }
+
+    fn lookup(
+        &self,
+        names: &BTreeMap<&str, usize>,
+        what: &str,
+        value: &Spanned<String>,
+        field: String,
+    ) -> Result<usize, ScenarioError> {
+        names.get(value.get_ref().as_str()).copied().ok_or_else(|| {
+            let known: Vec<_> = names.keys().copied().collect();
+            self.err(
+                value.span(),
+                field,
+                format!("expected the name of a {what} ({}), found {:?}", known.join(", "), value.get_ref()),
+            )
+        })
+    }
+
+    fn fraction(&self, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {
+        let x = *v.get_ref();
+        if !(0.0..1.0).contains(&x) {
+            return Err(self.err(v.span(), field, format!("expected a probability in [0, 1), found {x}")));
+        }
+        Ok(x)
+    }
+
+    fn positive(&self, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {
+        let x = *v.get_ref();
+        if !(x.is_finite() && x > 0.0) {
+            return Err(self.err(v.span(), field, format!("expected a positive number, found {x}")));
+        }
+        Ok(x)
+    }
+
+    fn nonzero<T: Copy>(&self, v: &Spanned<T>, field: &str, get: impl Fn(T) -> u64) -> Result<u64, ScenarioError> {
+        let x = get(*v.get_ref());
+        if x == 0 {
+            return Err(self.err(v.span(), field, "expected a value above zero, found zero"));
+        }
+        Ok(x)
+    }
+}
+
+fn index_names<'a, T>(
+    ctx: &Ctx,
+    items: &'a [T],
+    name: impl Fn(&'a T) -> &'a Spanned<String>,
+    list: &str,
+) -> Result<BTreeMap<&'a str, usize>, ScenarioError> {
+    let mut names = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let n = name(item);
+        if n.get_ref().is_empty() {
+            return Err(ctx.err(n.span(), format!("{list}[{i}].name"), "expected a non-empty name"));
+        }
+        if names.insert(n.get_ref().as_str(), i).is_some() {
+            return Err(ctx.err(
+                n.span(),
+                format!("{list}[{i}].name"),
+                format!("expected a unique name, found a second {:?}", n.get_ref()),
+            ));
+        }
+    }
+    Ok(names)
+}
+
+pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+    let ctx = Ctx { file, text };
+
+    let name = raw.run.name.get_ref();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(ctx.err(
+            raw.run.name.span(),
+            "run.name",
+            format!("expected a non-empty name of letters, digits, '-', '_' or '.' (it names a folder), found {name:?}"),
+        ));
+    }
+    let duration_ns = ctx.nonzero(&raw.run.duration, "run.duration", |d| d.0)?;
+
+    let max_pending_events = match &raw.limits.max_pending_events {
+        None => DEFAULT_MAX_PENDING_EVENTS,
+        Some(v) if *v.get_ref() > 0 => *v.get_ref() as usize,
+        Some(v) => {
+            return Err(ctx.err(
+                v.span(),
+                "limits.max_pending_events",
+                format!("expected a positive count, found {}", v.get_ref()),
+            ));
+        }
+    };
+
+    let network = Network {
+        route_inflation: match &raw.network.route_inflation {
+            Some(v) => inflation(&ctx, v, "network.route_inflation".into())?,
+            None => 1.5,
+        },
+        propagation_km_per_ms: match &raw.network.propagation_km_per_ms {
+            Some(v) => ctx.positive(v, "network.propagation_km_per_ms".into())?,
+            None => 200.0,
+        },
+        min_latency_ns: raw.network.min_latency.map_or(1_000_000, |d| d.0),
+    };
+
+    let transport = Transport {
+        retransmit_timeout_ns: match &raw.transport.retransmit_timeout {
+            Some(v) => ctx.nonzero(v, "transport.retransmit_timeout", |d| d.0)?,
+            None => 200_000_000,
+        },
+        max_retransmits: match &raw.transport.max_retransmits {
+            None => 3,
+            Some(v) if (0..=MAX_RETRANSMITS).contains(v.get_ref()) => *v.get_ref() as u32,
+            Some(v) => {
+                return Err(ctx.err(
+                    v.span(),
+                    "transport.max_retransmits",
+                    format!("expected a count from 0 to {MAX_RETRANSMITS}, found {}", v.get_ref()),
+                ));
+            }
+        },
+    };
+
+    // Regions.
+    let region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
+    let mut regions = Vec::with_capacity(raw.regions.len());
+    for (i, r) in raw.regions.iter().enumerate() {
+        let (lat, lon) = (*r.lat.get_ref(), *r.lon.get_ref());
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(ctx.err(r.lat.span(), format!("regions[{i}].lat"), format!("expected degrees in [-90, 90], found {lat}")));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(ctx.err(r.lon.span(), format!("regions[{i}].lon"), format!("expected degrees in [-180, 180], found {lon}")));
+        }
+        regions.push(Region { name: r.name.get_ref().clone(), lat_deg: lat, lon_deg: lon });
+    }
+
+    // Stream (needed to check queues hold at least one chunk).
+    let s = &raw.stream;
+    let stream = Stream {
+        name: s.name.clone(),
+        bitrate_bps: ctx.nonzero(&s.bitrate, "stream.bitrate", |r| r.0)?,
+        block_ns: ctx.nonzero(&s.block, "stream.block", |d| d.0)?,
+        chunk_bytes: ctx.nonzero(&s.chunk, "stream.chunk", |b| b.0)?,
+    };
+    if stream.chunks_per_block() > MAX_CHUNKS_PER_BLOCK {
+        return Err(ctx.err(
+            s.chunk.span(),
+            "stream.chunk",
+            format!(
+                "expected at most {MAX_CHUNKS_PER_BLOCK} chunks per block, found {} ({} B blocks in {} B chunks)",
+                stream.chunks_per_block(),
+                stream.block_bytes(),
+                stream.chunk_bytes
+            ),
+        ));
+    }
+    let holds_a_chunk = |q: &Spanned<SizeBytes>, field: String| -> Result<u64, ScenarioError> {
+        if q.get_ref().0 < stream.chunk_bytes {
+            return Err(ctx.err(
+                q.span(),
+                field,
+                format!("expected a queue of at least one chunk ({} B), found {} B", stream.chunk_bytes, q.get_ref().0),
+            ));
+        }
+        Ok(q.get_ref().0)
+    };
+
+    // Nodes and links.
+    let node_names = index_names(&ctx, &raw.nodes, |n| &n.name, "nodes")?;
+    let mut nodes = Vec::with_capacity(raw.nodes.len());
+    for (i, n) in raw.nodes.iter().enumerate() {
+        let role = match n.role.get_ref().as_str() {
+            "source" => Role::Source,
+            "centre" => Role::Centre,
+            "edge" => Role::Edge,
+            other => {
+                return Err(ctx.err(
+                    n.role.span(),
+                    format!("nodes[{i}].role"),
+                    format!("expected one of \"source\", \"centre\", \"edge\", found {other:?}"),
+                ));
+            }
+        };
+        nodes.push(Node {
+            name: n.name.get_ref().clone(),
+            region: ctx.lookup(&region_names, "region", &n.region, format!("nodes[{i}].region"))?,
+            isp: n.isp.clone(),
+            role,
+            parent: None,
+            egress_bps: ctx.nonzero(&n.egress, &format!("nodes[{i}].egress"), |r| r.0)?,
+            egress_queue_bytes: match &n.egress_queue {
+                Some(q) => holds_a_chunk(q, format!("nodes[{i}].egress_queue"))?,
+                None => default_queue_bytes(n.egress.get_ref().0),
+            },
+        });
+    }
+
+    let mut links = Vec::with_capacity(raw.links.len());
+    let mut pairs = BTreeMap::new();
+    for (i, l) in raw.links.iter().enumerate() {
+        let from = ctx.lookup(&node_names, "node", &l.from, format!("links[{i}].from"))?;
+        let to = ctx.lookup(&node_names, "node", &l.to, format!("links[{i}].to"))?;
+        if from == to {
+            return Err(ctx.err(l.to.span(), format!("links[{i}].to"), "expected a node other than `from`, found the same node"));
+        }
+        if let Some(first) = pairs.insert((from.min(to), from.max(to)), i) {
+            return Err(ctx.err(
+                l.from.span(),
+                format!("links[{i}]"),
+                format!("expected one link per pair of nodes, found a second link between these nodes (first: links[{first}])"),
+            ));
+        }
+        let bandwidth_bps = ctx.nonzero(&l.bandwidth, &format!("links[{i}].bandwidth"), |r| r.0)?;
+        links.push(Link {
+            from,
+            to,
+            bandwidth_bps,
+            loss: match &l.loss {
+                Some(v) => ctx.fraction(v, format!("links[{i}].loss"))?,
+                None => 0.0,
+            },
+            queue_bytes: match &l.queue {
+                Some(q) => holds_a_chunk(q, format!("links[{i}].queue"))?,
+                None => default_queue_bytes(bandwidth_bps).max(stream.chunk_bytes),
+            },
+            latency_ns: l.latency.as_ref().map(|v| v.get_ref().0),
+            route_inflation: match &l.route_inflation {
+                Some(v) => inflation(&ctx, v, format!("links[{i}].route_inflation"))?,
+                None => network.route_inflation,
+            },
+        });
+    }
+
+    let b = &raw.broadcaster;
+    let ingest = ctx.lookup(&node_names, "node", &b.ingest, "broadcaster.ingest".into())?;
+    if nodes[ingest].role != Role::Source {
+        return Err(ctx.err(
+            b.ingest.span(),
+            "broadcaster.ingest",
+            format!("expected a source node, found the {} {:?}", nodes[ingest].role.name(), b.ingest.get_ref()),
+        ));
+    }
+    let broadcaster = Broadcaster {
+        region: ctx.lookup(&region_names, "region", &b.region, "broadcaster.region".into())?,
+        ingest,
+        uplink_bps: ctx.nonzero(&b.uplink, "broadcaster.uplink", |r| r.0)?,
+        access_latency_ns: b.access_latency.map_or(5_000_000, |d| d.0),
+    };
+
+    // The tree: centre -> source, edge -> centre, each over a link.
+    for (i, n) in raw.nodes.iter().enumerate() {
+        let role = nodes[i].role;
+        let wanted = match role {
+            Role::Source => None,
+            Role::Centre => Some(Role::Source),
+            Role::Edge => Some(Role::Centre),
+        };
+        let field = format!("nodes[{i}].parent");
+        match (wanted, &n.parent) {
+            (None, None) => {}
+            (None, Some(p)) => {
+                return Err(ctx.err(p.span(), field, "expected no parent: a source is the root of the tree"));
+            }
+            (Some(w), None) => {
+                return Err(ctx.err(
+                    n.name.span(),
+                    field,
+                    format!("expected a parent ({}) for this {}, found none", w.name(), role.name()),
+                ));
+            }
+            (Some(w), Some(p)) => {
+                let parent = ctx.lookup(&node_names, "node", p, field.clone())?;
+                if nodes[parent].role != w {
+                    return Err(ctx.err(
+                        p.span(),
+                        field,
+                        format!("expected a {} as the parent of a {}, found the {} {:?}", w.name(), role.name(), nodes[parent].role.name(), p.get_ref()),
+                    ));
+                }
+                if role == Role::Centre && parent != broadcaster.ingest {
+                    return Err(ctx.err(
+                        p.span(),
+                        field,
+                        format!(
+                            "expected the broadcaster's ingest node {:?} as the parent (one stream enters at one source), found {:?}",
+                            raw.broadcaster.ingest.get_ref(),
+                            p.get_ref()
+                        ),
+                    ));
+                }
+                if !pairs.contains_key(&(i.min(parent), i.max(parent))) {
+                    return Err(ctx.err(
+                        p.span(),
+                        field,
+                        format!("expected a [[links]] entry between {:?} and its parent {:?}, found none", n.name.get_ref(), p.get_ref()),
+                    ));
+                }
+                nodes[i].parent = Some(parent);
+            }
+        }
+    }
+
+    let v = &raw.viewers;
+    let rate = *v.arrivals_per_s.get_ref();
+    if !(rate.is_finite() && rate >= 0.0) {
+        return Err(ctx.err(
+            v.arrivals_per_s.span(),
+            "viewers.arrivals_per_s",
+            format!("expected a non-negative rate (viewers per second), found {rate}"),
+        ));
+    }
+    let wt = v.watch_time.get_ref();
+    let watch_time = match wt.distribution.get_ref().as_str() {
+        "exponential" => {
+            let mean = need(&ctx, &v.watch_time, &wt.mean, "viewers.watch_time.mean")?;
+            WatchTime::Exponential { mean_ns: ctx.nonzero(mean, "viewers.watch_time.mean", |d| d.0)? }
+        }
+        "lognormal" => {
+            let median = need(&ctx, &v.watch_time, &wt.median, "viewers.watch_time.median")?;
+            let sigma = need(&ctx, &v.watch_time, &wt.sigma, "viewers.watch_time.sigma")?;
+            WatchTime::Lognormal {
+                median_ns: ctx.nonzero(median, "viewers.watch_time.median", |d| d.0)?,
+                sigma: ctx.positive(sigma, "viewers.watch_time.sigma".into())?,
+            }
+        }
+        other => {
+            return Err(ctx.err(
+                wt.distribution.span(),
+                "viewers.watch_time.distribution",
+                format!("expected \"exponential\" or \"lognormal\", found {other:?}"),
+            ));
+        }
+    };
+    if v.regions.is_empty() {
+        return Err(ctx.err(v.arrivals_per_s.span(), "viewers.regions", "expected at least one [[viewers.regions]] entry, found none"));
+    }
+    let mut viewer_regions = Vec::with_capacity(v.regions.len());
+    for (i, r) in v.regions.iter().enumerate() {
+        let field = format!("viewers.regions[{i}].region");
+        let region = ctx.lookup(&region_names, "region", &r.region, field.clone())?;
+        if !nodes.iter().any(|n| n.role == Role::Edge && n.region == region) {
+            return Err(ctx.err(
+                r.region.span(),
+                field,
+                format!("expected a region with an edge node for viewers to attach to, found {:?} with none", r.region.get_ref()),
+            ));
+        }
+        viewer_regions.push((region, ctx.positive(&r.weight, format!("viewers.regions[{i}].weight"))?));
+    }
+    let viewers = Viewers {
+        arrivals_per_s: rate,
+        watch_time,
+        playout_delay_ns: v.playout_delay.get_ref().0,
+        access_latency_ns: v.access_latency.map_or(10_000_000, |d| d.0),
+        access_loss: match &v.access_loss {
+            Some(x) => ctx.fraction(x, "viewers.access_loss".into())?,
+            None => 0.0,
+        },
+        regions: viewer_regions,
+    };
+
+    Ok(Scenario {
+        name: name.clone(),
+        description: raw.run.description.clone(),
+        seed: raw.run.seed,
+        duration_ns,
+        max_pending_events,
+        network,
+        transport,
+        regions,
+        nodes,
+        links,
+        broadcaster,
+        stream,
+        viewers,
+    })
+}
+
+fn inflation(ctx: &Ctx, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {
+    let x = *v.get_ref();
+    if !(x.is_finite() && x >= 1.0) {
+        return Err(ctx.err(v.span(), field, format!("expected a factor of at least 1 (paths are never shorter than the geodesic), found {x}")));
+    }
+    Ok(x)
+}
+
+fn need<'a, T, P>(ctx: &Ctx, parent: &Spanned<P>, v: &'a Option<T>, field: &str) -> Result<&'a T, ScenarioError> {
+    v.as_ref().ok_or_else(|| ctx.err(parent.span(), field, "expected this field for the chosen distribution, found none"))
+}
+
+/// 50 ms of traffic at the line rate: a common router buffer rule of thumb
+/// (bandwidth-delay product of a typical RTT).
+fn default_queue_bytes(rate_bps: u64) -> u64 {
+    (rate_bps / 8 / 20).max(64 * 1024)
+}

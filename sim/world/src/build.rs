@@ -1,0 +1,100 @@
+//! Scenario -> the world at time zero.
+
+use cdnsim_engine::{Scheduler, SimDuration, SimTime, stream, stream_indexed};
+use cdnsim_net::geo::{great_circle_km, propagation};
+use cdnsim_net::{Channel, Fifo, NodeId, Topology};
+use cdnsim_scenario::{Role, Scenario};
+
+use crate::event::{CAPTURE, Chunk, Event, SESSION};
+use crate::node::{BlockWindow, NodeState, Sub};
+use crate::world::{Counters, World};
+
+pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
+    let net = &sc.network;
+    let region_km = |a: usize, b: usize| {
+        let (ra, rb) = (&sc.regions[a], &sc.regions[b]);
+        great_circle_km(ra.lat_deg, ra.lon_deg, rb.lat_deg, rb.lon_deg)
+    };
+
+    let mut topo = Topology::new(sc.nodes.len());
+    for (i, l) in sc.links.iter().enumerate() {
+        let latency = match l.latency_ns {
+            Some(ns) => SimDuration::from_ns(ns),
+            None => {
+                let km = region_km(sc.nodes[l.from].region, sc.nodes[l.to].region);
+                propagation(km, l.route_inflation, net.propagation_km_per_ms)
+                    .max(SimDuration::from_ns(net.min_latency_ns))
+            }
+        };
+        // Each direction loses packets on its own stream.
+        let dir = |d: u64| {
+            Channel::new(l.bandwidth_bps, l.queue_bytes, latency, l.loss, stream_indexed(seed, "link.loss", 2 * i as u64 + d))
+        };
+        topo.add_link(NodeId(l.from as u32), NodeId(l.to as u32), dir(0), dir(1));
+    }
+
+    let chunks_per_block = sc.stream.chunks_per_block() as u16;
+    let ingest = sc.broadcaster.ingest as u32;
+    let nodes = sc
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let parent = n.parent.map(|p| p as u32);
+            let mut depth = 0;
+            let mut up = n.parent;
+            while let Some(p) = up {
+                depth += 1;
+                up = sc.nodes[p].parent;
+            }
+            NodeState {
+                parent,
+                depth,
+                up: parent.and_then(|p| topo.channel_between(NodeId(i as u32), NodeId(p))),
+                sub: if i as u32 == ingest { Sub::Root } else { Sub::Idle },
+                children: Vec::new(),
+                viewers: Vec::new(),
+                window: BlockWindow::new(chunks_per_block),
+                egress: Fifo::new(n.egress_bps, n.egress_queue_bytes),
+                access_rng: stream_indexed(seed, "access.loss", i as u64),
+            }
+        })
+        .collect();
+
+    // Edges per region, in node order, for attaching viewers.
+    let mut edges_by_region = vec![Vec::new(); sc.regions.len()];
+    for (i, n) in sc.nodes.iter().enumerate() {
+        if n.role == Role::Edge {
+            edges_by_region[n.region].push(i as u32);
+        }
+    }
+
+    let b = &sc.broadcaster;
+    let ingest_latency = SimDuration::from_ns(b.access_latency_ns)
+        + propagation(region_km(b.region, sc.nodes[b.ingest].region), net.route_inflation, net.propagation_km_per_ms);
+    let ingest_queue = (b.uplink_bps / 8 / 20).max(64 * 1024).max(sc.stream.chunk_bytes);
+    let ingest_channel = Channel::new(b.uplink_bps, ingest_queue, ingest_latency, 0.0, stream(seed, "broadcaster.uplink.loss"));
+
+    let seconds = sc.duration_ns.div_ceil(1_000_000_000) as usize;
+    let mut world = World {
+        sc: sc.clone(),
+        chunks_per_block,
+        topo,
+        nodes,
+        ingest,
+        ingest_channel,
+        edges_by_region,
+        viewers: Vec::new(),
+        arrivals_rng: stream(seed, "viewers.arrivals"),
+        attributes_rng: stream(seed, "viewers.attributes"),
+        per_second: vec![Default::default(); seconds.max(1)],
+        e2e_us: cdnsim_metrics::LatencyHistogram::new(),
+        counters: Counters::default(),
+    };
+
+    sched.schedule_at(world.capture_time(Chunk { block: 0, index: 0 }), CAPTURE, Event::Capture(Chunk { block: 0, index: 0 }));
+    if let Some(first) = world.next_arrival_gap() {
+        sched.schedule_at(SimTime::ZERO + first, SESSION, Event::ViewerJoin);
+    }
+    world
+}

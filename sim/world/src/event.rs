@@ -1,0 +1,54 @@
+//! Events and their order.
+//!
+//! Same-instant events run in class order (lower first), then in the order
+//! they were scheduled. The classes are chosen so that everything that can
+//! make a block available at an instant happens before a player looks for
+//! that block at the same instant:
+//!
+//! | class | events | why here |
+//! |---|---|---|
+//! | 0 `NET` | data and control arrivals, resend timers | state of the network first |
+//! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
+//! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
+//! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
+
+use cdnsim_engine::Class;
+use cdnsim_net::ChannelId;
+
+pub const NET: Class = Class(0);
+pub const CAPTURE: Class = Class(1);
+pub const SESSION: Class = Class(2);
+pub const PLAYOUT: Class = Class(3);
+
+/// A chunk of the stream: `index` within `block`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Chunk {
+    pub block: u32,
+    pub index: u16,
+}
+
+/// One hop a chunk takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hop {
+    /// Broadcaster -> its ingest source node.
+    Ingest,
+    /// IDC node -> IDC node over one direction of a link.
+    Link { channel: ChannelId, from: u32, to: u32 },
+    /// Edge node -> viewer, through the edge's egress and the access network.
+    Access { viewer: u32 },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    Capture(Chunk),
+    /// `hops` counts IDC hops taken so far, this one included.
+    Arrive { hop: Hop, chunk: Chunk, hops: u8 },
+    /// The sender's retransmission timer for a chunk that did not get
+    /// through on `hop`.
+    Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
+    /// A child node asks its parent to start (or stop) sending the stream.
+    Control { child: u32, parent: u32, subscribe: bool },
+    ViewerJoin,
+    ViewerLeave(u32),
+    Deadline(u32),
+}

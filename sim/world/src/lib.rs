@@ -1,0 +1,60 @@
+//! The model: wires the underlay (net), the delivery tree and the viewers'
+//! players onto the engine, and turns what happened into the results
+//! contract's rows.
+//!
+//! Module map:
+//! - [`event`]: the events and their tie-break classes (the order of
+//!   same-instant events is part of the model, so it is written down there).
+//! - `build`: scenario -> initial world (topology, nodes, random streams).
+//! - `node`: an IDC node's subscription state and its block window.
+//! - `viewer`: a viewer session and its player (playout, stalls, skips).
+//! - `world`: the event handlers: capture, transmission with per-hop
+//!   retransmission, tree subscription, viewer sessions.
+//! - `record`: summary, time series and viewer rows at the end of a run.
+//!
+//! What this slice models, and what it does not, is listed in README.md
+//! under "What the model covers".
+
+mod build;
+pub mod event;
+mod node;
+mod record;
+mod viewer;
+mod world;
+
+use cdnsim_engine::{EngineError, Scheduler, SimTime, run};
+use cdnsim_metrics::{Summary, TimeseriesRow, ViewerRow};
+use cdnsim_scenario::Scenario;
+
+/// Everything a run produced, ready for the metrics writer.
+pub struct RunResults {
+    pub summary: Summary,
+    pub timeseries: Vec<TimeseriesRow>,
+    pub viewers: Vec<ViewerRow>,
+    pub events: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("scenario {scenario:?}: {source}")]
+    Engine { scenario: String, source: EngineError },
+}
+
+/// Who a run is: its id, seed and replication number. The seed drives every
+/// random stream; the id names the results folder.
+#[derive(Clone, Debug)]
+pub struct RunIdentity {
+    pub run_id: String,
+    pub seed: u64,
+    pub replication: u64,
+}
+
+/// Runs `scenario` to its duration and returns its results.
+pub fn simulate(scenario: &Scenario, id: &RunIdentity) -> Result<RunResults, WorldError> {
+    let mut sched = Scheduler::new(scenario.max_pending_events);
+    let mut world = build::build(scenario, id.seed, &mut sched);
+    let stop = SimTime::from_ns(scenario.duration_ns);
+    let stats = run(&mut world, &mut sched, stop)
+        .map_err(|source| WorldError::Engine { scenario: scenario.name.clone(), source })?;
+    Ok(record::finish(world, id, stats.events, stop))
+}

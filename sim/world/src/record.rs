@@ -1,0 +1,146 @@
+//! The end of a run: close open sessions and turn the world's tallies into
+//! the results contract's rows.
+
+use cdnsim_engine::SimTime;
+use cdnsim_metrics::{Summary, TimeseriesRow, Value, ViewerRow, percentile};
+
+use crate::world::World;
+use crate::{RunIdentity, RunResults};
+
+const NS_PER_MS: f64 = 1e6;
+
+pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> RunResults {
+    let mut ended_by_stop = vec![false; w.viewers.len()];
+    for (i, v) in w.viewers.iter_mut().enumerate() {
+        if v.attached {
+            v.end(stop);
+            ended_by_stop[i] = true;
+        }
+    }
+    let sc = &w.sc;
+    let stream = &sc.stream.name;
+
+    let viewers: Vec<ViewerRow> = w
+        .viewers
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let s = &v.stats;
+            ViewerRow {
+                viewer_id: i as u64,
+                stream: stream.clone(),
+                region: sc.regions[v.region as usize].name.clone(),
+                edge: sc.nodes[v.edge as usize].name.clone(),
+                join_ms: v.join.as_ms_f64(),
+                leave_ms: v.leave.as_ms_f64(),
+                ended_by_stop: ended_by_stop[i],
+                startup_ms: v.first_complete.map(|t| (t - v.join).as_ms_f64()),
+                e2e_ms_mean: (s.played > 0).then(|| s.e2e_sum_ns as f64 / s.played as f64 / NS_PER_MS),
+                e2e_ms_max: (s.played > 0).then(|| s.e2e_max_ns as f64 / NS_PER_MS),
+                stall_ms: s.stall_ns as f64 / NS_PER_MS,
+                stalls: s.stalls,
+                blocks_played: s.played,
+                blocks_skipped: s.skipped,
+                hops: (s.bytes > 0).then(|| s.hop_bytes as f64 / s.bytes as f64),
+                shortest_hops: v.shortest_hops as u64,
+                bytes_idc: s.bytes,
+                bytes_home: 0,
+                home_nodes_used: 0,
+                evictions: 0,
+            }
+        })
+        .collect();
+
+    // Viewers watching at the end of each second: +1 from the first second
+    // whose end is at or after the join, -1 from the first whose end is at
+    // or after the leave.
+    let secs = w.per_second.len();
+    let mut delta = vec![0i64; secs + 1];
+    let first_end_at_or_after = |t: SimTime| (t.as_ns().div_ceil(1_000_000_000) as usize).saturating_sub(1).min(secs);
+    for v in &w.viewers {
+        let (a, b) = (first_end_at_or_after(v.join), first_end_at_or_after(v.leave));
+        // A session ended by the stop is still watching at the last second's end.
+        let b = if v.leave >= stop { secs } else { b };
+        if a < b {
+            delta[a] += 1;
+            delta[b] -= 1;
+        }
+    }
+    let mut watching = 0i64;
+    let mut peak = 0i64;
+    let timeseries: Vec<TimeseriesRow> = w
+        .per_second
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            watching += delta[i];
+            peak = peak.max(watching);
+            TimeseriesRow {
+                second: i as u64,
+                stream: stream.clone(),
+                bytes_idc: s.bytes_to_viewers,
+                bytes_home: 0,
+                idc_egress_bytes: s.idc_egress_bytes,
+                internal_bytes: s.internal_bytes,
+                viewers: watching as u64,
+                active_home_nodes: 0,
+                stalls: s.stalls,
+            }
+        })
+        .collect();
+
+    let mut startup: Vec<f64> = viewers.iter().filter_map(|r| r.startup_ms).collect();
+    startup.sort_by(f64::total_cmp);
+    let (mut hop_bytes, mut shortest_bytes, mut bytes) = (0u128, 0u128, 0u128);
+    let (mut stall_ns, mut watched_ns) = (0u128, 0u128);
+    let (mut played, mut skipped, mut stalls) = (0u64, 0u64, 0u64);
+    for v in &w.viewers {
+        hop_bytes += v.stats.hop_bytes as u128;
+        shortest_bytes += v.stats.bytes as u128 * v.shortest_hops as u128;
+        bytes += v.stats.bytes as u128;
+        stall_ns += v.stats.stall_ns as u128;
+        watched_ns += v.watched_ns() as u128;
+        played += v.stats.played;
+        skipped += v.stats.skipped;
+        stalls += v.stats.stalls;
+    }
+    let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
+    let c = &w.counters;
+    let e2e_ms = |p| w.e2e_us.percentile(p).map(|us| us / 1e3);
+    let summary = Summary {
+        run_id: id.run_id.clone(),
+        scenario: sc.name.clone(),
+        seed: id.seed,
+        replication: id.replication,
+        topology: "tree".into(),
+        viewers: w.viewers.len() as u64,
+        home_nodes: 0,
+        amplification: ratio(c.viewer_bytes as u128, c.idc_egress_bytes as u128),
+        idc_egress_bytes: c.idc_egress_bytes,
+        viewer_bytes: c.viewer_bytes,
+        internal_bytes: c.internal_bytes,
+        hop_waste: ratio(hop_bytes, shortest_bytes),
+        mean_hops: ratio(hop_bytes, bytes),
+        startup_ms_p50: percentile(&startup, 50.0),
+        startup_ms_p95: percentile(&startup, 95.0),
+        e2e_ms_p50: e2e_ms(50.0),
+        e2e_ms_p95: e2e_ms(95.0),
+        stall_ratio: ratio(stall_ns, watched_ns),
+        // Nothing is coded in this model: no block can fail to decode.
+        decode_failures: 0,
+        events,
+        extra: vec![
+            ("duration_s".into(), Value::Real(sc.duration_ns as f64 / 1e9)),
+            ("peak_viewers".into(), Value::Count(peak as u64)),
+            ("blocks_played".into(), Value::Count(played)),
+            ("blocks_skipped".into(), Value::Count(skipped)),
+            ("stalls".into(), Value::Count(stalls)),
+            ("wasted_bytes".into(), Value::Count(c.wasted_bytes)),
+            ("chunks_lost".into(), Value::Count(c.chunks_lost)),
+            ("chunks_dropped".into(), Value::Count(c.chunks_dropped)),
+            ("chunks_given_up".into(), Value::Count(c.chunks_given_up)),
+            ("retransmissions".into(), Value::Count(c.retransmissions)),
+        ],
+    };
+    RunResults { summary, timeseries, viewers, events }
+}

@@ -1,0 +1,220 @@
+//! A viewer session and its player.
+//!
+//! Playout rule: playback starts at `join + playout_delay`, or when the
+//! first block completes if that is later (a late start is startup time,
+//! not a stall). After that the player needs the next block every block
+//! duration. At a block's deadline:
+//! - the block is complete: it plays;
+//! - it is not, but a later block is: the player skips ahead to the oldest
+//!   complete block (a glitch: counted in `blocks_skipped`, not a freeze);
+//! - nothing later is complete either: the player freezes (a stall) until a
+//!   block at or after the one it wants completes, then plays that one and
+//!   the schedule shifts by the frozen time, as a real rebuffering player's
+//!   does.
+//!
+//! End-to-end latency of a block is its play time minus the capture time of
+//! its first frame (block index x block duration).
+
+use std::collections::VecDeque;
+
+use cdnsim_engine::{SimDuration, SimTime};
+
+/// How far ahead of playout a viewer buffers; a chunk further ahead is
+/// refused (a live source cannot be that far ahead, so this is a bound,
+/// not a policy).
+pub const MAX_AHEAD_BLOCKS: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Play {
+    /// Playback has not started.
+    Waiting { deadline_passed: bool },
+    Playing,
+    Stalled { since: SimTime },
+}
+
+pub struct Viewer {
+    pub edge: u32,
+    pub region: u16,
+    pub join: SimTime,
+    pub leave: SimTime,
+    pub attached: bool,
+    pub shortest_hops: u8,
+    pub play: Play,
+    /// The block to play next; `None` until the first chunk arrives.
+    pub next_block: Option<u32>,
+    /// Chunks received of blocks next_block, next_block + 1, ...
+    pub counts: VecDeque<u16>,
+    pub first_complete: Option<SimTime>,
+    pub play_start: Option<SimTime>,
+    pub stats: ViewerStats,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ViewerStats {
+    pub played: u64,
+    pub skipped: u64,
+    pub stalls: u64,
+    pub stall_ns: u64,
+    pub e2e_sum_ns: u128,
+    pub e2e_max_ns: u64,
+    pub bytes: u64,
+    pub hop_bytes: u64,
+    pub wasted_bytes: u64,
+}
+
+/// What the world must do after the player moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    None,
+    /// A block played at `at` with this end-to-end latency; the next
+    /// deadline is `at + block`.
+    Played { e2e: SimDuration },
+    /// A stall began.
+    Stalled,
+}
+
+impl Viewer {
+    pub fn new(edge: u32, region: u16, join: SimTime, leave: SimTime, shortest_hops: u8) -> Self {
+        Viewer {
+            edge,
+            region,
+            join,
+            leave,
+            attached: true,
+            shortest_hops,
+            play: Play::Waiting { deadline_passed: false },
+            next_block: None,
+            counts: VecDeque::new(),
+            first_complete: None,
+            play_start: None,
+            stats: ViewerStats::default(),
+        }
+    }
+
+    /// A chunk of `block` arrived (of `chunks_per_block`). Returns whether
+    /// it was useful and what the player did.
+    pub fn receive(&mut self, now: SimTime, block: u32, chunks_per_block: u16, block_ns: u64) -> (bool, Action) {
+        let next = *self.next_block.get_or_insert(block);
+        if block < next || (block - next) as usize >= MAX_AHEAD_BLOCKS {
+            return (false, Action::None);
+        }
+        let i = (block - next) as usize;
+        if self.counts.len() <= i {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
+        if self.counts[i] != chunks_per_block {
+            return (true, Action::None);
+        }
+        self.first_complete.get_or_insert(now);
+        let action = match self.play {
+            Play::Waiting { deadline_passed: true } => self.play_oldest_complete(now, chunks_per_block, block_ns),
+            Play::Stalled { since } => {
+                self.stats.stall_ns += (now - since).as_ns();
+                self.play_oldest_complete(now, chunks_per_block, block_ns)
+            }
+            Play::Waiting { deadline_passed: false } | Play::Playing => Action::None,
+        };
+        (true, action)
+    }
+
+    /// The deadline of the next block (or of playback start) is now.
+    pub fn deadline(&mut self, now: SimTime, chunks_per_block: u16, block_ns: u64) -> Action {
+        let has_complete = self.counts.iter().any(|&n| n == chunks_per_block);
+        match self.play {
+            Play::Waiting { .. } if !has_complete => {
+                self.play = Play::Waiting { deadline_passed: true };
+                Action::None
+            }
+            Play::Playing if !has_complete => {
+                self.play = Play::Stalled { since: now };
+                self.stats.stalls += 1;
+                Action::Stalled
+            }
+            Play::Waiting { .. } | Play::Playing => self.play_oldest_complete(now, chunks_per_block, block_ns),
+            Play::Stalled { .. } => unreachable!("no deadline is pending while stalled"),
+        }
+    }
+
+    fn play_oldest_complete(&mut self, now: SimTime, chunks_per_block: u16, block_ns: u64) -> Action {
+        let i = self.counts.iter().position(|&n| n == chunks_per_block).expect("a complete block");
+        let block = self.next_block.expect("started") + i as u32;
+        self.stats.skipped += i as u64;
+        self.counts.drain(..=i);
+        self.next_block = Some(block + 1);
+        self.play = Play::Playing;
+        self.play_start.get_or_insert(now);
+        let e2e = now.saturating_since(SimTime::from_ns(block as u64 * block_ns));
+        self.stats.played += 1;
+        self.stats.e2e_sum_ns += e2e.as_ns() as u128;
+        self.stats.e2e_max_ns = self.stats.e2e_max_ns.max(e2e.as_ns());
+        Action::Played { e2e }
+    }
+
+    /// The session ends at `now` (the viewer left, or the run stopped).
+    pub fn end(&mut self, now: SimTime) {
+        if let Play::Stalled { since } = self.play {
+            self.stats.stall_ns += (now - since).as_ns();
+            self.play = Play::Playing;
+        }
+        self.attached = false;
+        self.leave = now;
+    }
+
+    /// Watched time after playback started.
+    pub fn watched_ns(&self) -> u64 {
+        self.play_start.map_or(0, |s| self.leave.saturating_since(s).as_ns())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: u64 = 1_000_000_000;
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_ns(ms * 1_000_000)
+    }
+
+    #[test]
+    fn plays_on_time_then_stalls_then_resumes() {
+        let mut v = Viewer::new(0, 0, t(10_000), t(60_000), 3);
+        // Block 9 (captured 9..10 s) arrives in two chunks.
+        assert_eq!(v.receive(t(10_100), 9, 2, D), (true, Action::None));
+        assert_eq!(v.receive(t(10_200), 9, 2, D), (true, Action::None));
+        assert_eq!(v.first_complete, Some(t(10_200)));
+        // Playout delay 2 s: deadline at 12 s plays block 9, e2e 3 s.
+        assert_eq!(v.deadline(t(12_000), 2, D), Action::Played { e2e: SimDuration::from_ms(3000) });
+        // Block 10 missing at 13 s: stall.
+        assert_eq!(v.deadline(t(13_000), 2, D), Action::Stalled);
+        v.receive(t(13_100), 10, 2, D);
+        let (_, a) = v.receive(t(13_500), 10, 2, D);
+        assert_eq!(a, Action::Played { e2e: SimDuration::from_ms(3500) });
+        assert_eq!((v.stats.stalls, v.stats.stall_ns), (1, 500_000_000));
+    }
+
+    #[test]
+    fn skips_a_hole_when_a_later_block_is_ready() {
+        let mut v = Viewer::new(0, 0, t(0), t(60_000), 3);
+        v.receive(t(100), 1, 1, D);
+        assert!(matches!(v.deadline(t(3000), 1, D), Action::Played { .. }));
+        v.receive(t(3100), 2, 2, D); // half of block 2 only
+        v.receive(t(3200), 3, 2, D);
+        v.receive(t(3300), 3, 2, D); // block 3 complete
+        assert!(matches!(v.deadline(t(4000), 2, D), Action::Played { .. }));
+        assert_eq!(v.next_block, Some(4));
+        assert_eq!((v.stats.skipped, v.stats.stalls), (1, 0));
+        // A chunk of the skipped block is now useless.
+        assert_eq!(v.receive(t(4100), 2, 2, D), (false, Action::None));
+    }
+
+    #[test]
+    fn late_first_block_starts_playback_on_arrival_without_a_stall() {
+        let mut v = Viewer::new(0, 0, t(0), t(60_000), 3);
+        assert_eq!(v.deadline(t(2000), 1, D), Action::None);
+        let (_, a) = v.receive(t(2500), 0, 1, D);
+        assert_eq!(a, Action::Played { e2e: SimDuration::from_ms(2500) });
+        assert_eq!(v.play_start, Some(t(2500)));
+        assert_eq!(v.stats.stalls, 0);
+    }
+}

@@ -1,0 +1,173 @@
+//! The subcommands.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use cdnsim_metrics::{RunFiles, RunOutcome, read_parquet, write_run};
+use cdnsim_world::{RunIdentity, simulate};
+
+use crate::Failure;
+
+pub fn validate(file: &Path) -> Result<(), Failure> {
+    let sc = cdnsim_scenario::load(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    println!(
+        "{}: ok: scenario {:?}, {} regions, {} nodes, {} links, {} s, seed {}",
+        file.display(),
+        sc.name,
+        sc.regions.len(),
+        sc.nodes.len(),
+        sc.links.len(),
+        sc.duration_ns as f64 / 1e9,
+        sc.seed
+    );
+    Ok(())
+}
+
+pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
+    let mut sc = cdnsim_scenario::load(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    let replication = 0;
+    let id = RunIdentity { run_id: cdnsim_scenario::run_id(&sc, replication), seed: sc.seed, replication };
+    let run_dir = cdnsim_metrics::run_dir(out, &sc.name, &id.run_id);
+    if run_dir.join("manifest.json").exists() {
+        println!("run {} is already complete in {}; delete that folder to run it again", id.run_id, run_dir.display());
+        return Ok(());
+    }
+
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let results = simulate(&sc, &id).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let wall_s = clock.elapsed().as_secs_f64();
+
+    let manifest = serde_json::json!({
+        "run_id": id.run_id,
+        "scenario_name": sc.name,
+        "scenario_file": file.display().to_string(),
+        "seed": id.seed,
+        "replication": id.replication,
+        "cdnsim_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": env!("CDNSIM_GIT_COMMIT"),
+        "started_unix_s": unix_s(started),
+        "finished_unix_s": unix_s(SystemTime::now()),
+        "wall_seconds": wall_s,
+        "events": results.events,
+        "events_per_second": results.events as f64 / wall_s.max(1e-9),
+        "host": std::env::var("HOSTNAME").unwrap_or_default(),
+        "scenario": &sc,
+    });
+    let files = RunFiles {
+        summary: &results.summary,
+        timeseries: &results.timeseries,
+        viewers: &results.viewers,
+        manifest_json: serde_json::to_string_pretty(&manifest).expect("json") + "\n",
+    };
+    let dir = match write_run(out, &files).map_err(|e| Failure::Internal(e.to_string()))? {
+        RunOutcome::Written(d) => d,
+        RunOutcome::AlreadyComplete(d) => {
+            println!("another process completed run {} first; kept its results", id.run_id);
+            d
+        }
+    };
+
+    let s = &results.summary;
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0} ms"));
+    println!("scenario {} seed {} run {}", sc.name, id.seed, id.run_id);
+    println!(
+        "  {} viewers, startup p50 {} p95 {}, end-to-end p50 {} p95 {}, stall ratio {}",
+        s.viewers,
+        ms(s.startup_ms_p50),
+        ms(s.startup_ms_p95),
+        ms(s.e2e_ms_p50),
+        ms(s.e2e_ms_p95),
+        s.stall_ratio.map_or("-".into(), |r| format!("{:.4}", r))
+    );
+    println!(
+        "  IDC egress {:.1} MB, to viewers {:.1} MB, amplification {}",
+        s.idc_egress_bytes as f64 / 1e6,
+        s.viewer_bytes as f64 / 1e6,
+        s.amplification.map_or("-".into(), |a| format!("{a:.3}"))
+    );
+    println!(
+        "  {} events in {:.2} s wall ({:.2} M events/s)",
+        results.events,
+        wall_s,
+        results.events as f64 / wall_s.max(1e-9) / 1e6
+    );
+    println!("results: {}", dir.display());
+    let charts = chart(&dir)?;
+    println!("charts:  {}", dir.join("charts").display());
+    for c in charts {
+        println!("  {}", c.display());
+    }
+    Ok(())
+}
+
+fn unix_s(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Draws the charts of one run; returns the files written.
+pub fn chart(run_dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let need = |name: &str| {
+        let p = run_dir.join(name);
+        if p.exists() {
+            Ok(p)
+        } else {
+            Err(Failure::BadInput(format!(
+                "{}: not a run folder (no {name}); pass a folder written by `cdnsim run`",
+                run_dir.display()
+            )))
+        }
+    };
+    let viewers = read_parquet(&need("viewers.parquet")?).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let series = read_parquet(&need("timeseries.parquet")?).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let bad = |e: String| Failure::BadInput(format!("{}: {e}", run_dir.display()));
+    let f64_col = |df: &polars::prelude::DataFrame, name: &str| -> Result<Vec<f64>, Failure> {
+        let col = df.column(name).map_err(|e| bad(e.to_string()))?;
+        let cast = col.cast(&polars::prelude::DataType::Float64).map_err(|e| bad(e.to_string()))?;
+        Ok(cast.f64().map_err(|e| bad(e.to_string()))?.iter().flatten().collect())
+    };
+
+    let dir = run_dir.join("charts");
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::Internal(format!("{}: {e}", dir.display())))?;
+    let internal = |e: cdnsim_chart::ChartError| Failure::Internal(e.to_string());
+    let mut written = Vec::new();
+    written.extend(
+        cdnsim_chart::cdf(
+            &dir.join("startup_cdf"),
+            "Startup latency (join to first playable block)",
+            "startup latency (ms)",
+            &[("viewers".to_string(), f64_col(&viewers, "startup_ms")?)],
+        )
+        .map_err(internal)?,
+    );
+    written.extend(
+        cdnsim_chart::cdf(
+            &dir.join("e2e_cdf"),
+            "End-to-end latency (capture to playout), mean per viewer",
+            "end-to-end latency (ms)",
+            &[("viewers".to_string(), f64_col(&viewers, "e2e_ms_mean")?)],
+        )
+        .map_err(internal)?,
+    );
+    let seconds = f64_col(&series, "second")?;
+    let mbps = |col: &str| -> Result<Vec<(f64, f64)>, Failure> {
+        Ok(seconds.iter().zip(f64_col(&series, col)?).map(|(s, b)| (*s, b * 8.0 / 1e6)).collect())
+    };
+    written.extend(
+        cdnsim_chart::lines(
+            &dir.join("bytes_by_source"),
+            "Traffic delivered to viewers, by source",
+            "simulated time (s)",
+            "throughput (Mbit/s)",
+            &[
+                cdnsim_chart::Series { label: "from IDC".into(), points: mbps("bytes_idc")? },
+                cdnsim_chart::Series { label: "from home nodes".into(), points: mbps("bytes_home")? },
+            ],
+        )
+        .map_err(internal)?,
+    );
+    Ok(written)
+}

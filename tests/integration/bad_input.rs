@@ -1,0 +1,127 @@
+//! Bad scenarios: exit code 2, a message with file:line:col, the field and
+//! what was expected, and nothing written.
+
+use std::path::Path;
+
+use crate::common::*;
+
+/// Writes `text` as a scenario, runs it, and checks the contract for bad
+/// input. `needle` locates the offending value in `text`: the error must
+/// point at its line and column. Returns stderr.
+fn rejects(name: &str, text: &[u8], needle: Option<&str>, field: &str, expected: &str) -> String {
+    let dir = temp_dir(&format!("bad-{name}"));
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let o = cdnsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{name}: exit code; stderr: {stderr}");
+    assert!(!out.exists(), "{name}: wrote {} despite the error", out.display());
+    if let Some(needle) = needle {
+        let text = std::str::from_utf8(text).unwrap();
+        let at = text.find(needle).unwrap_or_else(|| panic!("{name}: {needle:?} not in scenario"));
+        let line = text[..at].matches('\n').count() + 1;
+        let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+        let loc = format!("{}:{line}:{col}: ", file.display());
+        assert!(stderr.contains(&loc), "{name}: expected location {loc:?} in: {stderr}");
+    }
+    assert!(stderr.contains(field), "{name}: expected field {field:?} in: {stderr}");
+    assert!(stderr.contains(expected), "{name}: expected {expected:?} in: {stderr}");
+    // `validate` gives the same verdict without running.
+    let v = cdnsim(&["validate", file.to_str().unwrap()], &[]);
+    assert_eq!(v.status.code(), Some(2), "{name}: validate exit code");
+    stderr
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once in the scenario");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn unknown_field() {
+    let t = replace_once(&quickstart_text(), "chunk = \"16 KiB\"", "chunk = \"16 KiB\"\ncolour = \"red\"");
+    rejects("unknown-field", t.as_bytes(), Some("colour"), "stream.colour", "unknown field `colour`");
+}
+
+#[test]
+fn bad_unit() {
+    let t = replace_once(&quickstart_text(), "bitrate = \"2 Mbps\"", "bitrate = \"2 Mbits\"");
+    let e = rejects("bad-unit", t.as_bytes(), Some("\"2 Mbits\""), "stream.bitrate", "expected a bit rate");
+    assert!(e.contains("\"2 Mbits\""), "the message quotes what was found: {e}");
+}
+
+#[test]
+fn negative_rate() {
+    let t = replace_once(&quickstart_text(), "arrivals_per_s = 5.0", "arrivals_per_s = -5.0");
+    rejects("negative-rate", t.as_bytes(), Some("-5.0"), "viewers.arrivals_per_s", "expected a non-negative rate");
+}
+
+#[test]
+fn negative_bit_rate() {
+    let t = replace_once(&quickstart_text(), "uplink = \"20 Mbps\"", "uplink = \"-20 Mbps\"");
+    rejects("negative-bitrate", t.as_bytes(), Some("\"-20 Mbps\""), "broadcaster.uplink", "non-negative bit rate");
+}
+
+#[test]
+fn link_to_unknown_node() {
+    let t = replace_once(&quickstart_text(), "to = \"xa-edge\"", "to = \"xa-egde\"");
+    rejects("unknown-node", t.as_bytes(), Some("\"xa-egde\""), "links[11].to", "expected the name of a node");
+}
+
+#[test]
+fn tree_parent_without_link() {
+    // Re-point the west-centre -> xa-edge link: xa-edge keeps its parent
+    // but no link reaches it.
+    let t = replace_once(
+        &quickstart_text(),
+        "[[links]]\nfrom = \"west-centre\"\nto = \"xa-edge\"",
+        "[[links]]\nfrom = \"bj-src\"\nto = \"xa-edge\"",
+    );
+    rejects(
+        "tree-link",
+        t.as_bytes(),
+        Some("\"west-centre\"\n# A small edge"),
+        "nodes[12].parent",
+        "expected a [[links]] entry between \"xa-edge\" and its parent \"west-centre\"",
+    );
+}
+
+#[test]
+fn syntax_error() {
+    let t = replace_once(&quickstart_text(), "seed = 1", "seed = = 1");
+    rejects("syntax", t.as_bytes(), None, "(syntax)", "");
+}
+
+#[test]
+fn missing_file() {
+    let dir = temp_dir("bad-missing");
+    let file = dir.join("nope.toml");
+    let out = dir.join("out");
+    let o = cdnsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}: cannot read the scenario", file.display())), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn non_utf8_file() {
+    let mut bytes = quickstart_text().into_bytes();
+    let at = bytes.windows(8).position(|w| w == b"live-1\"\n").unwrap() + 4;
+    bytes[at] = 0xff;
+    let text = String::from_utf8_lossy(&bytes[..at]).to_string();
+    let line = text.matches('\n').count() + 1;
+    let col = text.len() - text.rfind('\n').unwrap();
+    let e = rejects("non-utf8", &bytes, None, "(file)", "expected UTF-8 text, found byte 0xff");
+    assert!(e.contains(&format!(":{line}:{col}: ")), "location {line}:{col} in: {e}");
+}
+
+#[test]
+fn chart_of_a_folder_that_is_not_a_run() {
+    let dir = temp_dir("bad-chart");
+    let o = cdnsim(&["chart", dir.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a run folder"));
+    assert!(!Path::new(&dir.join("charts")).exists());
+}

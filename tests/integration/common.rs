@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const QUICKSTART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/quickstart.toml");
+
+pub fn quickstart_text() -> String {
+    std::fs::read_to_string(QUICKSTART).expect("quickstart scenario")
+}
+
+/// A fresh, empty folder for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cdnsim-it-{}-{name}", std::process::id()));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn cdnsim(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cdnsim")).args(args).envs(envs.iter().copied()).output().expect("run cdnsim")
+}
+
+/// Runs `cdnsim run` and returns the run folder; on failure, panics with
+/// the output and the command that replays it.
+pub fn run_ok(scenario: &Path, out: &Path, extra: &[&str], envs: &[(&str, &str)]) -> PathBuf {
+    let mut args = vec!["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = cdnsim(&args, envs);
+    assert!(
+        o.status.success(),
+        "cdnsim failed ({:?})\nreplay: cdnsim {}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        args.join(" "),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let line = stdout.lines().find_map(|l| l.strip_prefix("results: ")).expect("results line");
+    PathBuf::from(line.trim())
+}
+
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub const PARQUET_FILES: [&str; 3] = ["summary.parquet", "timeseries.parquet", "viewers.parquet"];

@@ -1,0 +1,11 @@
+//! Integration tests: one binary, one file per behaviour.
+//!
+//! Every test that runs a simulation prints its seed and the command that
+//! replays it when it fails (see `common::run_ok`).
+
+mod bad_input;
+mod common;
+mod determinism;
+mod queueing;
+mod quickstart;
+mod stream_independence;
