@@ -8,9 +8,17 @@ use cdnsim_world::{RunIdentity, simulate};
 
 use crate::Failure;
 
+/// Prints a line; a closed stdout (`| head`) is not an error worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub fn validate(file: &Path) -> Result<(), Failure> {
     let sc = cdnsim_scenario::load(file).map_err(|e| Failure::BadInput(e.to_string()))?;
-    println!(
+    say!(
         "{}: ok: scenario {:?}, {} regions, {} nodes, {} links, {} s, seed {}",
         file.display(),
         sc.name,
@@ -32,7 +40,7 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
     let id = RunIdentity { run_id: cdnsim_scenario::run_id(&sc, replication), seed: sc.seed, replication };
     let run_dir = cdnsim_metrics::run_dir(out, &sc.name, &id.run_id);
     if run_dir.join("manifest.json").exists() {
-        println!("run {} is already complete in {}; delete that folder to run it again", id.run_id, run_dir.display());
+        say!("run {} is already complete in {}; delete that folder to run it again", id.run_id, run_dir.display());
         return Ok(());
     }
 
@@ -66,15 +74,15 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
     let dir = match write_run(out, &files).map_err(|e| Failure::Internal(e.to_string()))? {
         RunOutcome::Written(d) => d,
         RunOutcome::AlreadyComplete(d) => {
-            println!("another process completed run {} first; kept its results", id.run_id);
+            say!("another process completed run {} first; kept its results", id.run_id);
             d
         }
     };
 
     let s = &results.summary;
     let ms = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0} ms"));
-    println!("scenario {} seed {} run {}", sc.name, id.seed, id.run_id);
-    println!(
+    say!("scenario {} seed {} run {}", sc.name, id.seed, id.run_id);
+    say!(
         "  {} viewers, startup p50 {} p95 {}, end-to-end p50 {} p95 {}, stall ratio {}",
         s.viewers,
         ms(s.startup_ms_p50),
@@ -83,23 +91,23 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
         ms(s.e2e_ms_p95),
         s.stall_ratio.map_or("-".into(), |r| format!("{:.4}", r))
     );
-    println!(
+    say!(
         "  IDC egress {:.1} MB, to viewers {:.1} MB, amplification {}",
         s.idc_egress_bytes as f64 / 1e6,
         s.viewer_bytes as f64 / 1e6,
         s.amplification.map_or("-".into(), |a| format!("{a:.3}"))
     );
-    println!(
+    say!(
         "  {} events in {:.2} s wall ({:.2} M events/s)",
         results.events,
         wall_s,
         results.events as f64 / wall_s.max(1e-9) / 1e6
     );
-    println!("results: {}", dir.display());
+    say!("results: {}", dir.display());
     let charts = chart(&dir)?;
-    println!("charts:  {}", dir.join("charts").display());
+    say!("charts:  {}", dir.join("charts").display());
     for c in charts {
-        println!("  {}", c.display());
+        say!("  {}", c.display());
     }
     Ok(())
 }

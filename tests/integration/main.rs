@@ -4,8 +4,10 @@
 //! replays it when it fails (see `common::run_ok`).
 
 mod bad_input;
+mod bursty_loss;
 mod common;
 mod determinism;
+mod faults;
 mod queueing;
 mod quickstart;
 mod stream_independence;

@@ -4,10 +4,13 @@
 //! - [`geo`]: great-circle distance and propagation latency.
 //! - [`fifo`]: a bounded drop-tail FIFO that serialises messages at a bit
 //!   rate; the queueing behaviour of every link and node egress.
-//! - [`channel`]: one direction of a link: a FIFO, propagation latency and
-//!   Bernoulli loss drawn from the link's own random stream.
+//! - [`loss`]: loss models (Bernoulli, Gilbert-Elliott) and their state.
+//! - [`channel`]: one direction of a link: a FIFO, propagation latency, a
+//!   loss model drawing from the link's own random stream, fault state.
 //! - [`topology`]: the node/link graph (petgraph) with channels indexed by
 //!   node pair and shortest hop counts computed once and cached.
+//! - [`home`]: home nodes: NAT types and traversal, upload capacity with its
+//!   daily and household variation, and on/off churn started in steady state.
 //!
 //! Nothing here schedules events: functions take the current time and
 //! return when things happen, and the world turns that into events.
@@ -15,8 +18,11 @@
 pub mod channel;
 pub mod fifo;
 pub mod geo;
+pub mod home;
+pub mod loss;
 pub mod topology;
 
 pub use channel::{Channel, Transmit};
 pub use fifo::{Fifo, Offer};
+pub use loss::{Loss, LossModel};
 pub use topology::{ChannelId, NodeId, Topology};

@@ -61,6 +61,13 @@ impl Topology {
         &self.channels[id.0 as usize]
     }
 
+    /// Both directions of the link between `a` and `b`.
+    pub fn link_mut(&mut self, a: NodeId, b: NodeId) -> Option<[&mut Channel; 2]> {
+        let (ab, ba) = (self.channel_between(a, b)?, self.channel_between(b, a)?);
+        let [x, y] = self.channels.get_disjoint_mut([ab.0 as usize, ba.0 as usize]).ok()?;
+        Some([x, y])
+    }
+
     /// Fewest links from `src` to every node (`None` when unreachable),
     /// computed on first use and cached.
     pub fn hops_from(&mut self, src: NodeId) -> &[Option<u32>] {
@@ -78,7 +85,7 @@ mod tests {
     use cdnsim_engine::{SimDuration, stream};
 
     fn ch() -> Channel {
-        Channel::new(1_000_000, 1 << 20, SimDuration::from_ms(1), 0.0, stream(0, "t"))
+        Channel::new(1_000_000, 1 << 20, SimDuration::from_ms(1), crate::LossModel::NONE, stream(0, "t"))
     }
 
     #[test]

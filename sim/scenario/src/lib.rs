@@ -69,3 +69,57 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     })?;
     resolve::resolve(file, text, raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICKSTART: &str = include_str!("../../../scenarios/quickstart.toml");
+
+    fn with(from: &str, to: &str) -> Result<Scenario, ScenarioError> {
+        assert_eq!(QUICKSTART.matches(from).count(), 1, "{from}");
+        parse("q.toml", &QUICKSTART.replacen(from, to, 1))
+    }
+
+    fn err(from: &str, to: &str) -> String {
+        with(from, to).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn quickstart_resolves() {
+        let s = parse("q.toml", QUICKSTART).unwrap();
+        assert_eq!((s.regions.len(), s.nodes.len(), s.links.len()), (8, 13, 12));
+        assert_eq!(s.stream.chunks_per_block(), 16);
+        assert_eq!(s.nodes[5].parent, Some(1));
+    }
+
+    #[test]
+    fn gilbert_elliott_loss_parses() {
+        let s = with(
+            "loss = 0.002",
+            "loss = { model = \"gilbert-elliott\", p_good_to_bad = 0.01, p_bad_to_good = 0.2 }",
+        )
+        .unwrap();
+        let ge = LinkLoss::GilbertElliott { p_good_to_bad: 0.01, p_bad_to_good: 0.2, loss_good: 0.0, loss_bad: 1.0 };
+        assert_eq!(s.links[11].loss, ge);
+        let e = err("loss = 0.002", "loss = { model = \"gilbert-elliott\", p_good_to_bad = 0.01, p_bad_to_good = 0.0 }");
+        assert!(e.contains("links[11].loss") && e.contains("p_bad_to_good"), "{e}");
+        let e = err("loss = 0.002", "loss = { model = \"markov\", p_good_to_bad = 0.01, p_bad_to_good = 0.2 }");
+        assert!(e.contains("gilbert-elliott"), "{e}");
+    }
+
+    #[test]
+    fn faults_name_a_group_and_a_window() {
+        let grouped = QUICKSTART.replacen("loss = 0.002", "loss = 0.002\ngroups = [\"west\"]", 1);
+        let fault = |body: &str| grouped.replacen("[broadcaster]", &format!("[[faults]]\n{body}\n[broadcaster]"), 1);
+        let ok = parse("q.toml", &fault("group = \"west\"\nkind = \"degrade\"\nstart = \"1 s\"\nend = \"2 s\"\nextra_latency = \"30 ms\"")).unwrap();
+        assert_eq!(ok.faults[0].links, vec![11]);
+        assert_eq!(ok.faults[0].kind, FaultKind::Degrade { extra_loss: 0.0, extra_latency_ns: 30_000_000 });
+        let e = parse("q.toml", &fault("group = \"east\"\nkind = \"outage\"\nstart = \"1 s\"\nend = \"2 s\"")).unwrap_err().to_string();
+        assert!(e.contains("faults[0].group") && e.contains("(west)"), "{e}");
+        let e = parse("q.toml", &fault("group = \"west\"\nkind = \"outage\"\nstart = \"5 s\"\nend = \"2 s\"")).unwrap_err().to_string();
+        assert!(e.contains("faults[0].end"), "{e}");
+        let e = parse("q.toml", &fault("group = \"west\"\nkind = \"outage\"\nstart = \"1 s\"\nend = \"2 s\"\nextra_loss = 0.1")).unwrap_err().to_string();
+        assert!(e.contains("faults[0].extra_loss"), "{e}");
+    }
+}

@@ -16,6 +16,7 @@ pub struct Scenario {
     pub regions: Vec<Region>,
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
+    pub faults: Vec<Fault>,
     pub broadcaster: Broadcaster,
     pub stream: Stream,
     pub viewers: Viewers,
@@ -88,12 +89,43 @@ pub struct Link {
     pub from: usize,
     pub to: usize,
     pub bandwidth_bps: u64,
-    /// Independent (Bernoulli) loss probability per chunk.
-    pub loss: f64,
+    pub loss: LinkLoss,
     pub queue_bytes: u64,
     /// One-way propagation latency; `None` derives it from distance.
     pub latency_ns: Option<u64>,
     pub route_inflation: f64,
+    /// Shared-risk groups, sorted.
+    pub groups: Vec<String>,
+}
+
+/// Loss per chunk on one direction of a link.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "kebab-case")]
+pub enum LinkLoss {
+    /// Independent loss with probability `p`.
+    Bernoulli { p: f64 },
+    /// Bursty loss: a Good/Bad Markov chain stepping once per chunk.
+    GilbertElliott { p_good_to_bad: f64, p_bad_to_good: f64, loss_good: f64, loss_bad: f64 },
+}
+
+/// A shared-risk group fails (or degrades) from `start_ns` to `end_ns`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fault {
+    pub group: String,
+    /// Indices into `links` of the group's links.
+    pub links: Vec<usize>,
+    pub kind: FaultKind,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FaultKind {
+    /// Everything sent on the links is lost.
+    Outage,
+    /// Extra independent loss and extra one-way latency.
+    Degrade { extra_loss: f64, extra_latency_ns: u64 },
 }
 
 #[derive(Clone, Debug, Serialize)]

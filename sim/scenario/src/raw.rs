@@ -21,6 +21,8 @@ pub struct RawScenario {
     pub nodes: Vec<RawNode>,
     #[serde(default)]
     pub links: Vec<RawLink>,
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
     pub broadcaster: RawBroadcaster,
     pub stream: RawStream,
     pub viewers: RawViewers,
@@ -83,11 +85,48 @@ pub struct RawLink {
     pub from: Spanned<String>,
     pub to: Spanned<String>,
     pub bandwidth: Spanned<RateBps>,
-    #[serde(default)]
-    pub loss: Option<Spanned<f64>>,
+    pub loss: Option<Spanned<RawLoss>>,
     pub queue: Option<Spanned<SizeBytes>>,
     pub latency: Option<Spanned<DurationNs>>,
     pub route_inflation: Option<Spanned<f64>>,
+    /// Shared-risk groups the link belongs to (a corridor, an interconnect).
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+}
+
+/// `loss = 0.01` (independent) or a Gilbert-Elliott table.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawLoss {
+    Probability(f64),
+    Model(RawLossModel),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLossModel {
+    pub model: String,
+    pub p_good_to_bad: f64,
+    pub p_bad_to_good: f64,
+    #[serde(default)]
+    pub loss_good: f64,
+    #[serde(default = "one")]
+    pub loss_bad: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub group: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub start: Spanned<DurationNs>,
+    pub end: Spanned<DurationNs>,
+    pub extra_loss: Option<Spanned<f64>>,
+    pub extra_latency: Option<Spanned<DurationNs>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -245,8 +245,8 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
             to,
             bandwidth_bps,
             loss: match &l.loss {
-                Some(v) => ctx.fraction(v, format!("links[{i}].loss"))?,
-                None => 0.0,
+                Some(v) => link_loss(&ctx, v, format!("links[{i}].loss"))?,
+                None => LinkLoss::Bernoulli { p: 0.0 },
             },
             queue_bytes: match &l.queue {
                 Some(q) => holds_a_chunk(q, format!("links[{i}].queue"))?,
@@ -257,7 +257,58 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
                 Some(v) => inflation(&ctx, v, format!("links[{i}].route_inflation"))?,
                 None => network.route_inflation,
             },
+            groups: {
+                let mut g: Vec<String> = l.groups.iter().map(|g| g.get_ref().clone()).collect();
+                g.sort();
+                g.dedup();
+                g
+            },
         });
+    }
+
+    let mut faults = Vec::with_capacity(raw.faults.len());
+    for (i, f) in raw.faults.iter().enumerate() {
+        let group = f.group.get_ref();
+        let members: Vec<usize> = (0..links.len()).filter(|&l| links[l].groups.iter().any(|g| g == group)).collect();
+        if members.is_empty() {
+            let mut known: Vec<&str> = links.iter().flat_map(|l| l.groups.iter().map(String::as_str)).collect();
+            known.sort();
+            known.dedup();
+            return Err(ctx.err(
+                f.group.span(),
+                format!("faults[{i}].group"),
+                format!("expected a group named in some link's `groups` ({}), found {group:?}", known.join(", ")),
+            ));
+        }
+        let (start_ns, end_ns) = (f.start.get_ref().0, f.end.get_ref().0);
+        if end_ns <= start_ns {
+            return Err(ctx.err(f.end.span(), format!("faults[{i}].end"), "expected an end after the start"));
+        }
+        let kind = match f.kind.get_ref().as_str() {
+            "outage" => {
+                for (name, v) in [("extra_loss", f.extra_loss.as_ref().map(|v| v.span())), ("extra_latency", f.extra_latency.as_ref().map(|v| v.span()))] {
+                    if let Some(span) = v {
+                        return Err(ctx.err(span, format!("faults[{i}].{name}"), "expected nothing here: an outage loses everything; use kind = \"degrade\""));
+                    }
+                }
+                FaultKind::Outage
+            }
+            "degrade" => {
+                let extra_loss = match &f.extra_loss {
+                    Some(v) => ctx.fraction(v, format!("faults[{i}].extra_loss"))?,
+                    None => 0.0,
+                };
+                let extra_latency_ns = f.extra_latency.as_ref().map_or(0, |v| v.get_ref().0);
+                if extra_loss == 0.0 && extra_latency_ns == 0 {
+                    return Err(ctx.err(f.kind.span(), format!("faults[{i}]"), "expected extra_loss or extra_latency for a degradation, found neither"));
+                }
+                FaultKind::Degrade { extra_loss, extra_latency_ns }
+            }
+            other => {
+                return Err(ctx.err(f.kind.span(), format!("faults[{i}].kind"), format!("expected \"outage\" or \"degrade\", found {other:?}")));
+            }
+        };
+        faults.push(Fault { group: group.clone(), links: members, kind, start_ns, end_ns });
     }
 
     let b = &raw.broadcaster;
@@ -399,6 +450,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         regions,
         nodes,
         links,
+        faults,
         broadcaster,
         stream,
         viewers,
@@ -411,6 +463,43 @@ fn inflation(ctx: &Ctx, v: &Spanned<f64>, field: String) -> Result<f64, Scenario
         return Err(ctx.err(v.span(), field, format!("expected a factor of at least 1 (paths are never shorter than the geodesic), found {x}")));
     }
     Ok(x)
+}
+
+fn link_loss(ctx: &Ctx, v: &Spanned<RawLoss>, field: String) -> Result<LinkLoss, ScenarioError> {
+    let bad = |m: String| Err(ctx.err(v.span(), field.clone(), m));
+    match v.get_ref() {
+        RawLoss::Probability(p) => {
+            if !(0.0..1.0).contains(p) {
+                return bad(format!("expected a probability in [0, 1), found {p}"));
+            }
+            Ok(LinkLoss::Bernoulli { p: *p })
+        }
+        RawLoss::Model(m) => {
+            if m.model != "gilbert-elliott" {
+                return bad(format!("expected model = \"gilbert-elliott\", found {:?}", m.model));
+            }
+            for (name, x, open) in [
+                ("p_good_to_bad", m.p_good_to_bad, false),
+                ("p_bad_to_good", m.p_bad_to_good, false),
+                ("loss_good", m.loss_good, true),
+                ("loss_bad", m.loss_bad, false),
+            ] {
+                let ok = if open { (0.0..1.0).contains(&x) } else { (0.0..=1.0).contains(&x) };
+                if !ok {
+                    return bad(format!("expected {name} to be a probability, found {x}"));
+                }
+            }
+            if m.p_bad_to_good == 0.0 {
+                return bad("expected p_bad_to_good above 0 (or the link stays bad forever), found 0".into());
+            }
+            Ok(LinkLoss::GilbertElliott {
+                p_good_to_bad: m.p_good_to_bad,
+                p_bad_to_good: m.p_bad_to_good,
+                loss_good: m.loss_good,
+                loss_bad: m.loss_bad,
+            })
+        }
+    }
 }
 
 fn need<'a, T, P>(ctx: &Ctx, parent: &Spanned<P>, v: &'a Option<T>, field: &str) -> Result<&'a T, ScenarioError> {

@@ -2,10 +2,10 @@
 
 use cdnsim_engine::{Scheduler, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_net::geo::{great_circle_km, propagation};
-use cdnsim_net::{Channel, Fifo, NodeId, Topology};
-use cdnsim_scenario::{Role, Scenario};
+use cdnsim_net::{Channel, Fifo, LossModel, NodeId, Topology};
+use cdnsim_scenario::{LinkLoss, Role, Scenario};
 
-use crate::event::{CAPTURE, Chunk, Event, SESSION};
+use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{BlockWindow, NodeState, Sub};
 use crate::world::{Counters, World};
 
@@ -26,9 +26,15 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
                     .max(SimDuration::from_ns(net.min_latency_ns))
             }
         };
+        let loss = match l.loss {
+            LinkLoss::Bernoulli { p } => LossModel::Bernoulli { p },
+            LinkLoss::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad } => {
+                LossModel::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad }
+            }
+        };
         // Each direction loses packets on its own stream.
         let dir = |d: u64| {
-            Channel::new(l.bandwidth_bps, l.queue_bytes, latency, l.loss, stream_indexed(seed, "link.loss", 2 * i as u64 + d))
+            Channel::new(l.bandwidth_bps, l.queue_bytes, latency, loss, stream_indexed(seed, "link.loss", 2 * i as u64 + d))
         };
         topo.add_link(NodeId(l.from as u32), NodeId(l.to as u32), dir(0), dir(1));
     }
@@ -73,7 +79,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
     let ingest_latency = SimDuration::from_ns(b.access_latency_ns)
         + propagation(region_km(b.region, sc.nodes[b.ingest].region), net.route_inflation, net.propagation_km_per_ms);
     let ingest_queue = (b.uplink_bps / 8 / 20).max(64 * 1024).max(sc.stream.chunk_bytes);
-    let ingest_channel = Channel::new(b.uplink_bps, ingest_queue, ingest_latency, 0.0, stream(seed, "broadcaster.uplink.loss"));
+    let ingest_channel = Channel::new(b.uplink_bps, ingest_queue, ingest_latency, LossModel::NONE, stream(seed, "broadcaster.uplink.loss"));
 
     let seconds = sc.duration_ns.div_ceil(1_000_000_000) as usize;
     let mut world = World {
@@ -90,7 +96,13 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
         per_second: vec![Default::default(); seconds.max(1)],
         e2e_us: cdnsim_metrics::LatencyHistogram::new(),
         counters: Counters::default(),
+        active_faults: vec![Vec::new(); sc.links.len()],
     };
+    for (i, f) in sc.faults.iter().enumerate() {
+        let (start, end) = (SimTime::from_ns(f.start_ns), SimTime::from_ns(f.end_ns));
+        sched.schedule_at(start, NET, Event::Fault { index: i as u16, begins: true });
+        sched.schedule_at(end, NET, Event::Fault { index: i as u16, begins: false });
+    }
 
     sched.schedule_at(world.capture_time(Chunk { block: 0, index: 0 }), CAPTURE, Event::Capture(Chunk { block: 0, index: 0 }));
     if let Some(first) = world.next_arrival_gap() {

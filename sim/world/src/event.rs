@@ -7,7 +7,7 @@
 //!
 //! | class | events | why here |
 //! |---|---|---|
-//! | 0 `NET` | data and control arrivals, resend timers | state of the network first |
+//! | 0 `NET` | faults beginning or ending, data and control arrivals, resend timers | state of the network first |
 //! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
 //! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
@@ -41,13 +41,16 @@ pub enum Hop {
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
     Capture(Chunk),
-    /// `hops` counts IDC hops taken so far, this one included.
-    Arrive { hop: Hop, chunk: Chunk, hops: u8 },
+    /// `hops` counts IDC hops taken so far, this one included; `attempt`
+    /// is the transmission it came from (0 = first).
+    Arrive { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
     /// The sender's retransmission timer for a chunk that did not get
     /// through on `hop`.
     Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
     /// A child node asks its parent to start (or stop) sending the stream.
     Control { child: u32, parent: u32, subscribe: bool },
+    /// Fault `index` of the scenario begins or ends.
+    Fault { index: u16, begins: bool },
     ViewerJoin,
     ViewerLeave(u32),
     Deadline(u32),

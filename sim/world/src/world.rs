@@ -17,7 +17,7 @@
 use cdnsim_engine::{Model, RngStream, Scheduler, SimDuration, SimTime};
 use cdnsim_metrics::LatencyHistogram;
 use cdnsim_net::{Channel, NodeId, Offer, Topology, Transmit};
-use cdnsim_scenario::{Scenario, WatchTime};
+use cdnsim_scenario::{FaultKind, Scenario, WatchTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -60,6 +60,9 @@ pub struct World {
     pub per_second: Vec<Second>,
     pub e2e_us: LatencyHistogram,
     pub counters: Counters,
+    /// Per link, the faults acting on it now (indices into the scenario's
+    /// faults), in the order they began.
+    pub active_faults: Vec<Vec<u16>>,
 }
 
 impl Model for World {
@@ -68,7 +71,8 @@ impl Model for World {
     fn handle(&mut self, sched: &mut Scheduler<Event>, event: Event) {
         match event {
             Event::Capture(c) => self.on_capture(sched, c),
-            Event::Arrive { hop, chunk, hops } => self.on_arrive(sched, hop, chunk, hops),
+            Event::Arrive { hop, chunk, hops, attempt } => self.on_arrive(sched, hop, chunk, hops, attempt),
+            Event::Fault { index, begins } => self.on_fault(index as usize, begins),
             Event::Resend { hop, chunk, hops, attempt } => {
                 if self.still_wanted(hop) {
                     self.counters.retransmissions += 1;
@@ -154,26 +158,59 @@ impl World {
         if outcome != Transmit::Dropped {
             self.count_sent(hop, bytes as u64, now);
         }
-        let retry_at = match outcome {
+        match outcome {
             Transmit::Arrives(at) => {
                 let hops = if matches!(hop, Hop::Ingest) { hops } else { hops + 1 };
-                sched.schedule_at(at, NET, Event::Arrive { hop, chunk: c, hops });
-                return;
+                sched.schedule_at(at, NET, Event::Arrive { hop, chunk: c, hops, attempt });
             }
             Transmit::Lost { depart } => {
                 self.counters.chunks_lost += 1;
-                depart
+                self.retry_later(sched, depart, hop, c, hops, attempt);
             }
             Transmit::Dropped => {
                 self.counters.chunks_dropped += 1;
-                now
+                self.retry_later(sched, now, hop, c, hops, attempt);
             }
-        };
+        }
+    }
+
+    /// The sender's retransmission timer runs from when the chunk left it.
+    fn retry_later(&mut self, sched: &mut Scheduler<Event>, sent: SimTime, hop: Hop, c: Chunk, hops: u8, attempt: u8) {
         if (attempt as u32) < self.sc.transport.max_retransmits {
-            let at = retry_at + SimDuration::from_ns(self.sc.transport.retransmit_timeout_ns);
+            let at = (sent + SimDuration::from_ns(self.sc.transport.retransmit_timeout_ns)).max(sched.now());
             sched.schedule_at(at, NET, Event::Resend { hop, chunk: c, hops, attempt: attempt + 1 });
         } else {
             self.counters.chunks_given_up += 1;
+        }
+    }
+
+    /// Applies the faults acting on each link of fault `index`: any outage
+    /// takes the link down; degradations combine (losses as independent
+    /// events, latencies add).
+    fn on_fault(&mut self, index: usize, begins: bool) {
+        for &l in &self.sc.faults[index].links {
+            let active = &mut self.active_faults[l];
+            if begins {
+                active.push(index as u16);
+            } else {
+                active.retain(|&f| f as usize != index);
+            }
+            let (mut down, mut keep, mut extra_latency_ns) = (false, 1.0, 0u64);
+            for &f in active.iter() {
+                match self.sc.faults[f as usize].kind {
+                    FaultKind::Outage => down = true,
+                    FaultKind::Degrade { extra_loss, extra_latency_ns: ns } => {
+                        keep *= 1.0 - extra_loss;
+                        extra_latency_ns += ns;
+                    }
+                }
+            }
+            let link = &self.sc.links[l];
+            let channels = self.topo.link_mut(NodeId(link.from as u32), NodeId(link.to as u32)).expect("scenario link");
+            for ch in channels {
+                ch.set_up(!down);
+                ch.set_degradation(1.0 - keep, SimDuration::from_ns(extra_latency_ns));
+            }
         }
     }
 
@@ -199,7 +236,18 @@ impl World {
         }
     }
 
-    fn on_arrive(&mut self, sched: &mut Scheduler<Event>, hop: Hop, c: Chunk, hops: u8) {
+    fn on_arrive(&mut self, sched: &mut Scheduler<Event>, hop: Hop, c: Chunk, hops: u8, attempt: u8) {
+        if let Hop::Link { channel, .. } = hop {
+            // The link failed while the chunk was on it. The sender's timer
+            // started when it sent; this is at most one latency later.
+            if !self.topo.channel(channel).is_up() {
+                self.counters.chunks_lost += 1;
+                let latency_ns = self.topo.channel(channel).latency().as_ns();
+                let sent = SimTime::from_ns(sched.now().as_ns().saturating_sub(latency_ns));
+                self.retry_later(sched, sent, hop, c, hops - 1, attempt);
+                return;
+            }
+        }
         match hop {
             Hop::Ingest => self.node_receives(sched, self.ingest, c, hops),
             Hop::Link { to, .. } => self.node_receives(sched, to, c, hops),
@@ -334,7 +382,7 @@ impl World {
         }
         node.sub = Sub::Joined;
         let parent = node.parent.expect("non-root nodes have a parent");
-        let latency = self.topo.channel(node.up.expect("link to parent")).latency;
+        let latency = self.topo.channel(node.up.expect("link to parent")).latency();
         sched.schedule_in(latency, NET, Event::Control { child: n, parent, subscribe: true });
     }
 
@@ -346,7 +394,7 @@ impl World {
         node.sub = Sub::Idle;
         node.window.clear();
         let parent = node.parent.expect("joined nodes have a parent");
-        let latency = self.topo.channel(node.up.expect("link to parent")).latency;
+        let latency = self.topo.channel(node.up.expect("link to parent")).latency();
         sched.schedule_in(latency, NET, Event::Control { child: n, parent, subscribe: false });
     }
 
