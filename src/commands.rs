@@ -69,6 +69,7 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
         summary: &results.summary,
         timeseries: &results.timeseries,
         viewers: &results.viewers,
+        extra_tables: &results.extra_tables,
         manifest_json: serde_json::to_string_pretty(&manifest).expect("json") + "\n",
     };
     let dir = match write_run(out, &files).map_err(|e| Failure::Internal(e.to_string()))? {
@@ -142,24 +143,13 @@ pub fn chart(run_dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Internal(format!("{}: {e}", dir.display())))?;
     let internal = |e: cdnsim_chart::ChartError| Failure::Internal(e.to_string());
     let mut written = Vec::new();
-    written.extend(
-        cdnsim_chart::cdf(
-            &dir.join("startup_cdf"),
-            "Startup latency (join to first playable block)",
-            "startup latency (ms)",
-            &[("viewers".to_string(), f64_col(&viewers, "startup_ms")?)],
-        )
-        .map_err(internal)?,
-    );
-    written.extend(
-        cdnsim_chart::cdf(
-            &dir.join("e2e_cdf"),
-            "End-to-end latency (capture to playout), mean per viewer",
-            "end-to-end latency (ms)",
-            &[("viewers".to_string(), f64_col(&viewers, "e2e_ms_mean")?)],
-        )
-        .map_err(internal)?,
-    );
+    for (stem, title, x_label, column) in [
+        ("startup_cdf", "Startup latency (join to first playable block)", "startup latency (ms)", "startup_ms"),
+        ("e2e_cdf", "End-to-end latency (capture to playout), mean per viewer", "end-to-end latency (ms)", "e2e_ms_mean"),
+    ] {
+        let sets = [("viewers".to_string(), f64_col(&viewers, column)?)];
+        written.extend(cdnsim_chart::cdf(&dir.join(stem), title, x_label, &sets).map_err(internal)?);
+    }
     let seconds = f64_col(&series, "second")?;
     let mbps = |col: &str| -> Result<Vec<(f64, f64)>, Failure> {
         Ok(seconds.iter().zip(f64_col(&series, col)?).map(|(s, b)| (*s, b * 8.0 / 1e6)).collect())

@@ -8,6 +8,7 @@ mod bursty_loss;
 mod common;
 mod determinism;
 mod faults;
+mod home_nodes;
 mod queueing;
 mod quickstart;
 mod stream_independence;

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 
 use crate::MetricsError;
 use crate::contract::{Summary, TimeseriesRow, ViewerRow, timeseries_table, viewers_table};
+use crate::table::Table;
 
 /// Everything a run writes.
 pub struct RunFiles<'a> {
     pub summary: &'a Summary,
     pub timeseries: &'a [TimeseriesRow],
     pub viewers: &'a [ViewerRow],
+    /// Further tables, written as `<name>.parquet` (e.g. `home_nodes`).
+    pub extra_tables: &'a [(String, Table)],
     /// The manifest's JSON text (the only file allowed to vary between
     /// reruns: wall time, host, start time).
     pub manifest_json: String,
@@ -55,6 +58,9 @@ pub fn write_run(out: &Path, files: &RunFiles) -> Result<RunOutcome, MetricsErro
         s.to_table().write_parquet(&tmp.join("summary.parquet"))?;
         timeseries_table(files.timeseries).write_parquet(&tmp.join("timeseries.parquet"))?;
         viewers_table(files.viewers).write_parquet(&tmp.join("viewers.parquet"))?;
+        for (name, table) in files.extra_tables {
+            table.write_parquet(&tmp.join(format!("{name}.parquet")))?;
+        }
         // The manifest goes last: its presence marks a complete run.
         let m = tmp.join("manifest.json");
         fs::write(&m, &files.manifest_json).map_err(io(&m))?;

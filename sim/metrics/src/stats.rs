@@ -62,7 +62,7 @@ impl LatencyHistogram {
         }
         let shift = i / SUB - 1;
         let low = (SUB + i % SUB) << shift;
-        (low, low + (1 << shift) - 1)
+        (low, low + ((1 << shift) - 1))
     }
 
     pub fn record(&mut self, v: u64) {

@@ -6,10 +6,13 @@
 //! - [`units`]: `"50 ms"`, `"10 Mbps"`, `"1 KiB"` into ns, bit/s, bytes.
 //! - `raw`: the file as written (serde, `deny_unknown_fields`, spans kept).
 //! - `resolve`: cross-checks and defaults; the only place that knows both.
+//! - `home`: the `[home]` section, validated by `cdnsim_net::home`'s own
+//!   constructors.
 //! - [`model`]: the resolved scenario.
 //! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
 
 pub mod error;
+mod home;
 pub mod model;
 mod raw;
 mod resolve;

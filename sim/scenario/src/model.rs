@@ -20,7 +20,26 @@ pub struct Scenario {
     pub broadcaster: Broadcaster,
     pub stream: Stream,
     pub viewers: Viewers,
+    pub home: Option<Home>,
 }
+
+/// Home nodes, placed by (region, ISP) counts, all sharing one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct Home {
+    /// (region index, ISP, count), in file order; node ids follow it.
+    pub placements: Vec<(usize, String, u32)>,
+    pub model: cdnsim_net::home::HomeModel,
+}
+
+impl Home {
+    pub fn count(&self) -> u32 {
+        self.placements.iter().map(|p| p.2).sum()
+    }
+}
+
+/// Upper bound on home nodes in one scenario: 32-bit ids, and a run stays
+/// far below the machine's memory at ~400 B per node.
+pub const MAX_HOME_NODES: u64 = 10_000_000;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Network {

@@ -26,6 +26,7 @@ pub struct RawScenario {
     pub broadcaster: RawBroadcaster,
     pub stream: RawStream,
     pub viewers: RawViewers,
+    pub home: Option<Spanned<RawHome>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,4 +175,61 @@ pub struct RawWatchTime {
 pub struct RawViewerRegion {
     pub region: Spanned<String>,
     pub weight: Spanned<f64>,
+}
+
+/// Home nodes: where they are, and the parameters of their model. Every
+/// parameter is optional; the defaults are the documented ones of
+/// `cdnsim_net::home`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHome {
+    pub regions: Vec<RawHomeRegion>,
+    pub nat_mix: Option<Spanned<Vec<f64>>>,
+    pub traversal: Option<Spanned<Vec<Vec<f64>>>>,
+    pub upload: Option<Spanned<RawUpload>>,
+    pub on_session: Option<Spanned<RawSession>>,
+    pub off_session: Option<Spanned<RawSession>>,
+    pub diurnal: Option<Spanned<Vec<f64>>>,
+    pub start_time_of_day: Option<Spanned<DurationNs>>,
+    pub household: Option<Spanned<RawHousehold>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHomeRegion {
+    pub region: Spanned<String>,
+    pub isp: String,
+    pub count: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpload {
+    pub distribution: String,
+    pub median: Option<RateBps>,
+    pub sigma: Option<f64>,
+    pub min: Option<RateBps>,
+    pub max: Option<RateBps>,
+    pub values: Option<Vec<RateBps>>,
+    pub weights: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSession {
+    pub distribution: String,
+    pub mean: Option<DurationNs>,
+    pub median: Option<DurationNs>,
+    pub scale: Option<DurationNs>,
+    pub shape: Option<f64>,
+    pub sigma: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHousehold {
+    pub low: f64,
+    pub high: f64,
+    pub interval: DurationNs,
+    pub mean_hold: DurationNs,
 }

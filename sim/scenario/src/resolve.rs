@@ -10,6 +10,7 @@ use toml::Spanned;
 use crate::error::{ScenarioError, line_col};
 use crate::model::*;
 use crate::raw::*;
+use crate::home;
 use crate::units::SizeBytes;
 
 /// Bounds that keep a scenario's memory and event counts sane; a file that
@@ -18,18 +19,18 @@ pub const MAX_CHUNKS_PER_BLOCK: u64 = 4096;
 pub const MAX_RETRANSMITS: i64 = 16;
 pub const DEFAULT_MAX_PENDING_EVENTS: usize = 10_000_000;
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn err(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
         let (line, col) = line_col(self.text, span.start);
         ScenarioError::Invalid { file: self.file.to_string(), line, col, field: field.into(), message: message.into() }
     }
 
-    fn lookup(
+    pub(crate) fn lookup(
         &self,
         names: &BTreeMap<&str, usize>,
         what: &str,
@@ -439,6 +440,11 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         regions: viewer_regions,
     };
 
+    let home = match &raw.home {
+        None => None,
+        Some(h) => Some(home::resolve(&ctx, h.get_ref(), h.span(), &region_names)?),
+    };
+
     Ok(Scenario {
         name: name.clone(),
         description: raw.run.description.clone(),
@@ -454,6 +460,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         broadcaster,
         stream,
         viewers,
+        home,
     })
 }
 

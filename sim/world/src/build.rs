@@ -2,12 +2,13 @@
 
 use cdnsim_engine::{Scheduler, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_net::geo::{great_circle_km, propagation};
+use cdnsim_net::home::HomeNode;
 use cdnsim_net::{Channel, Fifo, LossModel, NodeId, Topology};
 use cdnsim_scenario::{LinkLoss, Role, Scenario};
 
 use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{BlockWindow, NodeState, Sub};
-use crate::world::{Counters, World};
+use crate::world::{Counters, Homes, World};
 
 pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
     let net = &sc.network;
@@ -97,7 +98,12 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
         e2e_us: cdnsim_metrics::LatencyHistogram::new(),
         counters: Counters::default(),
         active_faults: vec![Vec::new(); sc.links.len()],
+        homes: build_homes(sc, seed, seconds.max(1)),
     };
+    for (h, node) in world.homes.nodes.iter().enumerate() {
+        sched.schedule_at(node.next_churn_at(), NET, Event::HomeChurn(h as u32));
+        sched.schedule_at(node.next_household_tick_at(), NET, Event::HomeTick(h as u32));
+    }
     for (i, f) in sc.faults.iter().enumerate() {
         let (start, end) = (SimTime::from_ns(f.start_ns), SimTime::from_ns(f.end_ns));
         sched.schedule_at(start, NET, Event::Fault { index: i as u16, begins: true });
@@ -109,4 +115,36 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
         sched.schedule_at(SimTime::ZERO + first, SESSION, Event::ViewerJoin);
     }
     world
+}
+
+/// Home nodes in placement order: ids follow the scenario's
+/// `[[home.regions]]` entries, so adding an entry at the end leaves every
+/// earlier node's draws as they were (each node has its own streams).
+fn build_homes(sc: &Scenario, seed: u64, seconds: usize) -> Homes {
+    let Some(home) = &sc.home else {
+        return Homes {
+            model: None,
+            nodes: Vec::new(),
+            region: Vec::new(),
+            isp: Vec::new(),
+            isps: Vec::new(),
+            online_at_start: 0,
+            online_delta: vec![0; seconds],
+        };
+    };
+    let mut isps: Vec<String> = home.placements.iter().map(|p| p.1.clone()).collect();
+    isps.sort();
+    isps.dedup();
+    let n = home.count() as usize;
+    let (mut nodes, mut region, mut isp) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (r, name, count) in &home.placements {
+        let isp_index = isps.binary_search(name).expect("collected above") as u16;
+        for _ in 0..*count {
+            nodes.push(HomeNode::new(nodes.len() as u32, seed, &home.model));
+            region.push(*r as u16);
+            isp.push(isp_index);
+        }
+    }
+    let online_at_start = nodes.iter().filter(|h| h.is_online()).count() as u64;
+    Homes { model: Some(home.model.clone()), nodes, region, isp, isps, online_at_start, online_delta: vec![0; seconds] }
 }

@@ -7,7 +7,7 @@
 //!
 //! | class | events | why here |
 //! |---|---|---|
-//! | 0 `NET` | faults beginning or ending, data and control arrivals, resend timers | state of the network first |
+//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, resend timers | state of the network first |
 //! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
 //! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
@@ -51,6 +51,10 @@ pub enum Event {
     Control { child: u32, parent: u32, subscribe: bool },
     /// Fault `index` of the scenario begins or ends.
     Fault { index: u16, begins: bool },
+    /// A home node goes on- or offline.
+    HomeChurn(u32),
+    /// A home node's household-usage level may change.
+    HomeTick(u32),
     ViewerJoin,
     ViewerLeave(u32),
     Deadline(u32),

@@ -23,7 +23,7 @@ mod viewer;
 mod world;
 
 use cdnsim_engine::{EngineError, Scheduler, SimTime, run};
-use cdnsim_metrics::{Summary, TimeseriesRow, ViewerRow};
+use cdnsim_metrics::{Summary, Table, TimeseriesRow, ViewerRow};
 use cdnsim_scenario::Scenario;
 
 /// Everything a run produced, ready for the metrics writer.
@@ -31,6 +31,8 @@ pub struct RunResults {
     pub summary: Summary,
     pub timeseries: Vec<TimeseriesRow>,
     pub viewers: Vec<ViewerRow>,
+    /// `home_nodes`: one row per home node (absent without home nodes).
+    pub extra_tables: Vec<(String, Table)>,
     pub events: u64,
 }
 

@@ -2,7 +2,7 @@
 //! the results contract's rows.
 
 use cdnsim_engine::SimTime;
-use cdnsim_metrics::{Summary, TimeseriesRow, Value, ViewerRow, percentile};
+use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, percentile};
 
 use crate::world::World;
 use crate::{RunIdentity, RunResults};
@@ -66,6 +66,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             delta[b] -= 1;
         }
     }
+    let mut online = w.homes.online_at_start as i64;
+    let mut online_sum = 0i64;
     let mut watching = 0i64;
     let mut peak = 0i64;
     let timeseries: Vec<TimeseriesRow> = w
@@ -75,6 +77,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         .map(|(i, s)| {
             watching += delta[i];
             peak = peak.max(watching);
+            online += w.homes.online_delta[i];
+            online_sum += online;
             TimeseriesRow {
                 second: i as u64,
                 stream: stream.clone(),
@@ -83,7 +87,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
                 idc_egress_bytes: s.idc_egress_bytes,
                 internal_bytes: s.internal_bytes,
                 viewers: watching as u64,
-                active_home_nodes: 0,
+                active_home_nodes: online as u64,
                 stalls: s.stalls,
             }
         })
@@ -114,7 +118,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         replication: id.replication,
         topology: "tree".into(),
         viewers: w.viewers.len() as u64,
-        home_nodes: 0,
+        home_nodes: w.homes.nodes.len() as u64,
         amplification: ratio(c.viewer_bytes as u128, c.idc_egress_bytes as u128),
         idc_egress_bytes: c.idc_egress_bytes,
         viewer_bytes: c.viewer_bytes,
@@ -132,6 +136,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         extra: vec![
             ("duration_s".into(), Value::Real(sc.duration_ns as f64 / 1e9)),
             ("peak_viewers".into(), Value::Count(peak as u64)),
+            ("home_nodes_online_mean".into(), Value::Real(online_sum as f64 / secs as f64)),
             ("blocks_played".into(), Value::Count(played)),
             ("blocks_skipped".into(), Value::Count(skipped)),
             ("stalls".into(), Value::Count(stalls)),
@@ -142,5 +147,22 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             ("retransmissions".into(), Value::Count(c.retransmissions)),
         ],
     };
-    RunResults { summary, timeseries, viewers, events }
+    let extra_tables = if w.homes.nodes.is_empty() { Vec::new() } else { vec![("home_nodes".to_string(), home_table(&w, stop))] };
+    RunResults { summary, timeseries, viewers, extra_tables, events }
+}
+
+/// One row per home node: placement, NAT type, base upload and state at
+/// the end of the run.
+fn home_table(w: &World, stop: SimTime) -> Table {
+    let h = &w.homes;
+    let model = h.model.as_ref().expect("home nodes have a model");
+    let mut t = Table::default();
+    t.push("home_id", Col::U64((0..h.nodes.len() as u64).collect()));
+    t.push("region", Col::Str(h.region.iter().map(|&r| w.sc.regions[r as usize].name.clone()).collect()));
+    t.push("isp", Col::Str(h.isp.iter().map(|&i| h.isps[i as usize].clone()).collect()));
+    t.push("nat", Col::Str(h.nodes.iter().map(|n| format!("{:?}", n.nat()).to_uppercase()).collect()));
+    t.push("base_upload_bps", Col::U64(h.nodes.iter().map(|n| n.base_upload_bps() as u64).collect()));
+    t.push("online_at_end", Col::Bool(h.nodes.iter().map(|n| n.is_online()).collect()));
+    t.push("upload_at_end_bps", Col::U64(h.nodes.iter().map(|n| n.available_upload_bps(stop, model)).collect()));
+    t
 }

@@ -16,6 +16,7 @@
 
 use cdnsim_engine::{Model, RngStream, Scheduler, SimDuration, SimTime};
 use cdnsim_metrics::LatencyHistogram;
+use cdnsim_net::home::{HomeModel, HomeNode};
 use cdnsim_net::{Channel, NodeId, Offer, Topology, Transmit};
 use cdnsim_scenario::{FaultKind, Scenario, WatchTime};
 use rand::Rng;
@@ -63,6 +64,23 @@ pub struct World {
     /// Per link, the faults acting on it now (indices into the scenario's
     /// faults), in the order they began.
     pub active_faults: Vec<Vec<u16>>,
+    pub homes: Homes,
+}
+
+/// Home nodes: their state, placement and model. They go on and offline
+/// and their usable upload changes; the last hop that uses them comes in a
+/// later layer.
+pub struct Homes {
+    pub model: Option<HomeModel>,
+    pub nodes: Vec<HomeNode>,
+    /// Region and ISP of each node (struct of arrays: the hot path reads
+    /// only `nodes`).
+    pub region: Vec<u16>,
+    pub isp: Vec<u16>,
+    pub isps: Vec<String>,
+    pub online_at_start: u64,
+    /// Change of the online count during each simulated second.
+    pub online_delta: Vec<i64>,
 }
 
 impl Model for World {
@@ -80,6 +98,12 @@ impl Model for World {
                 }
             }
             Event::Control { child, parent, subscribe } => self.on_control(sched, child, parent, subscribe),
+            Event::HomeChurn(h) => self.on_home_churn(sched, h),
+            Event::HomeTick(h) => {
+                let model = self.homes.model.as_ref().expect("home events need a home model");
+                let next = self.homes.nodes[h as usize].household_tick(sched.now(), model);
+                sched.schedule_at(next, NET, Event::HomeTick(h));
+            }
             Event::ViewerJoin => self.on_join(sched),
             Event::ViewerLeave(v) => self.on_leave(sched, v),
             Event::Deadline(v) => self.on_deadline(sched, v),
@@ -318,6 +342,17 @@ impl World {
         let (cpb, block_ns) = (self.chunks_per_block, self.block_ns());
         let action = self.viewers[v as usize].deadline(sched.now(), cpb, block_ns);
         self.after_player(sched, v, action);
+    }
+
+    fn on_home_churn(&mut self, sched: &mut Scheduler<Event>, h: u32) {
+        let now = sched.now();
+        let model = self.homes.model.as_ref().expect("home events need a home model");
+        let node = &mut self.homes.nodes[h as usize];
+        let next = node.churn(now, model);
+        let delta = if node.is_online() { 1 } else { -1 };
+        let s = ((now.as_ns() / 1_000_000_000) as usize).min(self.homes.online_delta.len() - 1);
+        self.homes.online_delta[s] += delta;
+        sched.schedule_at(next, NET, Event::HomeChurn(h));
     }
 
     fn on_join(&mut self, sched: &mut Scheduler<Event>) {

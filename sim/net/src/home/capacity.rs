@@ -28,7 +28,8 @@ pub const MAX_EMPIRICAL_ROWS: usize = 65_536;
 
 /// Distribution of a node's base upload capacity, in bps. Samples are
 /// whole bps in [1, [`MAX_UPLOAD_BPS`]].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "distribution", rename_all = "lowercase")]
 pub enum CapacityDist {
     /// Log-normal with the given median and log-space standard deviation,
     /// clamped to [min_bps, max_bps] (the clamped tails become atoms at the
@@ -41,7 +42,11 @@ pub enum CapacityDist {
     Uniform { min_bps: f64, max_bps: f64 },
     /// One of `values_bps`, chosen with the weights the table gave.
     #[non_exhaustive]
-    Empirical { values_bps: Vec<f64>, index: WeightedIndex<f64> },
+    Empirical {
+        values_bps: Vec<f64>,
+        #[serde(skip)]
+        index: WeightedIndex<f64>,
+    },
 }
 
 fn check_bounds(min_bps: f64, max_bps: f64) -> Result<(), ParamError> {
@@ -176,7 +181,7 @@ const NS_PER_DAY: u64 = 24 * NS_PER_HOUR;
 /// The share of a home node's upload usable at each hour of the day,
 /// interpolated linearly between hours (value `h` holds at h:00), so that
 /// capacity never jumps at the top of the hour for every node at once.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct DiurnalProfile {
     hourly: [f64; 24],
     day_offset_ns: u64,
@@ -252,7 +257,7 @@ impl Default for DiurnalProfile {
 /// (low + high) / 2), the process never leaves its bounds without any
 /// clamping, and it reverts to its mean with autocorrelation
 /// (1 - interval / mean_hold)^k after k ticks.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct HouseholdModel {
     low: f32,
     high: f32,

@@ -20,7 +20,8 @@ use rand_distr::{Distribution, Exp1, Gamma, Pareto, StandardNormal, Weibull};
 use super::{ParamError, require};
 
 /// Distribution of a session length. Parameters are stored in ns (f64).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "distribution", rename_all = "lowercase")]
 pub enum SessionDist {
     /// Memoryless: the classic assumption, and the one measured P2P churn
     /// contradicts (Stutzbach & Rejaie, IMC 2006).
@@ -227,7 +228,7 @@ pub(crate) fn gamma(x: f64) -> f64 {
 
 /// The on- and off-session distributions of a class of nodes (shared; the
 /// per-node state is [`OnOff`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct OnOffDist {
     on: SessionDist,
     off: SessionDist,

@@ -60,9 +60,10 @@ pub enum Connection {
 const MIX_SUM_TOLERANCE: f64 = 1e-9;
 
 /// The share of home nodes behind each NAT type.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct NatMix {
     probabilities: [f64; 4],
+    #[serde(skip)]
     /// Upper bounds of the cumulative distribution for NAT1..NAT3 (NAT4
     /// takes the rest), so sampling is one draw and three compares.
     cumulative: [f64; 3],
@@ -117,7 +118,7 @@ const SYMMETRY_TOLERANCE: f64 = 1e-12;
 /// Success probability of a direct-connection attempt for each pair of NAT
 /// types: symmetric (an attempt from `a` to `b` is the same hole punch as
 /// from `b` to `a`), every entry in [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct TraversalMatrix {
     p: [[f64; 4]; 4],
 }

@@ -29,7 +29,7 @@ pub const STREAM_CHURN: &str = "home.churn";
 pub const STREAM_HOUSEHOLD: &str = "home.household";
 
 /// Every parameter of the home-node model, validated together.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct HomeModel {
     nat_mix: NatMix,
     traversal: TraversalMatrix,
