@@ -44,6 +44,19 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
         return Ok(());
     }
 
+    let estimate = cdnsim_world::memory_estimate_bytes(&sc);
+    if let Some(available) = available_memory_bytes()
+        && estimate > available
+    {
+        return Err(Failure::BadInput(format!(
+            "{}: the run needs up to {:.1} GiB by estimate, and this machine has {:.1} GiB available; \
+             shorten the run, lower the arrival rate or [limits] max_pending_events",
+            file.display(),
+            estimate as f64 / (1u64 << 30) as f64,
+            available as f64 / (1u64 << 30) as f64
+        )));
+    }
+
     let started = SystemTime::now();
     let clock = Instant::now();
     let results = simulate(&sc, &id).map_err(|e| Failure::BadInput(e.to_string()))?;
@@ -62,6 +75,7 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
         "wall_seconds": wall_s,
         "events": results.events,
         "events_per_second": results.events as f64 / wall_s.max(1e-9),
+        "memory_estimate_bytes": estimate,
         "host": std::env::var("HOSTNAME").unwrap_or_default(),
         "scenario": &sc,
     });
@@ -111,6 +125,14 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>) -> Result<(), Failure> {
         say!("  {}", c.display());
     }
     Ok(())
+}
+
+/// MemAvailable from /proc/meminfo (Linux); `None` elsewhere.
+fn available_memory_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn unix_s(t: SystemTime) -> f64 {

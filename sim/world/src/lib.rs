@@ -51,6 +51,28 @@ pub struct RunIdentity {
     pub replication: u64,
 }
 
+/// An upper estimate of a run's peak memory, in bytes, from what the
+/// scenario implies before anything runs: viewer sessions (expected
+/// arrivals plus six standard deviations of the Poisson count), each with
+/// its state, buffer and result row; home nodes; the bound on pending
+/// events. The CLI refuses a run whose estimate exceeds available memory.
+pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
+    let arrivals = sc.viewers.arrivals_per_s * sc.duration_ns as f64 / 1e9;
+    let sessions = (arrivals + 6.0 * arrivals.sqrt()).ceil() as u64;
+    let per_viewer = (std::mem::size_of::<viewer::Viewer>()
+        + viewer::MAX_AHEAD_BLOCKS * 2
+        + std::mem::size_of::<cdnsim_metrics::ViewerRow>()
+        + 64) as u64;
+    let homes = sc.home.as_ref().map_or(0, |h| h.count() as u64);
+    let per_home = (std::mem::size_of::<cdnsim_net::home::HomeNode>() + 2 * 2 + 2 * 48) as u64;
+    let per_event = (std::mem::size_of::<event::Event>() + 16) as u64 * 2;
+    let per_second = (std::mem::size_of::<cdnsim_metrics::TimeseriesRow>() + 64) as u64;
+    sessions * per_viewer
+        + homes * per_home
+        + sc.max_pending_events as u64 * per_event
+        + sc.duration_ns.div_ceil(1_000_000_000) * per_second
+}
+
 /// Runs `scenario` to its duration and returns its results.
 pub fn simulate(scenario: &Scenario, id: &RunIdentity) -> Result<RunResults, WorldError> {
     let mut sched = Scheduler::new(scenario.max_pending_events);
