@@ -36,3 +36,23 @@ fn a_complete_run_is_not_run_again() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("already complete"));
     assert_eq!(std::fs::metadata(a.join("manifest.json")).unwrap().modified().unwrap(), before);
 }
+
+#[test]
+fn runs_on_parallel_threads_match_a_run_alone() {
+    // One run is one thread; runs in parallel share nothing. Two threads
+    // simulating at once must each produce exactly what one thread alone
+    // does (no global state, no thread-dependent order).
+    let sc = cdnsim_scenario::load(Path::new(QUICKSTART)).unwrap();
+    let id = |seed| cdnsim_world::RunIdentity { run_id: format!("t{seed}"), seed, replication: 0 };
+    let alone = cdnsim_world::simulate(&sc, &id(1)).unwrap();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| cdnsim_world::simulate(&sc, &id(1)).unwrap());
+        let b = s.spawn(|| cdnsim_world::simulate(&sc, &id(1)).unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for r in [&a, &b] {
+        assert_eq!(r.summary, alone.summary);
+        assert_eq!(r.viewers, alone.viewers);
+        assert_eq!(r.timeseries, alone.timeseries);
+    }
+}
