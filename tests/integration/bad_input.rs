@@ -52,6 +52,7 @@ fn bad_unit() {
     let t = replace_once(&quickstart_text(), "bitrate = \"2 Mbps\"", "bitrate = \"2 Mbits\"");
     let e = rejects("bad-unit", t.as_bytes(), Some("\"2 Mbits\""), "stream.bitrate", "expected a bit rate");
     assert!(e.contains("\"2 Mbits\""), "the message quotes what was found: {e}");
+    assert!(e.contains(": stream.bitrate: "), "the field path is the one the user wrote: {e}");
 }
 
 #[test]

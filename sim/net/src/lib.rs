@@ -1,6 +1,8 @@
 //! The underlay: where nodes are and what the wires between them do.
 //!
 //! Module map:
+//! - [`backbone`]: the IDC backbone across ISPs (PoPs, corridors,
+//!   interconnects, IDCs) with cached same-ISP-first shortest paths.
 //! - [`geo`]: great-circle distance and propagation latency.
 //! - [`fifo`]: a bounded drop-tail FIFO that serialises messages at a bit
 //!   rate; the queueing behaviour of every link and node egress.
@@ -15,6 +17,7 @@
 //! Nothing here schedules events: functions take the current time and
 //! return when things happen, and the world turns that into events.
 
+pub mod backbone;
 pub mod channel;
 pub mod fifo;
 pub mod geo;

@@ -45,10 +45,7 @@ fn brute(bb: &Backbone, src: Endpoint, allowed: &dyn Fn(LinkId, &Link) -> bool) 
     let mut done = vec![false; n];
     let s = node(bb, src);
     dist[s] = 0;
-    loop {
-        let Some(u) = (0..n).filter(|&v| !done[v] && dist[v] != UNREACHED).min_by_key(|&v| dist[v]) else {
-            break;
-        };
+    while let Some(u) = (0..n).filter(|&v| !done[v] && dist[v] != UNREACHED).min_by_key(|&v| dist[v]) {
         done[u] = true;
         if u != s && matches!(bb.endpoint(petgraph::graph::NodeIndex::new(u)), Endpoint::Idc(_)) {
             continue;
@@ -119,10 +116,10 @@ fn check(bb: &Backbone, exp: &Expected, from: Endpoint, to: Endpoint, path: Opti
         }
         let isp = path.isp.unwrap();
         for &l in &path.links {
-            if let LinkKind::Backbone { isp: i } = bb.link(l).kind {
-                if i != isp {
-                    return Err(format!("path on {isp:?} uses a link of {i:?}"));
-                }
+            if let LinkKind::Backbone { isp: i } = bb.link(l).kind
+                && i != isp
+            {
+                return Err(format!("path on {isp:?} uses a link of {i:?}"));
             }
         }
     }

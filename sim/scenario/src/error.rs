@@ -25,6 +25,27 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// Step one of reading any of our TOML files: text -> raw serde structs,
+/// with a syntax or type error placed at its line and column and named by
+/// its field path.
+pub fn deserialize_located<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ScenarioError> {
+    let located = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
+        let (line, col) = line_col(text, span.map_or(0, |s| s.start));
+        ScenarioError::Invalid { file: file.to_string(), line, col, field, message }
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| located(e.span(), "(syntax)".into(), e.message().to_string()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // `Spanned` values show up in the path as a private serde field;
+        // the user wrote the value itself.
+        let field = match e.path().to_string().replace(".$__serde_spanned_private_value", "") {
+            p if p == "." => "(top level)".to_string(),
+            p => p,
+        };
+        let inner = e.into_inner();
+        located(inner.span(), field, inner.message().to_string())
+    })
+}
+
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());

@@ -10,12 +10,14 @@
 //!   constructors.
 //! - [`model`]: the resolved scenario.
 //! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
+//! - [`topology`]: backbone topology files into [`topology::TopologyData`].
 
 pub mod error;
 mod home;
 pub mod model;
 mod raw;
 mod resolve;
+pub mod topology;
 pub mod units;
 
 pub use error::ScenarioError;
@@ -56,20 +58,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and resolves scenario `text`; `file` labels error messages.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let located = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
-        let (line, col) = error::line_col(text, span.map_or(0, |s| s.start));
-        ScenarioError::Invalid { file: file.to_string(), line, col, field, message }
-    };
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| located(e.span(), "(syntax)".into(), e.message().to_string()))?;
-    let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = match e.path().to_string() {
-            p if p == "." => "(top level)".to_string(),
-            p => p,
-        };
-        let inner = e.into_inner();
-        located(inner.span(), field, inner.message().to_string())
-    })?;
+    let raw: raw::RawScenario = error::deserialize_located(file, text)?;
     resolve::resolve(file, text, raw)
 }
 
