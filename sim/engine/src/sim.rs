@@ -96,6 +96,8 @@ pub fn run<M: Model>(
     sched: &mut Scheduler<M::Event>,
     stop: SimTime,
 ) -> Result<RunStats, EngineError> {
+    // Resuming with an earlier stop must not move time backwards.
+    let stop = stop.max(sched.now);
     let mut events = 0u64;
     if sched.over_bound {
         return Err(EngineError::PendingBound { limit: sched.max_pending, now: sched.now });
@@ -166,6 +168,18 @@ mod tests {
         let mut m = Recorder { seen: vec![] };
         let stats = run(&mut m, &mut s, SimTime::from_ns(20)).unwrap();
         assert_eq!(stats, RunStats { events: 1, end_time: SimTime::from_ns(20), pending_at_stop: 1 });
+    }
+
+    #[test]
+    fn an_earlier_stop_never_moves_time_backwards() {
+        let mut s = Scheduler::new(100);
+        let t = SimTime::from_ns;
+        s.schedule_at(t(90), Class(0), ("a", vec![]));
+        s.schedule_at(t(200), Class(0), ("b", vec![]));
+        let mut m = Recorder { seen: vec![] };
+        run(&mut m, &mut s, t(100)).unwrap();
+        let stats = run(&mut m, &mut s, t(50)).unwrap();
+        assert_eq!((stats.events, s.now()), (0, t(100)));
     }
 
     struct Exploder;
