@@ -25,6 +25,22 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// Reads a UTF-8 text file: a missing file is a `Read` error, a byte that
+/// is not UTF-8 an `Invalid` one at its line and column.
+pub fn read_text(path: &std::path::Path) -> Result<(String, String), ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read { file: file.clone(), message: e.to_string() })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((file, text)),
+        Err(e) => {
+            let (bytes, at) = (e.as_bytes(), e.utf8_error().valid_up_to());
+            let (line, col) = utf8_error_position(bytes, at);
+            let message = format!("expected UTF-8 text, found byte 0x{:02x}", bytes[at]);
+            Err(ScenarioError::Invalid { file, line, col, field: "(file)".into(), message })
+        }
+    }
+}
+
 /// Step one of reading any of our TOML files: text -> raw serde structs,
 /// with a syntax or type error placed at its line and column and named by
 /// its field path.

@@ -38,22 +38,8 @@ pub fn run_id(scenario: &Scenario, replication: u64) -> String {
 
 /// Reads, parses and resolves the scenario at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read { file: file.clone(), message: e.to_string() })?;
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let (line, col) = error::utf8_error_position(&bytes, e.valid_up_to());
-            return Err(ScenarioError::Invalid {
-                file,
-                line,
-                col,
-                field: "(file)".into(),
-                message: format!("expected UTF-8 text, found byte 0x{:02x}", bytes[e.valid_up_to()]),
-            });
-        }
-    };
-    parse(&file, text)
+    let (file, text) = error::read_text(path)?;
+    parse(&file, &text)
 }
 
 /// Parses and resolves scenario `text`; `file` labels error messages.

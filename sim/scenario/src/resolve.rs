@@ -246,7 +246,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
             to,
             bandwidth_bps,
             loss: match &l.loss {
-                Some(v) => link_loss(&ctx, v, format!("links[{i}].loss"))?,
+                Some(v) => link_loss(v.get_ref()).map_err(|m| ctx.err(v.span(), format!("links[{i}].loss"), m))?,
                 None => LinkLoss::Bernoulli { p: 0.0 },
             },
             queue_bytes: match &l.queue {
@@ -472,18 +472,19 @@ fn inflation(ctx: &Ctx, v: &Spanned<f64>, field: String) -> Result<f64, Scenario
     Ok(x)
 }
 
-fn link_loss(ctx: &Ctx, v: &Spanned<RawLoss>, field: String) -> Result<LinkLoss, ScenarioError> {
-    let bad = |m: String| Err(ctx.err(v.span(), field.clone(), m));
-    match v.get_ref() {
+/// `loss = p` or a Gilbert-Elliott table, checked; the message says what
+/// is wrong, the caller says where.
+pub(crate) fn link_loss(raw: &RawLoss) -> Result<LinkLoss, String> {
+    match raw {
         RawLoss::Probability(p) => {
             if !(0.0..1.0).contains(p) {
-                return bad(format!("expected a probability in [0, 1), found {p}"));
+                return Err(format!("expected a probability in [0, 1), found {p}"));
             }
             Ok(LinkLoss::Bernoulli { p: *p })
         }
         RawLoss::Model(m) => {
             if m.model != "gilbert-elliott" {
-                return bad(format!("expected model = \"gilbert-elliott\", found {:?}", m.model));
+                return Err(format!("expected model = \"gilbert-elliott\", found {:?}", m.model));
             }
             for (name, x, open) in [
                 ("p_good_to_bad", m.p_good_to_bad, false),
@@ -493,11 +494,11 @@ fn link_loss(ctx: &Ctx, v: &Spanned<RawLoss>, field: String) -> Result<LinkLoss,
             ] {
                 let ok = if open { (0.0..1.0).contains(&x) } else { (0.0..=1.0).contains(&x) };
                 if !ok {
-                    return bad(format!("expected {name} to be a probability, found {x}"));
+                    return Err(format!("expected {name} to be a probability, found {x}"));
                 }
             }
             if m.p_bad_to_good == 0.0 {
-                return bad("expected p_bad_to_good above 0 (or the link stays bad forever), found 0".into());
+                return Err("expected p_bad_to_good above 0 (or the link stays bad forever), found 0".into());
             }
             Ok(LinkLoss::GilbertElliott {
                 p_good_to_bad: m.p_good_to_bad,

@@ -15,7 +15,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::error::{ScenarioError, line_col, utf8_error_position};
+use crate::error::{ScenarioError, line_col};
+use crate::raw::RawLoss;
 use crate::model::LinkLoss;
 use crate::units::{DurationNs, RateBps};
 
@@ -300,49 +301,12 @@ struct RawEdgeCount {
     isps: BTreeMap<String, Spanned<i64>>,
 }
 
-/// `loss = 0.01` (independent) or a Gilbert-Elliott table.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawLoss {
-    Probability(f64),
-    Model(RawLossModel),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLossModel {
-    model: String,
-    p_good_to_bad: f64,
-    p_bad_to_good: f64,
-    #[serde(default)]
-    loss_good: f64,
-    #[serde(default = "one")]
-    loss_bad: f64,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
 // ----------------------------------------------------------- entry points
 
 /// Reads, parses and resolves the topology file at `path`.
 pub fn load_topology(path: &Path) -> Result<TopologyData, ScenarioError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read { file: file.clone(), message: e.to_string() })?;
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => parse_topology(&file, text),
-        Err(e) => {
-            let (line, col) = utf8_error_position(&bytes, e.valid_up_to());
-            Err(ScenarioError::Invalid {
-                file,
-                line,
-                col,
-                field: "(file)".into(),
-                message: format!("expected UTF-8 text, found byte 0x{:02x}", bytes[e.valid_up_to()]),
-            })
-        }
-    }
+    let (file, text) = crate::error::read_text(path)?;
+    parse_topology(&file, &text)
 }
 
 /// Parses and resolves topology `text`; `file` labels error messages.
@@ -425,40 +389,7 @@ impl Resolver<'_> {
     }
 
     fn loss(&self, v: &Spanned<RawLoss>, field: String) -> Res<LinkLoss> {
-        let bad = |m: String| Err(self.err(v.span(), field.clone(), m));
-        match v.get_ref() {
-            RawLoss::Probability(p) => {
-                if !(0.0..1.0).contains(p) {
-                    return bad(format!("expected a probability in [0, 1), found {p}"));
-                }
-                Ok(LinkLoss::Bernoulli { p: *p })
-            }
-            RawLoss::Model(m) => {
-                if m.model != "gilbert-elliott" {
-                    return bad(format!("expected model = \"gilbert-elliott\", found {:?}", m.model));
-                }
-                for (name, x, open) in [
-                    ("p_good_to_bad", m.p_good_to_bad, false),
-                    ("p_bad_to_good", m.p_bad_to_good, false),
-                    ("loss_good", m.loss_good, true),
-                    ("loss_bad", m.loss_bad, false),
-                ] {
-                    let ok = if open { (0.0..1.0).contains(&x) } else { (0.0..=1.0).contains(&x) };
-                    if !ok {
-                        return bad(format!("expected {name} to be a probability, found {x}"));
-                    }
-                }
-                if m.p_bad_to_good == 0.0 {
-                    return bad("expected p_bad_to_good above 0 (or the link stays bad forever), found 0".into());
-                }
-                Ok(LinkLoss::GilbertElliott {
-                    p_good_to_bad: m.p_good_to_bad,
-                    p_bad_to_good: m.p_bad_to_good,
-                    loss_good: m.loss_good,
-                    loss_bad: m.loss_bad,
-                })
-            }
-        }
+        crate::resolve::link_loss(v.get_ref()).map_err(|m| self.err(v.span(), field, m))
     }
 
     fn groups(&self, groups: &[Spanned<String>], field: &str) -> Res<Vec<String>> {

@@ -125,6 +125,7 @@ fn build_homes(sc: &Scenario, seed: u64, seconds: usize) -> Homes {
         return Homes {
             model: None,
             nodes: Vec::new(),
+            id: Vec::new(),
             region: Vec::new(),
             isp: Vec::new(),
             isps: Vec::new(),
@@ -145,6 +146,25 @@ fn build_homes(sc: &Scenario, seed: u64, seconds: usize) -> Homes {
             isp.push(isp_index);
         }
     }
+    // Household ticks are most of a home node's events and come once per
+    // interval at a fixed phase per node: laid out in phase order, the
+    // nodes are visited as a sweep through memory instead of at random
+    // (2-3x the event rate at 100k nodes, benches/README.md). Only the
+    // layout changes; ids, streams and results do not.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&i| (nodes[i as usize].next_household_tick_at(), i));
+    let pick = |v: &[u16]| order.iter().map(|&i| v[i as usize]).collect::<Vec<u16>>();
+    let (region, isp) = (pick(&region), pick(&isp));
+    let nodes: Vec<HomeNode> = order.iter().map(|&i| nodes[i as usize].clone()).collect();
     let online_at_start = nodes.iter().filter(|h| h.is_online()).count() as u64;
-    Homes { model: Some(home.model.clone()), nodes, region, isp, isps, online_at_start, online_delta: vec![0; seconds] }
+    Homes {
+        model: Some(home.model.clone()),
+        nodes,
+        id: order,
+        region,
+        isp,
+        isps,
+        online_at_start,
+        online_delta: vec![0; seconds],
+    }
 }

@@ -156,13 +156,16 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
 fn home_table(w: &World, stop: SimTime) -> Table {
     let h = &w.homes;
     let model = h.model.as_ref().expect("home nodes have a model");
+    // Rows in id order, whatever the layout in memory.
+    let mut rows: Vec<usize> = (0..h.nodes.len()).collect();
+    rows.sort_by_key(|&i| h.id[i]);
     let mut t = Table::default();
-    t.push("home_id", Col::U64((0..h.nodes.len() as u64).collect()));
-    t.push("region", Col::Str(h.region.iter().map(|&r| w.sc.regions[r as usize].name.clone()).collect()));
-    t.push("isp", Col::Str(h.isp.iter().map(|&i| h.isps[i as usize].clone()).collect()));
-    t.push("nat", Col::Str(h.nodes.iter().map(|n| format!("{:?}", n.nat()).to_uppercase()).collect()));
-    t.push("base_upload_bps", Col::U64(h.nodes.iter().map(|n| n.base_upload_bps() as u64).collect()));
-    t.push("online_at_end", Col::Bool(h.nodes.iter().map(|n| n.is_online()).collect()));
-    t.push("upload_at_end_bps", Col::U64(h.nodes.iter().map(|n| n.available_upload_bps(stop, model)).collect()));
+    t.push("home_id", Col::U64(rows.iter().map(|&i| h.id[i] as u64).collect()));
+    t.push("region", Col::Str(rows.iter().map(|&i| w.sc.regions[h.region[i] as usize].name.clone()).collect()));
+    t.push("isp", Col::Str(rows.iter().map(|&i| h.isps[h.isp[i] as usize].clone()).collect()));
+    t.push("nat", Col::Str(rows.iter().map(|&i| format!("{:?}", h.nodes[i].nat()).to_uppercase()).collect()));
+    t.push("base_upload_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].base_upload_bps() as u64).collect()));
+    t.push("online_at_end", Col::Bool(rows.iter().map(|&i| h.nodes[i].is_online()).collect()));
+    t.push("upload_at_end_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].available_upload_bps(stop, model)).collect()));
     t
 }

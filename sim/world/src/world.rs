@@ -72,7 +72,11 @@ pub struct World {
 /// later layer.
 pub struct Homes {
     pub model: Option<HomeModel>,
+    /// In memory in the order of their household ticks (see build.rs).
     pub nodes: Vec<HomeNode>,
+    /// Id of each node: its position in the scenario's placements, which
+    /// names its random streams and orders `home_nodes.parquet`.
+    pub id: Vec<u32>,
     /// Region and ISP of each node (struct of arrays: the hot path reads
     /// only `nodes`).
     pub region: Vec<u16>,
