@@ -47,3 +47,14 @@ pub fn read(path: &Path) -> Vec<u8> {
 }
 
 pub const PARQUET_FILES: [&str; 3] = ["summary.parquet", "timeseries.parquet", "viewers.parquet"];
+
+/// A numeric column as f64 (null -> NaN).
+pub fn col(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
+    use polars::prelude::*;
+    df.column(name).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
+/// A string column.
+pub fn strs(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
+    df.column(name).unwrap().str().unwrap().iter().map(|s| s.unwrap_or_default().to_string()).collect()
+}

@@ -3,13 +3,7 @@
 //! on, and when the corridor is restored the stream comes back.
 
 use cdnsim_metrics::table::read_parquet;
-use polars::prelude::*;
-
 use crate::common::*;
-
-fn col(df: &DataFrame, name: &str) -> Vec<f64> {
-    df.column(name).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().map(|v| v.unwrap_or(f64::NAN)).collect()
-}
 
 #[test]
 fn corridor_outage_stalls_viewers_behind_it_until_restored() {
@@ -28,8 +22,7 @@ fn corridor_outage_stalls_viewers_behind_it_until_restored() {
     std::fs::write(&file, text).unwrap();
     let run = run_ok(&file, &dir.join("out"), &[], &[]);
     let v = read_parquet(&run.join("viewers.parquet")).unwrap();
-    let edges: Vec<String> =
-        v.column("edge").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect();
+    let edges = strs(&v, "edge");
     let (join, leave, stall, e2e) = (col(&v, "join_ms"), col(&v, "leave_ms"), col(&v, "stall_ms"), col(&v, "e2e_ms_mean"));
     let south = |i: usize| edges[i] == "gz-edge" || edges[i] == "sz-edge";
 

@@ -4,8 +4,6 @@
 //!
 //! cargo run --release -p cdnsim-scenario --example china_backbone
 
-#[path = "../tests/support/backbone_input.rs"]
-mod backbone_input;
 
 use std::path::Path;
 use std::time::Instant;
@@ -23,7 +21,7 @@ fn main() {
     let t = load_topology(&path).unwrap_or_else(|e| panic!("{e}"));
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let mut bb = Backbone::new(backbone_input::backbone_input(&t)).expect("china.toml builds");
+    let mut bb = Backbone::new(t.backbone_input()).expect("china.toml builds");
     let build_s = t1.elapsed().as_secs_f64();
     let n = bb.idcs().len();
     println!(

@@ -6,12 +6,15 @@
 //! - [`units`]: `"50 ms"`, `"10 Mbps"`, `"1 KiB"` into ns, bit/s, bytes.
 //! - `raw`: the file as written (serde, `deny_unknown_fields`, spans kept).
 //! - `resolve`: cross-checks and defaults; the only place that knows both.
+//! - `backbone`: `[network] topology`: IDC nodes and the links between
+//!   them taken from a bundled backbone.
 //! - `home`: the `[home]` section, validated by `cdnsim_net::home`'s own
 //!   constructors.
 //! - [`model`]: the resolved scenario.
 //! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
 //! - [`topology`]: backbone topology files into [`topology::TopologyData`].
 
+mod backbone;
 pub mod error;
 mod home;
 pub mod model;
@@ -99,5 +102,32 @@ mod tests {
         assert!(e.contains("faults[0].end"), "{e}");
         let e = parse("q.toml", &fault("group = \"west\"\nkind = \"outage\"\nstart = \"1 s\"\nend = \"2 s\"\nextra_loss = 0.1")).unwrap_err().to_string();
         assert!(e.contains("faults[0].extra_loss"), "{e}");
+    }
+
+    #[test]
+    fn topology_nodes_and_links_are_checked() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/backbone_china.toml");
+        let text = std::fs::read_to_string(dir).unwrap();
+        let ok = parse(dir, &text).unwrap();
+        assert_eq!(ok.topology.as_deref(), Some("china"));
+        assert_eq!(ok.regions.len(), 31, "the provinces become regions");
+        let south = ok.links.iter().find(|l| ok.nodes[l.to].name == "south").unwrap();
+        assert!(south.groups.iter().any(|g| g == "telecom.jing-han-guang"));
+
+        let bad = |from: &str, to: &str| parse(dir, &text.replacen(from, to, 1)).unwrap_err().to_string();
+        let e = bad("idc = \"edge.guangxi.telecom.1\"", "idc = \"edge.guangxi.telecom.99\"");
+        assert!(e.contains("nodes[11].idc") && e.contains("expected an IDC of topology"), "{e}");
+        let e = bad("topology = \"china\"", "topology = \"atlantis\"");
+        assert!(e.contains("network.topology") && e.contains("topologies/atlantis.toml"), "{e}");
+        let e = bad("topology = \"china\"\n", "");
+        assert!(e.contains("nodes[0].idc") && e.contains("[network] topology"), "{e}");
+        // A link to a node that is not a topology IDC needs its bandwidth.
+        let plain = text.replacen(
+            "[[nodes]]\nname = \"gx-1\"\nidc = \"edge.guangxi.telecom.1\"",
+            "[[nodes]]\nname = \"gx-1\"\nregion = \"guangxi\"\negress = \"1 Gbps\"",
+            1,
+        );
+        let e = parse(dir, &plain).unwrap_err().to_string();
+        assert!(e.contains("links[10].bandwidth"), "{e}");
     }
 }

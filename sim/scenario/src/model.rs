@@ -7,6 +7,8 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
     pub name: String,
+    /// The bundled backbone the IDC nodes come from, if any.
+    pub topology: Option<String>,
     pub description: String,
     pub seed: u64,
     pub duration_ns: u64,
@@ -94,6 +96,8 @@ pub struct Node {
     pub name: String,
     pub region: usize,
     pub isp: String,
+    /// The topology IDC this node is, if any.
+    pub idc: Option<String>,
     pub role: Role,
     /// The tree parent: a source for a centre, a centre for an edge.
     pub parent: Option<usize>,

@@ -17,6 +17,7 @@ pub struct RawScenario {
     pub network: RawNetwork,
     #[serde(default)]
     pub transport: RawTransport,
+    #[serde(default)]
     pub regions: Vec<RawRegion>,
     pub nodes: Vec<RawNode>,
     #[serde(default)]
@@ -51,6 +52,8 @@ pub struct RawNetwork {
     pub route_inflation: Option<Spanned<f64>>,
     pub propagation_km_per_ms: Option<Spanned<f64>>,
     pub min_latency: Option<DurationNs>,
+    /// A bundled backbone, `topologies/<name>.toml` beside the scenario.
+    pub topology: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,11 +75,13 @@ pub struct RawRegion {
 #[serde(deny_unknown_fields)]
 pub struct RawNode {
     pub name: Spanned<String>,
-    pub region: Spanned<String>,
-    pub isp: String,
+    /// An IDC of the topology: gives region, ISP and egress.
+    pub idc: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+    pub isp: Option<String>,
     pub role: Spanned<String>,
     pub parent: Option<Spanned<String>>,
-    pub egress: Spanned<RateBps>,
+    pub egress: Option<Spanned<RateBps>>,
     pub egress_queue: Option<Spanned<SizeBytes>>,
 }
 
@@ -85,7 +90,8 @@ pub struct RawNode {
 pub struct RawLink {
     pub from: Spanned<String>,
     pub to: Spanned<String>,
-    pub bandwidth: Spanned<RateBps>,
+    /// Derived from the backbone path when both ends are topology IDCs.
+    pub bandwidth: Option<Spanned<RateBps>>,
     pub loss: Option<Spanned<RawLoss>>,
     pub queue: Option<Spanned<SizeBytes>>,
     pub latency: Option<Spanned<DurationNs>>,

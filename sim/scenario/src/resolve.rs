@@ -20,7 +20,7 @@ pub const MAX_RETRANSMITS: i64 = 16;
 pub const DEFAULT_MAX_PENDING_EVENTS: usize = 10_000_000;
 
 pub(crate) struct Ctx<'a> {
-    file: &'a str,
+    pub(crate) file: &'a str,
     text: &'a str,
 }
 
@@ -150,8 +150,15 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         },
     };
 
+    // The backbone, when the scenario names one: its provinces become
+    // regions and its IDCs can be nodes.
+    let mut backbone = match &raw.network.topology {
+        None => None,
+        Some(name) => Some(crate::backbone::load(&ctx, name)?),
+    };
+
     // Regions.
-    let region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
+    let mut region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
     let mut regions = Vec::with_capacity(raw.regions.len());
     for (i, r) in raw.regions.iter().enumerate() {
         let (lat, lon) = (*r.lat.get_ref(), *r.lon.get_ref());
@@ -162,6 +169,17 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
             return Err(ctx.err(r.lon.span(), format!("regions[{i}].lon"), format!("expected degrees in [-180, 180], found {lon}")));
         }
         regions.push(Region { name: r.name.get_ref().clone(), lat_deg: lat, lon_deg: lon });
+    }
+    let provinces: Vec<Region> = backbone.iter().flat_map(|b| &b.data.provinces).map(|p| Region {
+        name: p.name.clone(),
+        lat_deg: p.lat_deg,
+        lon_deg: p.lon_deg,
+    }).collect();
+    for p in &provinces {
+        if !region_names.contains_key(p.name.as_str()) {
+            region_names.insert(p.name.as_str(), regions.len());
+            regions.push(p.clone());
+        }
     }
 
     // Stream (needed to check queues hold at least one chunk).
@@ -211,16 +229,31 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
                 ));
             }
         };
+        let from_idc = match &n.idc {
+            None => None,
+            Some(idc) => Some(crate::backbone::idc(&ctx, backbone.as_ref(), idc, format!("nodes[{i}].idc"))?),
+        };
+        let region = match (&n.region, &from_idc) {
+            (Some(r), _) => ctx.lookup(&region_names, "region", r, format!("nodes[{i}].region"))?,
+            (None, Some(d)) => region_names[d.province.as_str()],
+            (None, None) => return Err(ctx.err(n.name.span(), format!("nodes[{i}].region"), "expected a region (or an idc of the topology), found none")),
+        };
+        let egress_bps = match (&n.egress, &from_idc) {
+            (Some(e), _) => ctx.nonzero(e, &format!("nodes[{i}].egress"), |r| r.0)?,
+            (None, Some(d)) => d.egress_bps,
+            (None, None) => return Err(ctx.err(n.name.span(), format!("nodes[{i}].egress"), "expected an egress capacity (or an idc of the topology), found none")),
+        };
         nodes.push(Node {
             name: n.name.get_ref().clone(),
-            region: ctx.lookup(&region_names, "region", &n.region, format!("nodes[{i}].region"))?,
-            isp: n.isp.clone(),
+            region,
+            isp: n.isp.clone().or(from_idc.as_ref().map(|d| d.isp.clone())).unwrap_or_default(),
+            idc: from_idc.as_ref().map(|d| d.name.clone()),
             role,
             parent: None,
-            egress_bps: ctx.nonzero(&n.egress, &format!("nodes[{i}].egress"), |r| r.0)?,
+            egress_bps,
             egress_queue_bytes: match &n.egress_queue {
                 Some(q) => holds_a_chunk(q, format!("nodes[{i}].egress_queue"))?,
-                None => default_queue_bytes(n.egress.get_ref().0),
+                None => default_queue_bytes(egress_bps),
             },
         });
     }
@@ -240,26 +273,38 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
                 format!("expected one link per pair of nodes, found a second link between these nodes (first: links[{first}])"),
             ));
         }
-        let bandwidth_bps = ctx.nonzero(&l.bandwidth, &format!("links[{i}].bandwidth"), |r| r.0)?;
+        // Between two topology IDCs the link rides the backbone path: what
+        // the file leaves out comes from it.
+        let path = match (&nodes[from].idc, &nodes[to].idc, &mut backbone) {
+            (Some(a), Some(b), Some(bb)) => Some(crate::backbone::path(&ctx, bb, a, b, l.from.span(), format!("links[{i}]"))?),
+            _ => None,
+        };
+        let bandwidth_bps = match (&l.bandwidth, &path) {
+            (Some(b), _) => ctx.nonzero(b, &format!("links[{i}].bandwidth"), |r| r.0)?,
+            (None, Some(p)) => p.capacity_bps,
+            (None, None) => return Err(ctx.err(l.from.span(), format!("links[{i}].bandwidth"), "expected a bandwidth (links between two topology IDCs may leave it out), found none")),
+        };
         links.push(Link {
             from,
             to,
             bandwidth_bps,
-            loss: match &l.loss {
-                Some(v) => link_loss(v.get_ref()).map_err(|m| ctx.err(v.span(), format!("links[{i}].loss"), m))?,
-                None => LinkLoss::Bernoulli { p: 0.0 },
+            loss: match (&l.loss, &path) {
+                (Some(v), _) => link_loss(v.get_ref()).map_err(|m| ctx.err(v.span(), format!("links[{i}].loss"), m))?,
+                (None, Some(p)) => LinkLoss::Bernoulli { p: p.loss },
+                (None, None) => LinkLoss::Bernoulli { p: 0.0 },
             },
             queue_bytes: match &l.queue {
                 Some(q) => holds_a_chunk(q, format!("links[{i}].queue"))?,
                 None => default_queue_bytes(bandwidth_bps).max(stream.chunk_bytes),
             },
-            latency_ns: l.latency.as_ref().map(|v| v.get_ref().0),
+            latency_ns: l.latency.as_ref().map(|v| v.get_ref().0).or(path.as_ref().map(|p| p.latency_ns)),
             route_inflation: match &l.route_inflation {
                 Some(v) => inflation(&ctx, v, format!("links[{i}].route_inflation"))?,
                 None => network.route_inflation,
             },
             groups: {
                 let mut g: Vec<String> = l.groups.iter().map(|g| g.get_ref().clone()).collect();
+                g.extend(path.iter().flat_map(|p| p.groups.iter().cloned()));
                 g.sort();
                 g.dedup();
                 g
@@ -447,6 +492,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
 
     Ok(Scenario {
         name: name.clone(),
+        topology: raw.network.topology.as_ref().map(|t| t.get_ref().clone()),
         description: raw.run.description.clone(),
         seed: raw.run.seed,
         duration_ns,

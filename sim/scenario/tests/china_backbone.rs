@@ -5,8 +5,6 @@
 //! reroutes Telecom's Beijing-Guangzhou paths at a higher latency, and
 //! restoring the corridor restores them.
 
-#[path = "support/backbone_input.rs"]
-mod backbone_input;
 
 use std::path::Path;
 
@@ -17,7 +15,7 @@ use cdnsim_scenario::topology::{TopologyData, load_topology};
 fn china() -> (TopologyData, Backbone) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/topologies/china.toml");
     let t = load_topology(&path).unwrap();
-    let bb = Backbone::new(backbone_input::backbone_input(&t)).unwrap();
+    let bb = Backbone::new(t.backbone_input()).unwrap();
     (t, bb)
 }
 

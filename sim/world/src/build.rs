@@ -4,7 +4,8 @@ use cdnsim_engine::{Scheduler, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_net::geo::{great_circle_km, propagation};
 use cdnsim_net::home::HomeNode;
 use cdnsim_net::{Channel, Fifo, LossModel, NodeId, Topology};
-use cdnsim_scenario::{LinkLoss, Role, Scenario};
+use cdnsim_scenario::topology::loss_model;
+use cdnsim_scenario::{Role, Scenario};
 
 use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{BlockWindow, NodeState, Sub};
@@ -27,12 +28,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
                     .max(SimDuration::from_ns(net.min_latency_ns))
             }
         };
-        let loss = match l.loss {
-            LinkLoss::Bernoulli { p } => LossModel::Bernoulli { p },
-            LinkLoss::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad } => {
-                LossModel::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad }
-            }
-        };
+        let loss = loss_model(l.loss);
         // Each direction loses packets on its own stream.
         let dir = |d: u64| {
             Channel::new(l.bandwidth_bps, l.queue_bytes, latency, loss, stream_indexed(seed, "link.loss", 2 * i as u64 + d))
