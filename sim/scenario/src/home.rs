@@ -29,7 +29,7 @@ pub(crate) fn resolve(
     let mut placements = Vec::with_capacity(h.regions.len());
     let mut total = 0u64;
     for (i, r) in h.regions.iter().enumerate() {
-        let region = ctx.lookup(regions, "region", &r.region, format!("home.regions[{i}].region"))?;
+        let region = ctx.lookup(regions, "a region", &r.region, format!("home.regions[{i}].region"))?;
         let count = *r.count.get_ref();
         total += count.max(0) as u64;
         if count < 0 || total > MAX_HOME_NODES {

@@ -19,9 +19,11 @@ pub const MAX_CHUNKS_PER_BLOCK: u64 = 4096;
 pub const MAX_RETRANSMITS: i64 = 16;
 pub const DEFAULT_MAX_PENDING_EVENTS: usize = 10_000_000;
 
+/// Where errors are reported: the file's label and its text, to turn a
+/// span into `line:col`. Shared by every resolver of a TOML file.
 pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a str,
-    text: &'a str,
+    pub(crate) text: &'a str,
 }
 
 impl Ctx<'_> {
@@ -42,7 +44,7 @@ impl Ctx<'_> {
             self.err(
                 value.span(),
                 field,
-                format!("expected the name of a {what} ({}), found {:?}", known.join(", "), value.get_ref()),
+                format!("expected the name of {what} ({}), found {:?}", known.join(", "), value.get_ref()),
             )
         })
     }
@@ -234,7 +236,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
             Some(idc) => Some(crate::backbone::idc(&ctx, backbone.as_ref(), idc, format!("nodes[{i}].idc"))?),
         };
         let region = match (&n.region, &from_idc) {
-            (Some(r), _) => ctx.lookup(&region_names, "region", r, format!("nodes[{i}].region"))?,
+            (Some(r), _) => ctx.lookup(&region_names, "a region", r, format!("nodes[{i}].region"))?,
             (None, Some(d)) => region_names[d.province.as_str()],
             (None, None) => return Err(ctx.err(n.name.span(), format!("nodes[{i}].region"), "expected a region (or an idc of the topology), found none")),
         };
@@ -261,8 +263,8 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
     let mut links = Vec::with_capacity(raw.links.len());
     let mut pairs = BTreeMap::new();
     for (i, l) in raw.links.iter().enumerate() {
-        let from = ctx.lookup(&node_names, "node", &l.from, format!("links[{i}].from"))?;
-        let to = ctx.lookup(&node_names, "node", &l.to, format!("links[{i}].to"))?;
+        let from = ctx.lookup(&node_names, "a node", &l.from, format!("links[{i}].from"))?;
+        let to = ctx.lookup(&node_names, "a node", &l.to, format!("links[{i}].to"))?;
         if from == to {
             return Err(ctx.err(l.to.span(), format!("links[{i}].to"), "expected a node other than `from`, found the same node"));
         }
@@ -358,7 +360,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
     }
 
     let b = &raw.broadcaster;
-    let ingest = ctx.lookup(&node_names, "node", &b.ingest, "broadcaster.ingest".into())?;
+    let ingest = ctx.lookup(&node_names, "a node", &b.ingest, "broadcaster.ingest".into())?;
     if nodes[ingest].role != Role::Source {
         return Err(ctx.err(
             b.ingest.span(),
@@ -367,7 +369,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         ));
     }
     let broadcaster = Broadcaster {
-        region: ctx.lookup(&region_names, "region", &b.region, "broadcaster.region".into())?,
+        region: ctx.lookup(&region_names, "a region", &b.region, "broadcaster.region".into())?,
         ingest,
         uplink_bps: ctx.nonzero(&b.uplink, "broadcaster.uplink", |r| r.0)?,
         access_latency_ns: b.access_latency.map_or(5_000_000, |d| d.0),
@@ -395,7 +397,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
                 ));
             }
             (Some(w), Some(p)) => {
-                let parent = ctx.lookup(&node_names, "node", p, field.clone())?;
+                let parent = ctx.lookup(&node_names, "a node", p, field.clone())?;
                 if nodes[parent].role != w {
                     return Err(ctx.err(
                         p.span(),
@@ -463,7 +465,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
     let mut viewer_regions = Vec::with_capacity(v.regions.len());
     for (i, r) in v.regions.iter().enumerate() {
         let field = format!("viewers.regions[{i}].region");
-        let region = ctx.lookup(&region_names, "region", &r.region, field.clone())?;
+        let region = ctx.lookup(&region_names, "a region", &r.region, field.clone())?;
         if !nodes.iter().any(|n| n.role == Role::Edge && n.region == region) {
             return Err(ctx.err(
                 r.region.span(),

@@ -15,7 +15,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::error::{ScenarioError, line_col};
+use crate::error::ScenarioError;
+use crate::resolve::Ctx;
 use crate::raw::RawLoss;
 use cdnsim_net::LossModel;
 use cdnsim_net::backbone::{BackboneInput, IdcSpec, InterconnectSpec, LinkSpec, PopSpec};
@@ -315,22 +316,20 @@ pub fn load_topology(path: &Path) -> Result<TopologyData, ScenarioError> {
 /// Parses and resolves topology `text`; `file` labels error messages.
 pub fn parse_topology(file: &str, text: &str) -> Result<TopologyData, ScenarioError> {
     let raw: RawTopology = crate::error::deserialize_located(file, text)?;
-    Resolver { file, text }.resolve(raw)
+    Resolver { ctx: Ctx { file, text } }.resolve(raw)
 }
 
 // --------------------------------------------------------------- resolve
 
 struct Resolver<'a> {
-    file: &'a str,
-    text: &'a str,
+    ctx: Ctx<'a>,
 }
 
 type Res<T> = Result<T, ScenarioError>;
 
 impl Resolver<'_> {
     fn err(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        let (line, col) = line_col(self.text, span.start);
-        ScenarioError::Invalid { file: self.file.to_string(), line, col, field: field.into(), message: message.into() }
+        self.ctx.err(span, field, message)
     }
 
     /// Name -> index, refusing empty, malformed and duplicate names. Names
@@ -355,10 +354,7 @@ impl Resolver<'_> {
     }
 
     fn lookup(&self, names: &BTreeMap<&str, usize>, what: &str, value: &Spanned<String>, field: String) -> Res<usize> {
-        names.get(value.get_ref().as_str()).copied().ok_or_else(|| {
-            let known: Vec<&str> = names.keys().copied().collect();
-            self.err(value.span(), field, format!("expected the name of {what} ({}), found {:?}", known.join(", "), value.get_ref()))
-        })
+        self.ctx.lookup(names, what, value, field)
     }
 
     fn positive_rate(&self, v: &Spanned<RateBps>, field: String) -> Res<u64> {

@@ -115,6 +115,12 @@ impl Model for World {
     }
 }
 
+/// The per-second row `now` falls in, of `seconds` rows; an event exactly
+/// at the stop time counts in the last second.
+fn second_index(now: SimTime, seconds: usize) -> usize {
+    ((now.as_ns() / 1_000_000_000) as usize).min(seconds - 1)
+}
+
 impl World {
     fn block_ns(&self) -> u64 {
         self.sc.stream.block_ns
@@ -135,7 +141,7 @@ impl World {
     }
 
     fn second(&mut self, now: SimTime) -> &mut Second {
-        let i = ((now.as_ns() / 1_000_000_000) as usize).min(self.per_second.len() - 1);
+        let i = second_index(now, self.per_second.len());
         &mut self.per_second[i]
     }
 
@@ -354,7 +360,7 @@ impl World {
         let node = &mut self.homes.nodes[h as usize];
         let next = node.churn(now, model);
         let delta = if node.is_online() { 1 } else { -1 };
-        let s = ((now.as_ns() / 1_000_000_000) as usize).min(self.homes.online_delta.len() - 1);
+        let s = second_index(now, self.homes.online_delta.len());
         self.homes.online_delta[s] += delta;
         sched.schedule_at(next, NET, Event::HomeChurn(h));
     }
