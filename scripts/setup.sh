@@ -6,3 +6,10 @@ if ! command -v cargo >/dev/null; then
   echo "cargo is required (https://rustup.rs)" >&2
   exit 1
 fi
+
+# The notebooks' Python environment (notebooks/requirements.txt), where the
+# notebook test (tests/integration/notebooks.rs) looks for it: beside
+# cargo's target folder. The test creates it too when missing; doing it
+# here keeps the download out of the test's time.
+target=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target}
+bash "$(dirname "$0")/../notebooks/setup_venv.sh" "$target/notebook-venv"

@@ -2,10 +2,21 @@
 //!
 //! Module map:
 //! - `main`: argument parsing (clap) and exit codes: 0 ok, 2 bad input
-//!   (scenario errors, missing folders), 1 internal failure.
+//!   (scenario errors, missing folders, a sweep too big for the machine),
+//!   1 internal failure, 3 some runs of a sweep failed (the others
+//!   completed; see `failures.parquet`).
 //! - `commands`: what each subcommand does.
+//! - `runner`: runs of a sweep in parallel (rayon), with progress, logs,
+//!   panics caught and failures recorded.
+//! - `shard`: which runs this process does on a cluster.
+//! - `sweep_charts`: charts and the report table of a folder of runs.
+//! - `calibrate`: `cdnsim calibrate`, the codec's decode-model table.
 
+mod calibrate;
 mod commands;
+mod runner;
+mod shard;
+mod sweep_charts;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,26 +34,75 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write its results (Parquet + manifest) and charts.
+    /// Run a scenario (every run of its [sweep]) and write results and charts.
     Run {
         /// Scenario file (TOML), e.g. scenarios/quickstart.toml.
         file: PathBuf,
-        /// Results folder; the run goes to OUT/<scenario name>/<run id>/.
+        /// Results folder; each run goes to OUT/<scenario name>/<run id>/.
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Override the scenario's seed (gives a different run id).
+        /// Override the scenario's seed (gives different run ids).
         #[arg(long)]
         seed: Option<u64>,
+        #[command(flatten)]
+        opts: commands::RunOptions,
+    },
+    /// Print the runs of a scenario's sweep (id, values, replication, seed)
+    /// and their memory estimate, without running them.
+    Plan {
+        /// Scenario file (TOML).
+        file: PathBuf,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Runs at once, for the memory check (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Aggregate a folder of runs: mean and 95% CI per sweep point into
+    /// DIR/report.parquet, printed as a table.
+    Report {
+        /// A scenario's results folder, OUT/<scenario name>.
+        dir: PathBuf,
     },
     /// Check a scenario file without running it.
     Validate {
         /// Scenario file (TOML).
         file: PathBuf,
     },
-    /// Draw a run's charts (PNG and SVG) into RUN_DIR/charts/.
+    /// Draw charts (PNG and SVG) into DIR/charts/: a run's, or a sweep's
+    /// (metrics against swept parameters with 95% CIs, latency CDFs).
     Chart {
-        /// A run folder written by `cdnsim run` (holds summary.parquet).
+        /// A run folder (holds summary.parquet) or a scenario's results
+        /// folder OUT/<scenario name> holding runs.
+        #[arg(value_name = "DIR")]
         run_dir: PathBuf,
+    },
+    /// Measure the codec's decode model (failure probability vs K and
+    /// symbols received) with the real raptorq decoder; writes the table
+    /// that the `model` codec fidelity reads.
+    Calibrate {
+        /// Output file (CSV), e.g. data/decode_model.csv.
+        #[arg(long)]
+        out: PathBuf,
+        /// Blocks decoded per K.
+        #[arg(long, default_value_t = cdnsim_codec::DEFAULT_TRIALS)]
+        trials: u64,
+        /// Seed of the ESI draws.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Ks to measure, comma-separated (default: the shipped table's Ks).
+        #[arg(long, value_delimiter = ',')]
+        ks: Option<Vec<u64>>,
+        /// Measure K, K+1, ..., K+MAX_EXTRA symbols received.
+        #[arg(long, default_value_t = cdnsim_codec::DEFAULT_MAX_EXTRA)]
+        max_extra: u32,
+        /// Draw repair ESIs from [K, K + ESI_SPAN x K): match the share layout.
+        #[arg(long, default_value_t = cdnsim_codec::DEFAULT_ESI_SPAN)]
+        esi_span: u32,
+        /// Threads sharing out the Ks (the file does not depend on it).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
 }
 
@@ -52,14 +112,21 @@ pub enum Failure {
     BadInput(String),
     /// Something broke that the input did not cause: exit 1.
     Internal(String),
+    /// Some runs failed, the others completed: exit 3.
+    RunsFailed(String),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { file, out, seed } => commands::run(&file, &out, seed),
+        Command::Run { file, out, seed, opts } => commands::run(&file, &out, seed, &opts),
+        Command::Plan { file, seed, jobs } => commands::plan(&file, seed, jobs),
+        Command::Report { dir } => commands::report(&dir),
         Command::Validate { file } => commands::validate(&file),
-        Command::Chart { run_dir } => commands::chart(&run_dir).map(|_| ()),
+        Command::Chart { run_dir } => commands::chart_any(&run_dir).map(|_| ()),
+        Command::Calibrate { out, trials, seed, ks, max_extra, esi_span, threads } => {
+            calibrate::run(&out, calibrate::Options { ks, max_extra, trials, seed, esi_span, threads })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,6 +137,10 @@ fn main() -> ExitCode {
         Err(Failure::Internal(m)) => {
             eprintln!("internal error: {m}");
             ExitCode::from(1)
+        }
+        Err(Failure::RunsFailed(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(3)
         }
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! - [`cdf`]: empirical CDFs of sample sets (e.g. startup delay per session).
 //! - [`lines`]: labelled series over x (e.g. a metric over simulated time).
+//! - [`sweep`]: means with 95% confidence intervals over a sweep: grouped
+//!   bars per category ([`sweep::bars`]) and a metric against a numeric
+//!   parameter ([`sweep::intervals`]).
 //!
-//! Both write `<stem>.png` and `<stem>.svg` and return the two paths. One
+//! All write `<stem>.png` and `<stem>.svg` and return the two paths. One
 //! backend-generic `draw` renders both formats, so they cannot drift apart.
 //! Text uses DejaVu Sans embedded in the binary and registered with plotters'
 //! `ab_glyph` support, so rendering needs no system fonts and is the same on
@@ -18,6 +21,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+pub mod sweep;
 
 /// Family every text element asks for; it resolves to the embedded font only
 /// because we register it under this name.

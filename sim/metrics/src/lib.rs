@@ -9,9 +9,15 @@
 //!   turned into tables with the contract's column names.
 //! - [`output`]: writing a run into a temporary folder and renaming it when
 //!   complete, so a results folder never holds half a run.
+//! - [`report`]: per sweep point, mean and 95% confidence interval
+//!   (Student t) of every summary metric over replications.
+//! - [`failures`]: runs that failed, one record each, gathered into
+//!   `failures.parquet`.
 
 pub mod contract;
+pub mod failures;
 pub mod output;
+pub mod report;
 pub mod stats;
 pub mod table;
 

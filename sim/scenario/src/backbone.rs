@@ -18,8 +18,9 @@ use cdnsim_net::backbone::{Backbone, Endpoint, IdcId};
 use toml::Spanned;
 
 use crate::error::ScenarioError;
+use crate::raw::{RawLink, RawNode, RawOverlay};
 use crate::resolve::Ctx;
-use crate::topology::{TopologyData, load_topology};
+use crate::topology::{IdcRole, TopologyData, load_topology};
 
 pub(crate) struct Loaded {
     pub data: TopologyData,
@@ -31,9 +32,13 @@ pub(crate) struct Loaded {
 pub(crate) struct IdcInfo {
     pub name: String,
     pub province: String,
+    pub area: String,
     /// The ISP it is on, or "bgp" for a multi-line IDC.
     pub isp: String,
+    /// Every ISP it is on.
+    pub isps: Vec<String>,
     pub egress_bps: u64,
+    pub price_per_gb: f64,
 }
 
 /// What a link takes from the backbone path between its ends.
@@ -42,6 +47,8 @@ pub(crate) struct PathInfo {
     pub capacity_bps: u64,
     pub loss: f64,
     pub groups: Vec<String>,
+    /// Whether the path crosses from one ISP to another.
+    pub interconnect: bool,
 }
 
 /// Loads `topologies/<name>.toml` from the scenario's folder.
@@ -83,7 +90,16 @@ pub(crate) fn idc(ctx: &Ctx, loaded: Option<&Loaded>, name: &Spanned<String>, fi
     })?;
     let d = &t.data.idcs[i];
     let isp = if d.isps.len() == 1 { t.data.isps[d.isps[0]].name.clone() } else { "bgp".to_string() };
-    Ok(IdcInfo { name: d.name.clone(), province: t.data.provinces[d.province].name.clone(), isp, egress_bps: d.egress_bps })
+    let province = &t.data.provinces[d.province];
+    Ok(IdcInfo {
+        name: d.name.clone(),
+        province: province.name.clone(),
+        area: t.data.areas[province.area].name.clone(),
+        isp,
+        isps: d.isps.iter().map(|&i| t.data.isps[i].name.clone()).collect(),
+        egress_bps: d.egress_bps,
+        price_per_gb: d.price_per_gb,
+    })
 }
 
 pub(crate) fn path(ctx: &Ctx, t: &mut Loaded, a: &str, b: &str, span: Range<usize>, field: String) -> Result<PathInfo, ScenarioError> {
@@ -94,14 +110,107 @@ pub(crate) fn path(ctx: &Ctx, t: &mut Loaded, a: &str, b: &str, span: Range<usiz
         .path(from, to)
         .ok_or_else(|| ctx.err(span, field, format!("expected a backbone path between {a:?} and {b:?}, found none")))?;
     let mut groups: Vec<String> = Vec::new();
-    let (mut capacity_bps, mut delivered) = (u64::MAX, 1.0);
+    let (mut capacity_bps, mut delivered, mut interconnect) = (u64::MAX, 1.0, false);
     for &l in &p.links {
         let link = t.backbone.link(l);
+        interconnect |= link.is_interconnect();
         capacity_bps = capacity_bps.min(link.capacity_bps);
         delivered *= 1.0 - link.loss.mean_loss();
         groups.extend(link.groups.iter().map(|&g| t.backbone.group_name(g).to_string()));
     }
     groups.sort();
     groups.dedup();
-    Ok(PathInfo { latency_ns: p.latency_ns, capacity_bps, loss: 1.0 - delivered, groups })
+    Ok(PathInfo { latency_ns: p.latency_ns, capacity_bps, loss: 1.0 - delivered, groups, interconnect })
+}
+
+/// `[overlay]`: the nodes and links it stands for, as if written in the
+/// file (so they pass the same checks), each located at the `[overlay]`
+/// table. Order is the topology's: sources, centres, edges; links in node
+/// order. See [`RawOverlay`] for what is linked.
+pub(crate) fn overlay(ctx: &Ctx, loaded: Option<&Loaded>, o: &Spanned<RawOverlay>) -> Result<(Vec<RawNode>, Vec<RawLink>), ScenarioError> {
+    let Some(t) = loaded else {
+        return Err(ctx.err(o.span(), "overlay", "expected [network] topology to be set: the overlay is taken from it"));
+    };
+    let raw = o.get_ref();
+    let d = &t.data;
+    let at = |v: String| Spanned::new(o.span(), v);
+    if !t.idcs.contains_key(raw.root.get_ref()) || d.idcs[t.idcs[raw.root.get_ref()]].role != IdcRole::Source {
+        let sources: Vec<&str> = d.idcs.iter().filter(|i| i.role == IdcRole::Source).map(|i| i.name.as_str()).collect();
+        return Err(ctx.err(raw.root.span(), "overlay.root", format!("expected a source IDC of the topology ({}), found {:?}", sources.join(", "), raw.root.get_ref())));
+    }
+    let mut isps = Vec::new();
+    for name in raw.isps.get_ref() {
+        match d.isp_index(name) {
+            Some(i) => isps.push(i),
+            None => {
+                let known: Vec<&str> = d.isps.iter().map(|i| i.name.as_str()).collect();
+                return Err(ctx.err(raw.isps.span(), "overlay.isps", format!("expected ISPs of the topology ({}), found {name:?}", known.join(", "))));
+            }
+        }
+    }
+    let per_isp = *raw.edges_per_isp.get_ref();
+    if !(1..=1000).contains(&per_isp) {
+        return Err(ctx.err(raw.edges_per_isp.span(), "overlay.edges_per_isp", format!("expected a count from 1 to 1000, found {per_isp}")));
+    }
+
+    // (topology IDC, role, tree parent)
+    let mut picked: Vec<(usize, &str, Option<String>)> = Vec::new();
+    let centre_name = |area: usize, isp: usize| format!("centre.{}.{}", d.areas[area].name, d.isps[isp].name);
+    for (i, idc) in d.idcs.iter().enumerate() {
+        match idc.role {
+            IdcRole::Source => picked.push((i, "source", None)),
+            IdcRole::Centre if isps.contains(&idc.isps[0]) => picked.push((i, "centre", Some(raw.root.get_ref().clone()))),
+            IdcRole::Edge if isps.contains(&idc.isps[0]) => {
+                let n: i64 = idc.name.rsplit('.').next().and_then(|k| k.parse().ok()).unwrap_or(i64::MAX);
+                let centre = centre_name(d.provinces[idc.province].area, idc.isps[0]);
+                if n <= per_isp && t.idcs.contains_key(&centre) {
+                    picked.push((i, "edge", Some(centre)));
+                }
+            }
+            _ => {}
+        }
+    }
+    let nodes: Vec<RawNode> = picked
+        .iter()
+        .map(|(i, role, parent)| RawNode {
+            name: at(d.idcs[*i].name.clone()),
+            idc: Some(at(d.idcs[*i].name.clone())),
+            region: None,
+            isp: None,
+            role: at(role.to_string()),
+            parent: parent.clone().map(at),
+            egress: None,
+            egress_queue: None,
+        })
+        .collect();
+
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for (a, (ia, ra, pa)) in picked.iter().enumerate() {
+        for (b, (ib, rb, _)) in picked.iter().enumerate().skip(a + 1) {
+            let (x, y) = (&d.idcs[*ia], &d.idcs[*ib]);
+            let linked = match (*ra, *rb) {
+                ("source", _) | (_, "source") | ("centre", "centre") => true,
+                ("edge", "edge") => x.province == y.province,
+                _ => false,
+            } || pa.as_deref() == Some(y.name.as_str())
+                || picked[b].2.as_deref() == Some(x.name.as_str());
+            if linked {
+                pairs.push((a, b));
+            }
+        }
+    }
+    let links = pairs
+        .into_iter()
+        .map(|(a, b)| RawLink {
+            from: at(d.idcs[picked[a].0].name.clone()),
+            to: at(d.idcs[picked[b].0].name.clone()),
+            bandwidth: None,
+            loss: None,
+            queue: None,
+            latency: None,
+            route_inflation: None,
+            groups: Vec::new(),
+        })
+        .collect();
+    Ok((nodes, links))
 }

@@ -13,6 +13,7 @@
 //! - [`model`]: the resolved scenario.
 //! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
 //! - [`topology`]: backbone topology files into [`topology::TopologyData`].
+//! - [`sweep`]: `[sweep]` tables: expansion into points, run ids, seeds.
 
 mod backbone;
 pub mod error;
@@ -20,12 +21,13 @@ mod home;
 pub mod model;
 mod raw;
 mod resolve;
+pub mod sweep;
 pub mod topology;
 pub mod units;
 
 pub use error::ScenarioError;
 pub use model::*;
-pub use resolve::{DEFAULT_MAX_PENDING_EVENTS, MAX_CHUNKS_PER_BLOCK};
+pub use resolve::{DEFAULT_MAX_PENDING_EVENTS, MAX_BROADCASTERS, MAX_CHUNKS_PER_BLOCK};
 
 use std::path::Path;
 
@@ -129,5 +131,40 @@ mod tests {
         );
         let e = parse(dir, &plain).unwrap_err().to_string();
         assert!(e.contains("links[10].bandwidth"), "{e}");
+    }
+
+    #[test]
+    fn overlay_and_broadcasters_resolve() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/tree_vs_pool_vs_mesh.toml");
+        let text = std::fs::read_to_string(file).unwrap();
+        // One point of the file's sweep over routing.mode: the file as written.
+        let text = text[..text.find("\n[sweep]").unwrap()].to_string();
+        let s = parse(file, &text).unwrap();
+        let count = |r: Role| s.nodes.iter().filter(|n| n.role == r).count();
+        assert_eq!((count(Role::Source), count(Role::Centre), count(Role::Edge)), (3, 21, 93));
+        let root = s.nodes.iter().position(|n| n.name == "source.beijing").unwrap();
+        assert!(s.nodes.iter().filter(|n| n.role == Role::Centre).all(|n| n.parent == Some(root)));
+        let gd = s.nodes.iter().find(|n| n.name == "edge.guangdong.unicom.1").unwrap();
+        assert_eq!(s.nodes[gd.parent.unwrap()].name, "centre.south.unicom");
+        assert_eq!((gd.area.as_str(), gd.isps.as_slice()), ("south", &["unicom".to_string()][..]));
+        assert_eq!(s.nodes[root].isps.len(), 3, "a BGP source is on three ISPs");
+        // Edges of one province are linked with each other; a link between
+        // ISPs crosses an interconnect, one inside an ISP does not.
+        let link = |a: &str, b: &str| s.links.iter().find(|l| {
+            let (x, y) = (&s.nodes[l.from].name, &s.nodes[l.to].name);
+            (x == a && y == b) || (x == b && y == a)
+        });
+        assert!(link("edge.guangdong.unicom.1", "edge.guangdong.telecom.1").unwrap().interconnect);
+        assert!(!link("edge.guangdong.unicom.1", "centre.south.unicom").unwrap().interconnect);
+        assert!(link("edge.guangdong.unicom.1", "edge.hunan.unicom.1").is_none());
+        assert_eq!((s.broadcasters.count, s.broadcasters.ingest), (300, None));
+        assert_eq!(s.routing.mode, RoutingMode::Mesh);
+
+        let e = parse(file, &text.replacen("mode = \"mesh\"", "mode = \"star\"", 1)).unwrap_err().to_string();
+        assert!(e.contains("routing.mode") && e.contains("\"pool\""), "{e}");
+        let e = parse(file, &text.replacen("root = \"source.beijing\"", "root = \"centre.south.unicom\"", 1)).unwrap_err().to_string();
+        assert!(e.contains("overlay.root") && e.contains("source.shanghai"), "{e}");
+        let e = parse(file, &text.replacen("zipf = 0.9", "zipf = -1.0", 1)).unwrap_err().to_string();
+        assert!(e.contains("broadcasters.zipf"), "{e}");
     }
 }

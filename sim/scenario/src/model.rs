@@ -19,7 +19,8 @@ pub struct Scenario {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     pub faults: Vec<Fault>,
-    pub broadcaster: Broadcaster,
+    pub routing: Routing,
+    pub broadcasters: Broadcasters,
     pub stream: Stream,
     pub viewers: Viewers,
     pub home: Option<Home>,
@@ -96,6 +97,14 @@ pub struct Node {
     pub name: String,
     pub region: usize,
     pub isp: String,
+    /// Every ISP the node is reachable on: one for a single-line IDC,
+    /// several for multi-line BGP.
+    pub isps: Vec<String>,
+    /// The topology area (the node's region without a topology): routing
+    /// pools group nodes by (area, ISP).
+    pub area: String,
+    /// Price of the node's egress, per GB sent (0 without a topology).
+    pub price_per_gb: f64,
     /// The topology IDC this node is, if any.
     pub idc: Option<String>,
     pub role: Role,
@@ -119,6 +128,9 @@ pub struct Link {
     pub route_inflation: f64,
     /// Shared-risk groups, sorted.
     pub groups: Vec<String>,
+    /// Crosses from one ISP to another (its backbone path passes an
+    /// interconnect, or its ends are on different ISPs).
+    pub interconnect: bool,
 }
 
 /// Loss per chunk on one direction of a link.
@@ -151,12 +163,72 @@ pub enum FaultKind {
     Degrade { extra_loss: f64, extra_latency_ns: u64 },
 }
 
+/// The broadcasters, one stream each. A single `[broadcaster]` is a
+/// population of one with its ingest fixed.
 #[derive(Clone, Debug, Serialize)]
-pub struct Broadcaster {
-    pub region: usize,
-    pub ingest: usize,
+pub struct Broadcasters {
+    pub count: u32,
+    /// Popularity: the stream of rank r (from 1) is chosen by a joining
+    /// viewer with weight r^-zipf.
+    pub zipf: f64,
+    /// Share of viewers placed in their broadcaster's region; the others
+    /// are placed by `viewers.regions`.
+    pub local_viewers: f64,
+    /// (region index, weight) where broadcasters are.
+    pub regions: Vec<(usize, f64)>,
+    /// The ingest node, when fixed; otherwise each broadcaster's is an edge
+    /// of its region, drawn when the run starts.
+    pub ingest: Option<usize>,
     pub uplink_bps: u64,
     pub access_latency_ns: u64,
+}
+
+/// Which internal topology delivers streams between IDC nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingMode {
+    /// The fixed three-level tree: up from the ingest to the root source,
+    /// down through the viewer's centre to its edge.
+    Tree,
+    /// Node pools by (area, ISP) with scored, cost-weighed dynamic routes.
+    Pool,
+    /// Rule-bound weak mesh: every ingest node is a source.
+    Mesh,
+}
+
+impl RoutingMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            RoutingMode::Tree => "tree",
+            RoutingMode::Pool => "pool",
+            RoutingMode::Mesh => "mesh",
+        }
+    }
+}
+
+/// `[routing]`, every default filled in.
+#[derive(Clone, Debug, Serialize)]
+pub struct Routing {
+    pub mode: RoutingMode,
+    /// How often nodes measure their links and report to routing.
+    pub probe_interval_ns: u64,
+    /// Where the mesh's central route service runs (control round trips).
+    pub service_region: usize,
+    /// Lowest acceptable path quality (0-100) for cold and hot streams.
+    pub min_quality: f64,
+    pub hot_min_quality: f64,
+    pub max_hops: u8,
+    /// Pools: a switch needs this much better quality, and the current
+    /// route must be at least `min_dwell_ns` old.
+    pub switch_margin: f64,
+    pub min_dwell_ns: u64,
+    /// A stream turns hot at `hot_viewers` and cold again below
+    /// `cold_viewers` (hysteresis).
+    pub hot_viewers: u32,
+    pub cold_viewers: u32,
+    pub cost_per_hop: f64,
+    pub cost_per_interconnect: f64,
+    pub cost_per_price: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -19,15 +19,65 @@ pub struct RawScenario {
     pub transport: RawTransport,
     #[serde(default)]
     pub regions: Vec<RawRegion>,
+    #[serde(default)]
     pub nodes: Vec<RawNode>,
     #[serde(default)]
     pub links: Vec<RawLink>,
+    /// IDC nodes and overlay links generated from the topology.
+    pub overlay: Option<Spanned<RawOverlay>>,
     #[serde(default)]
     pub faults: Vec<RawFault>,
-    pub broadcaster: RawBroadcaster,
+    pub routing: Option<Spanned<RawRouting>>,
+    /// One broadcaster, or a population of them (`[broadcasters]`).
+    pub broadcaster: Option<Spanned<RawBroadcaster>>,
+    pub broadcasters: Option<Spanned<RawBroadcasters>>,
     pub stream: RawStream,
     pub viewers: RawViewers,
     pub home: Option<Spanned<RawHome>>,
+}
+
+/// Takes the topology's sources and centres, and `edges_per_isp` edges of
+/// every (province, ISP), and links them: the tree (edge - its area's
+/// centre on its ISP - the root source) plus the links a mesh or pool may
+/// use (centres with each other and with every source, edges of one
+/// province with each other and with every source).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverlay {
+    pub root: Spanned<String>,
+    pub isps: Spanned<Vec<String>>,
+    pub edges_per_isp: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    pub mode: Spanned<String>,
+    pub probe_interval: Option<Spanned<DurationNs>>,
+    pub service_region: Option<Spanned<String>>,
+    pub min_quality: Option<Spanned<f64>>,
+    pub hot_min_quality: Option<Spanned<f64>>,
+    pub max_hops: Option<Spanned<i64>>,
+    pub switch_margin: Option<Spanned<f64>>,
+    pub min_dwell: Option<Spanned<DurationNs>>,
+    pub hot_viewers: Option<Spanned<i64>>,
+    pub cold_viewers: Option<Spanned<i64>>,
+    pub cost_per_hop: Option<Spanned<f64>>,
+    pub cost_per_interconnect: Option<Spanned<f64>>,
+    pub cost_per_price: Option<Spanned<f64>>,
+}
+
+/// Many broadcasters, one stream each: where they are, and how viewers
+/// choose among their streams.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBroadcasters {
+    pub count: Spanned<i64>,
+    pub zipf: Spanned<f64>,
+    pub local_viewers: Spanned<f64>,
+    pub uplink: Spanned<RateBps>,
+    pub access_latency: Option<DurationNs>,
+    pub regions: Vec<RawViewerRegion>,
 }
 
 #[derive(Debug, Deserialize)]

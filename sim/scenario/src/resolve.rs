@@ -97,7 +97,7 @@ fn index_names<'a, T>(
     Ok(names)
 }
 
-pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario, ScenarioError> {
     let ctx = Ctx { file, text };
 
     let name = raw.run.name.get_ref();
@@ -158,6 +158,16 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         None => None,
         Some(name) => Some(crate::backbone::load(&ctx, name)?),
     };
+
+    // `[overlay]` stands for nodes and links written after the file's own.
+    if let Some(o) = raw.overlay.take() {
+        let (nodes, links) = crate::backbone::overlay(&ctx, backbone.as_ref(), &o)?;
+        raw.nodes.extend(nodes);
+        raw.links.extend(links);
+    }
+    if raw.nodes.is_empty() {
+        return Err(ctx.err(raw.run.name.span(), "nodes", "expected [[nodes]] entries or an [overlay], found neither"));
+    }
 
     // Regions.
     let mut region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
@@ -245,10 +255,17 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
             (None, Some(d)) => d.egress_bps,
             (None, None) => return Err(ctx.err(n.name.span(), format!("nodes[{i}].egress"), "expected an egress capacity (or an idc of the topology), found none")),
         };
+        let isp = n.isp.clone().or(from_idc.as_ref().map(|d| d.isp.clone())).unwrap_or_default();
         nodes.push(Node {
             name: n.name.get_ref().clone(),
             region,
-            isp: n.isp.clone().or(from_idc.as_ref().map(|d| d.isp.clone())).unwrap_or_default(),
+            isps: match &from_idc {
+                Some(d) if n.isp.is_none() => d.isps.clone(),
+                _ => vec![isp.clone()],
+            },
+            isp,
+            area: from_idc.as_ref().map_or_else(|| regions[region].name.clone(), |d| d.area.clone()),
+            price_per_gb: from_idc.as_ref().map_or(0.0, |d| d.price_per_gb),
             idc: from_idc.as_ref().map(|d| d.name.clone()),
             role,
             parent: None,
@@ -304,6 +321,7 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
                 Some(v) => inflation(&ctx, v, format!("links[{i}].route_inflation"))?,
                 None => network.route_inflation,
             },
+            interconnect: path.as_ref().map_or(nodes[from].isps != nodes[to].isps, |p| p.interconnect),
             groups: {
                 let mut g: Vec<String> = l.groups.iter().map(|g| g.get_ref().clone()).collect();
                 g.extend(path.iter().flat_map(|p| p.groups.iter().cloned()));
@@ -359,21 +377,8 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         faults.push(Fault { group: group.clone(), links: members, kind, start_ns, end_ns });
     }
 
-    let b = &raw.broadcaster;
-    let ingest = ctx.lookup(&node_names, "a node", &b.ingest, "broadcaster.ingest".into())?;
-    if nodes[ingest].role != Role::Source {
-        return Err(ctx.err(
-            b.ingest.span(),
-            "broadcaster.ingest",
-            format!("expected a source node, found the {} {:?}", nodes[ingest].role.name(), b.ingest.get_ref()),
-        ));
-    }
-    let broadcaster = Broadcaster {
-        region: ctx.lookup(&region_names, "a region", &b.region, "broadcaster.region".into())?,
-        ingest,
-        uplink_bps: ctx.nonzero(&b.uplink, "broadcaster.uplink", |r| r.0)?,
-        access_latency_ns: b.access_latency.map_or(5_000_000, |d| d.0),
-    };
+    let broadcasters = broadcasters(&ctx, &raw, &node_names, &region_names, &nodes)?;
+    let routing = routing(&ctx, &raw, &region_names)?;
 
     // The tree: centre -> source, edge -> centre, each over a link.
     for (i, n) in raw.nodes.iter().enumerate() {
@@ -403,17 +408,6 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
                         p.span(),
                         field,
                         format!("expected a {} as the parent of a {}, found the {} {:?}", w.name(), role.name(), nodes[parent].role.name(), p.get_ref()),
-                    ));
-                }
-                if role == Role::Centre && parent != broadcaster.ingest {
-                    return Err(ctx.err(
-                        p.span(),
-                        field,
-                        format!(
-                            "expected the broadcaster's ingest node {:?} as the parent (one stream enters at one source), found {:?}",
-                            raw.broadcaster.ingest.get_ref(),
-                            p.get_ref()
-                        ),
                     ));
                 }
                 if !pairs.contains_key(&(i.min(parent), i.max(parent))) {
@@ -505,7 +499,8 @@ pub fn resolve(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, Sce
         nodes,
         links,
         faults,
-        broadcaster,
+        routing,
+        broadcasters,
         stream,
         viewers,
         home,
@@ -566,4 +561,127 @@ fn need<'a, T, P>(ctx: &Ctx, parent: &Spanned<P>, v: &'a Option<T>, field: &str)
 /// (bandwidth-delay product of a typical RTT).
 fn default_queue_bytes(rate_bps: u64) -> u64 {
     (rate_bps / 8 / 20).max(64 * 1024)
+}
+
+type Names<'a> = BTreeMap<&'a str, usize>;
+
+/// `[broadcaster]` (one, ingest fixed) or `[broadcasters]` (a population
+/// whose ingests are edges of their regions): exactly one of them.
+fn broadcasters(ctx: &Ctx, raw: &RawScenario, node_names: &Names, region_names: &Names, nodes: &[Node]) -> Result<Broadcasters, ScenarioError> {
+    match (&raw.broadcaster, &raw.broadcasters) {
+        (Some(b), None) => {
+            let b = b.get_ref();
+            Ok(Broadcasters {
+                count: 1,
+                zipf: 0.0,
+                local_viewers: 0.0,
+                regions: vec![(ctx.lookup(region_names, "a region", &b.region, "broadcaster.region".into())?, 1.0)],
+                ingest: Some(ctx.lookup(node_names, "a node", &b.ingest, "broadcaster.ingest".into())?),
+                uplink_bps: ctx.nonzero(&b.uplink, "broadcaster.uplink", |r| r.0)?,
+                access_latency_ns: b.access_latency.map_or(5_000_000, |d| d.0),
+            })
+        }
+        (None, Some(p)) => {
+            let b = p.get_ref();
+            let count = *b.count.get_ref();
+            if !(1..=MAX_BROADCASTERS).contains(&count) {
+                return Err(ctx.err(b.count.span(), "broadcasters.count", format!("expected a count from 1 to {MAX_BROADCASTERS}, found {count}")));
+            }
+            let zipf = *b.zipf.get_ref();
+            if !(zipf.is_finite() && (0.0..=4.0).contains(&zipf)) {
+                return Err(ctx.err(b.zipf.span(), "broadcasters.zipf", format!("expected a Zipf exponent in [0, 4], found {zipf}")));
+            }
+            let local = *b.local_viewers.get_ref();
+            if !(0.0..=1.0).contains(&local) {
+                return Err(ctx.err(b.local_viewers.span(), "broadcasters.local_viewers", format!("expected a share in [0, 1], found {local}")));
+            }
+            if b.regions.is_empty() {
+                return Err(ctx.err(p.span(), "broadcasters.regions", "expected at least one [[broadcasters.regions]] entry, found none"));
+            }
+            let mut regions = Vec::with_capacity(b.regions.len());
+            for (i, r) in b.regions.iter().enumerate() {
+                let field = format!("broadcasters.regions[{i}].region");
+                let region = ctx.lookup(region_names, "a region", &r.region, field.clone())?;
+                if !nodes.iter().any(|n| n.role == Role::Edge && n.region == region) {
+                    return Err(ctx.err(r.region.span(), field, format!("expected a region with an edge node to ingest at, found {:?} with none", r.region.get_ref())));
+                }
+                regions.push((region, ctx.positive(&r.weight, format!("broadcasters.regions[{i}].weight"))?));
+            }
+            Ok(Broadcasters {
+                count: count as u32,
+                zipf,
+                local_viewers: local,
+                regions,
+                ingest: None,
+                uplink_bps: ctx.nonzero(&b.uplink, "broadcasters.uplink", |r| r.0)?,
+                access_latency_ns: b.access_latency.map_or(5_000_000, |d| d.0),
+            })
+        }
+        (Some(_), Some(p)) => Err(ctx.err(p.span(), "broadcasters", "expected either [broadcaster] or [broadcasters], found both")),
+        (None, None) => Err(ctx.err(raw.run.name.span(), "broadcaster", "expected a [broadcaster] or [broadcasters] table, found neither")),
+    }
+}
+
+/// Most broadcasters a scenario may have: stream ids are 32-bit and each
+/// stream costs a few hundred bytes before anyone watches it.
+pub const MAX_BROADCASTERS: i64 = 10_000_000;
+
+/// `[routing]`; without it, the tree. Defaults follow the shared-CDN talk
+/// where it gives numbers (hops <= 5 across ISPs and regions) and are
+/// engineering estimates otherwise (README "What the model covers").
+fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing, ScenarioError> {
+    let r = raw.routing.as_ref().map(|r| r.get_ref());
+    let mode = match r.map(|r| (r.mode.get_ref().as_str(), r.mode.span())) {
+        None | Some(("tree", _)) => RoutingMode::Tree,
+        Some(("pool", _)) => RoutingMode::Pool,
+        Some(("mesh", _)) => RoutingMode::Mesh,
+        Some((other, span)) => {
+            return Err(ctx.err(span, "routing.mode", format!("expected \"tree\", \"pool\" or \"mesh\", found {other:?}")));
+        }
+    };
+    let quality = |v: Option<&Spanned<f64>>, field: &str, default: f64| -> Result<f64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) if (0.0..=100.0).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(ctx.err(v.span(), field, format!("expected a quality score in [0, 100], found {}", v.get_ref()))),
+        }
+    };
+    let weight = |v: Option<&Spanned<f64>>, field: &str, default: f64| -> Result<f64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && *v.get_ref() >= 0.0 => Ok(*v.get_ref()),
+            Some(v) => Err(ctx.err(v.span(), field, format!("expected a non-negative weight, found {}", v.get_ref()))),
+        }
+    };
+    let count = |v: Option<&Spanned<i64>>, field: &str, range: std::ops::RangeInclusive<i64>, default: i64| -> Result<i64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) if range.contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(ctx.err(v.span(), field, format!("expected a count from {} to {}, found {}", range.start(), range.end(), v.get_ref()))),
+        }
+    };
+    let service_region = match r.and_then(|r| r.service_region.as_ref()) {
+        Some(name) => ctx.lookup(region_names, "a region", name, "routing.service_region".into())?,
+        None => 0,
+    };
+    let hot_viewers = count(r.and_then(|r| r.hot_viewers.as_ref()), "routing.hot_viewers", 1..=u32::MAX as i64, 100)?;
+    let cold_viewers = count(r.and_then(|r| r.cold_viewers.as_ref()), "routing.cold_viewers", 0..=hot_viewers, hot_viewers / 2)?;
+    Ok(Routing {
+        mode,
+        probe_interval_ns: match r.and_then(|r| r.probe_interval.as_ref()) {
+            Some(v) => ctx.nonzero(v, "routing.probe_interval", |d| d.0)?,
+            None => 1_000_000_000,
+        },
+        service_region,
+        min_quality: quality(r.and_then(|r| r.min_quality.as_ref()), "routing.min_quality", 80.0)?,
+        hot_min_quality: quality(r.and_then(|r| r.hot_min_quality.as_ref()), "routing.hot_min_quality", 90.0)?,
+        max_hops: count(r.and_then(|r| r.max_hops.as_ref()), "routing.max_hops", 1..=16, 5)? as u8,
+        switch_margin: weight(r.and_then(|r| r.switch_margin.as_ref()), "routing.switch_margin", 5.0)?,
+        min_dwell_ns: r.and_then(|r| r.min_dwell.as_ref()).map_or(10_000_000_000, |v| v.get_ref().0),
+        hot_viewers: hot_viewers as u32,
+        cold_viewers: cold_viewers as u32,
+        cost_per_hop: weight(r.and_then(|r| r.cost_per_hop.as_ref()), "routing.cost_per_hop", 1.0)?,
+        cost_per_interconnect: weight(r.and_then(|r| r.cost_per_interconnect.as_ref()), "routing.cost_per_interconnect", 2.0)?,
+        cost_per_price: weight(r.and_then(|r| r.cost_per_price.as_ref()), "routing.cost_per_price", 1.0)?,
+    })
 }

@@ -5,13 +5,17 @@ use cdnsim_net::geo::{great_circle_km, propagation};
 use cdnsim_net::home::HomeNode;
 use cdnsim_net::{Channel, Fifo, LossModel, NodeId, Topology};
 use cdnsim_scenario::topology::loss_model;
-use cdnsim_scenario::{Role, Scenario};
+use std::collections::BTreeMap;
+
+use cdnsim_scenario::{LinkLoss, Role, RoutingMode, Scenario};
+use rand::Rng;
 
 use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
-use crate::node::{BlockWindow, NodeState, Sub};
-use crate::world::{Counters, Homes, World};
+use crate::node::{Carry, NodeState, Sub};
+use crate::WorldError;
+use crate::world::{Counters, Homes, LinkState, StreamState, World};
 
-pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
+pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<World, WorldError> {
     let net = &sc.network;
     let region_km = |a: usize, b: usize| {
         let (ra, rb) = (&sc.regions[a], &sc.regions[b]);
@@ -37,31 +41,19 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
     }
 
     let chunks_per_block = sc.stream.chunks_per_block() as u16;
-    let ingest = sc.broadcaster.ingest as u32;
     let nodes = sc
         .nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| {
-            let parent = n.parent.map(|p| p as u32);
-            let mut depth = 0;
-            let mut up = n.parent;
-            while let Some(p) = up {
-                depth += 1;
-                up = sc.nodes[p].parent;
-            }
-            NodeState {
-                parent,
-                depth,
-                up: parent.and_then(|p| topo.channel_between(NodeId(i as u32), NodeId(p))),
-                sub: if i as u32 == ingest { Sub::Root } else { Sub::Idle },
-                children: Vec::new(),
-                viewers: Vec::new(),
-                window: BlockWindow::new(chunks_per_block),
-                egress: Fifo::new(n.egress_bps, n.egress_queue_bytes),
-                access_rng: stream_indexed(seed, "access.loss", i as u64),
-            }
+        .map(|(i, n)| NodeState {
+            egress: Fifo::new(n.egress_bps, n.egress_queue_bytes),
+            access_rng: stream_indexed(seed, "access.loss", i as u64),
         })
+        .collect();
+    let links = sc
+        .links
+        .iter()
+        .map(|l| LinkState { mean_loss: mean_loss(l.loss), ..LinkState::default() })
         .collect();
 
     // Edges per region, in node order, for attaching viewers.
@@ -72,29 +64,61 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
         }
     }
 
-    let b = &sc.broadcaster;
-    let ingest_latency = SimDuration::from_ns(b.access_latency_ns)
-        + propagation(region_km(b.region, sc.nodes[b.ingest].region), net.route_inflation, net.propagation_km_per_ms);
-    let ingest_queue = (b.uplink_bps / 8 / 20).max(64 * 1024).max(sc.stream.chunk_bytes);
-    let ingest_channel = Channel::new(b.uplink_bps, ingest_queue, ingest_latency, LossModel::NONE, stream(seed, "broadcaster.uplink.loss"));
+    // Broadcasters: region by weight, then an edge of it as the ingest
+    // (unless the scenario fixes it), from one stream in broadcaster order.
+    let b = &sc.broadcasters;
+    let mut placement = stream(seed, "broadcasters.placement");
+    let mut streams = Vec::with_capacity(b.count as usize);
+    let mut carries = BTreeMap::new();
+    for i in 0..b.count {
+        let region = pick(&mut placement, &b.regions);
+        let ingest = match b.ingest {
+            Some(n) => n as u32,
+            None => {
+                let edges = &edges_by_region[region];
+                edges[placement.random_range(0..edges.len())]
+            }
+        };
+        let ingest_latency = SimDuration::from_ns(b.access_latency_ns)
+            + propagation(region_km(region, sc.nodes[ingest as usize].region), net.route_inflation, net.propagation_km_per_ms);
+        let ingest_queue = (b.uplink_bps / 8 / 20).max(64 * 1024).max(sc.stream.chunk_bytes);
+        let uplink = Channel::new(b.uplink_bps, ingest_queue, ingest_latency, LossModel::NONE, stream_indexed(seed, "broadcaster.uplink.loss", i as u64));
+        streams.push(StreamState { region: region as u16, ingest, uplink, viewers: 0, hot: false });
+        carries.insert((i, ingest), Carry::new(Sub::Root, chunks_per_block));
+    }
+    // Rank r (from 1) is chosen with weight r^-zipf.
+    let mut popularity_cdf = Vec::with_capacity(streams.len());
+    let mut total = 0.0;
+    for r in 1..=streams.len() {
+        total += (r as f64).powf(-b.zipf);
+        popularity_cdf.push(total);
+    }
 
-    let seconds = sc.duration_ns.div_ceil(1_000_000_000) as usize;
+    let seconds = sc.duration_ns.div_ceil(1_000_000_000).max(1) as usize;
     let mut world = World {
         sc: sc.clone(),
         chunks_per_block,
+        router: crate::overlay::router(sc, &topo)
+            .map_err(|e| WorldError::Routing { scenario: sc.name.clone(), message: e.to_string() })?,
         topo,
         nodes,
-        ingest,
-        ingest_channel,
+        streams,
+        carries,
+        links,
+        pending: Vec::new(),
+        pending_free: Vec::new(),
         edges_by_region,
+        popularity_cdf,
         viewers: Vec::new(),
         arrivals_rng: stream(seed, "viewers.arrivals"),
         attributes_rng: stream(seed, "viewers.attributes"),
-        per_second: vec![Default::default(); seconds.max(1)],
+        series: BTreeMap::new(),
+        seconds,
         e2e_us: cdnsim_metrics::LatencyHistogram::new(),
         counters: Counters::default(),
         active_faults: vec![Vec::new(); sc.links.len()],
-        homes: build_homes(sc, seed, seconds.max(1)),
+        homes: build_homes(sc, seed, seconds),
+        scratch: Vec::new(),
     };
     for (h, node) in world.homes.nodes.iter().enumerate() {
         sched.schedule_at(node.next_churn_at(), NET, Event::HomeChurn(h as u32));
@@ -105,12 +129,43 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> World {
         sched.schedule_at(start, NET, Event::Fault { index: i as u16, begins: true });
         sched.schedule_at(end, NET, Event::Fault { index: i as u16, begins: false });
     }
-
-    sched.schedule_at(world.capture_time(Chunk { block: 0, index: 0 }), CAPTURE, Event::Capture(Chunk { block: 0, index: 0 }));
+    // The tree carries every stream up to its root whatever the audience,
+    // pools to a source-tier node; the mesh waits for a viewer.
+    world.publish_all(sched);
+    if sc.routing.mode != RoutingMode::Tree {
+        sched.schedule_at(SimTime::ZERO + SimDuration::from_ns(sc.routing.probe_interval_ns), NET, Event::Probe);
+    }
+    for s in 0..world.streams.len() as u32 {
+        let first = Chunk { stream: s, block: 0, index: 0 };
+        sched.schedule_at(world.capture_time(first), CAPTURE, Event::Capture(first));
+    }
     if let Some(first) = world.next_arrival_gap() {
         sched.schedule_at(SimTime::ZERO + first, SESSION, Event::ViewerJoin);
     }
-    world
+    Ok(world)
+}
+
+/// Long-run loss probability of a link direction's loss model.
+fn mean_loss(l: LinkLoss) -> f64 {
+    match l {
+        LinkLoss::Bernoulli { p } => p,
+        LinkLoss::GilbertElliott { p_good_to_bad, p_bad_to_good, loss_good, loss_bad } => {
+            let bad = p_good_to_bad / (p_good_to_bad + p_bad_to_good);
+            (1.0 - bad) * loss_good + bad * loss_bad
+        }
+    }
+}
+
+pub(crate) fn pick(rng: &mut cdnsim_engine::RngStream, items: &[(usize, f64)]) -> usize {
+    let total: f64 = items.iter().map(|r| r.1).sum();
+    let mut u = rng.random::<f64>() * total;
+    for &(r, w) in items {
+        if u < w {
+            return r;
+        }
+        u -= w;
+    }
+    items[items.len() - 1].0
 }
 
 /// Home nodes in placement order: ids follow the scenario's

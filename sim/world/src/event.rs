@@ -7,7 +7,7 @@
 //!
 //! | class | events | why here |
 //! |---|---|---|
-//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, resend timers | state of the network first |
+//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, resend timers, probing rounds, route replies | state of the network first |
 //! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
 //! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
@@ -20,9 +20,10 @@ pub const CAPTURE: Class = Class(1);
 pub const SESSION: Class = Class(2);
 pub const PLAYOUT: Class = Class(3);
 
-/// A chunk of the stream: `index` within `block`.
+/// A chunk of stream `stream`: `index` within `block`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Chunk {
+    pub stream: u32,
     pub block: u32,
     pub index: u16,
 }
@@ -30,7 +31,7 @@ pub struct Chunk {
 /// One hop a chunk takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hop {
-    /// Broadcaster -> its ingest source node.
+    /// Broadcaster -> the ingest node of the chunk's stream.
     Ingest,
     /// IDC node -> IDC node over one direction of a link.
     Link { channel: ChannelId, from: u32, to: u32 },
@@ -47,8 +48,14 @@ pub enum Event {
     /// The sender's retransmission timer for a chunk that did not get
     /// through on `hop`.
     Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
-    /// A child node asks its parent to start (or stop) sending the stream.
-    Control { child: u32, parent: u32, subscribe: bool },
+    /// A child node asks its parent to start sending `stream` from block
+    /// `block` on (subscribe), or to stop after block `block` (not).
+    Control { stream: u32, child: u32, parent: u32, subscribe: bool, block: u32 },
+    /// The route service's answer for a graft reaches the requesting node:
+    /// index into the world's pending routes.
+    RouteReply(u32),
+    /// Every node measures its links and routing reacts.
+    Probe,
     /// Fault `index` of the scenario begins or ends.
     Fault { index: u16, begins: bool },
     /// A home node goes on- or offline.

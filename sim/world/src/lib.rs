@@ -6,10 +6,13 @@
 //! - [`event`]: the events and their tie-break classes (the order of
 //!   same-instant events is part of the model, so it is written down there).
 //! - `build`: scenario -> initial world (topology, nodes, random streams).
-//! - `node`: an IDC node's subscription state and its block window.
+//! - `node`: an IDC node's part in each stream it carries, and its block
+//!   window.
+//! - `overlay`: the scenario as the routing crate's graph, and the router.
 //! - `viewer`: a viewer session and its player (playout, stalls, skips).
 //! - `world`: the event handlers: capture, transmission with per-hop
-//!   retransmission, tree subscription, viewer sessions.
+//!   retransmission, routes and subscriptions, probing and switching,
+//!   viewer sessions.
 //! - `record`: summary, time series and viewer rows at the end of a run.
 //!
 //! What this slice models, and what it does not, is listed in README.md
@@ -18,6 +21,7 @@
 mod build;
 pub mod event;
 mod node;
+mod overlay;
 mod record;
 mod viewer;
 mod world;
@@ -40,6 +44,8 @@ pub struct RunResults {
 pub enum WorldError {
     #[error("scenario {scenario:?}: {source}")]
     Engine { scenario: String, source: EngineError },
+    #[error("scenario {scenario:?}: routing: {message}")]
+    Routing { scenario: String, message: String },
 }
 
 /// Who a run is: its id, seed and replication number. The seed drives every
@@ -54,8 +60,8 @@ pub struct RunIdentity {
 /// An upper estimate of a run's peak memory, in bytes, from what the
 /// scenario implies before anything runs: viewer sessions (expected
 /// arrivals plus six standard deviations of the Poisson count), each with
-/// its state, buffer and result row; home nodes; the bound on pending
-/// events. The CLI refuses a run whose estimate exceeds available memory.
+/// its state, buffer and result row; streams; home nodes; the bound on
+/// pending events. The CLI refuses a run whose estimate exceeds available memory.
 pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     let arrivals = sc.viewers.arrivals_per_s * sc.duration_ns as f64 / 1e9;
     let sessions = (arrivals + 6.0 * arrivals.sqrt()).ceil() as u64;
@@ -67,16 +73,20 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     let per_home = (std::mem::size_of::<cdnsim_net::home::HomeNode>() + 2 * 2 + 2 * 48) as u64;
     let per_event = (std::mem::size_of::<event::Event>() + 16) as u64 * 2;
     let per_second = (std::mem::size_of::<cdnsim_metrics::TimeseriesRow>() + 64) as u64;
+    // A stream's state and its carry at the ingest, with a full window.
+    let per_stream = (std::mem::size_of::<world::StreamState>() + std::mem::size_of::<node::Carry>() + 64) as u64
+        + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
     sessions * per_viewer
+        + sc.broadcasters.count as u64 * per_stream
         + homes * per_home
         + sc.max_pending_events as u64 * per_event
-        + sc.duration_ns.div_ceil(1_000_000_000) * per_second
+        + sc.duration_ns.div_ceil(1_000_000_000) * per_second * (sc.broadcasters.count as u64).min(sessions.max(1))
 }
 
 /// Runs `scenario` to its duration and returns its results.
 pub fn simulate(scenario: &Scenario, id: &RunIdentity) -> Result<RunResults, WorldError> {
     let mut sched = Scheduler::new(scenario.max_pending_events);
-    let mut world = build::build(scenario, id.seed, &mut sched);
+    let mut world = build::build(scenario, id.seed, &mut sched)?;
     let stop = SimTime::from_ns(scenario.duration_ns);
     let stats = run(&mut world, &mut sched, stop)
         .map_err(|source| WorldError::Engine { scenario: scenario.name.clone(), source })?;

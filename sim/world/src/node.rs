@@ -1,10 +1,11 @@
-//! An IDC node's part in the tree: whether it receives the stream, whom it
-//! sends it to, and the recent chunks it holds.
+//! An IDC node's part in delivering each stream it carries: whether it
+//! receives it, from whom, whom it sends it to, and the recent chunks it
+//! holds.
 
 use std::collections::VecDeque;
 
 use cdnsim_engine::RngStream;
-use cdnsim_net::{ChannelId, Fifo};
+use cdnsim_net::Fifo;
 
 use crate::event::Chunk;
 
@@ -14,29 +15,63 @@ pub const WINDOW_BLOCKS: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sub {
-    /// The ingest source: always has the stream.
+    /// The stream's ingest node: always has it.
     Root,
-    /// Not receiving the stream.
-    Idle,
-    /// Subscribed to its parent.
+    /// On a route that is being set up: its subscription is on the way.
+    Planned,
+    /// Subscribed to its parent(s).
     Joined,
 }
 
+/// What every IDC node has whatever it carries: the access-side egress its
+/// viewers share, and the loss draws of its access network.
 pub struct NodeState {
-    pub parent: Option<u32>,
-    /// Tree hops from the ingest source: what a chunk held here has taken.
-    pub depth: u8,
-    /// Channel to the parent, for control messages.
-    pub up: Option<ChannelId>,
-    pub sub: Sub,
-    /// Subscribed children, in subscription order.
-    pub children: Vec<u32>,
-    /// Attached viewers, in join order.
-    pub viewers: Vec<u32>,
-    pub window: BlockWindow,
-    /// The node's access-side egress, shared by its viewers.
     pub egress: Fifo,
     pub access_rng: RngStream,
+}
+
+/// A node's part in delivering one stream. Exists while the node carries
+/// the stream (or is about to); removed when it has no viewers, no children
+/// and no subscription on its way to it.
+pub struct Carry {
+    pub sub: Sub,
+    /// Upstream nodes: one, or two for a hot stream pushed over disjoint
+    /// paths (duplicates are recognised by the window).
+    pub parents: Vec<u32>,
+    /// IDC hops the last chunk received here had taken: what a backlog sent
+    /// on from here has taken.
+    pub hops: u8,
+    /// Subscribed children with the last block each still wants
+    /// (`u32::MAX` = all), in subscription order.
+    pub children: Vec<(u32, u32)>,
+    /// Attached viewers, in join order.
+    pub viewers: Vec<u32>,
+    /// Subscriptions sent to this node that have not arrived yet: it must
+    /// not let the stream go while one is on its way.
+    pub expected: u16,
+    /// Held whatever its audience: a tree's root, a hot stream's push target.
+    pub pinned: bool,
+    pub window: BlockWindow,
+}
+
+impl Carry {
+    pub fn new(sub: Sub, chunks_per_block: u16) -> Self {
+        Carry {
+            sub,
+            parents: Vec::new(),
+            hops: 0,
+            children: Vec::new(),
+            viewers: Vec::new(),
+            expected: 0,
+            pinned: false,
+            window: BlockWindow::new(chunks_per_block),
+        }
+    }
+
+    /// Nothing keeps the stream here any more.
+    pub fn unused(&self) -> bool {
+        self.sub != Sub::Root && !self.pinned && self.children.is_empty() && self.viewers.is_empty() && self.expected == 0
+    }
 }
 
 /// Which chunks of the last [`WINDOW_BLOCKS`] blocks a node holds.
@@ -49,10 +84,6 @@ pub struct BlockWindow {
 impl BlockWindow {
     pub fn new(chunks_per_block: u16) -> Self {
         BlockWindow { chunks_per_block, blocks: VecDeque::with_capacity(WINDOW_BLOCKS + 1) }
-    }
-
-    pub fn clear(&mut self) {
-        self.blocks.clear();
     }
 
     /// Records `c`; false if it was already held. A chunk older than the
@@ -88,22 +119,42 @@ impl BlockWindow {
 
     /// Held chunks a new subscriber gets: from the newest complete block
     /// (or, with none complete, the oldest held) onwards, in order.
-    pub fn backlog(&self) -> Vec<Chunk> {
-        let full = self.chunks_per_block;
-        let start = self
-            .blocks
-            .iter()
-            .rposition(|(_, _, n)| *n == full)
-            .unwrap_or(0);
+    pub fn backlog(&self, stream: u32) -> Vec<Chunk> {
+        let start = self.blocks.iter().rposition(|(_, _, n)| *n == self.chunks_per_block).unwrap_or(0);
+        self.chunks_from(stream, start)
+    }
+
+    /// Held chunks of blocks `from_block` onwards, in order: what a child
+    /// that switched here gets, so it continues at a block boundary.
+    pub fn backlog_from(&self, stream: u32, from_block: u32) -> Vec<Chunk> {
+        let start = self.blocks.iter().position(|(b, _, _)| *b >= from_block).unwrap_or(self.blocks.len());
+        self.chunks_from(stream, start)
+    }
+
+    fn chunks_from(&self, stream: u32, start: usize) -> Vec<Chunk> {
         let mut out = Vec::new();
         for (block, bits, _) in self.blocks.iter().skip(start) {
-            for index in 0..full {
+            for index in 0..self.chunks_per_block {
                 if bits[index as usize / 64] & (1 << (index % 64)) != 0 {
-                    out.push(Chunk { block: *block, index });
+                    out.push(Chunk { stream, block: *block, index });
                 }
             }
         }
         out
+    }
+
+    /// Oldest block held, if any.
+    pub fn oldest(&self) -> Option<u32> {
+        self.blocks.front().map(|b| b.0)
+    }
+
+    /// Newest block held completely, if any.
+    pub fn newest_complete(&self) -> Option<u32> {
+        self.blocks.iter().rev().find(|(_, _, n)| *n == self.chunks_per_block).map(|b| b.0)
+    }
+
+    pub fn is_complete(&self, block: u32) -> bool {
+        self.blocks.iter().any(|(b, _, n)| *b == block && *n == self.chunks_per_block)
     }
 }
 
@@ -112,7 +163,7 @@ mod tests {
     use super::*;
 
     fn c(block: u32, index: u16) -> Chunk {
-        Chunk { block, index }
+        Chunk { stream: 0, block, index }
     }
 
     #[test]
@@ -124,11 +175,13 @@ mod tests {
         assert!(!w.insert(c(5, 1)), "duplicate");
         assert!(w.insert(c(6, 0)));
         assert!(w.insert(c(6, 2)));
-        assert_eq!(w.backlog(), vec![c(5, 0), c(5, 1), c(5, 2), c(6, 0), c(6, 2)]);
+        assert_eq!(w.backlog(0), vec![c(5, 0), c(5, 1), c(5, 2), c(6, 0), c(6, 2)]);
+        assert_eq!(w.backlog_from(0, 6), vec![c(6, 0), c(6, 2)]);
+        assert_eq!((w.oldest(), w.newest_complete()), (Some(5), Some(5)));
         for i in 0..3 {
             w.insert(c(7, i));
         }
-        assert_eq!(w.backlog(), vec![c(7, 0), c(7, 1), c(7, 2)]);
+        assert_eq!(w.backlog(0), vec![c(7, 0), c(7, 1), c(7, 2)]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The end of a run: close open sessions and turn the world's tallies into
 //! the results contract's rows.
 
+use std::collections::BTreeMap;
+
 use cdnsim_engine::SimTime;
 use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, percentile};
 
@@ -18,7 +20,11 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         }
     }
     let sc = &w.sc;
-    let stream = &sc.stream.name;
+    let names: Vec<String> = if w.streams.len() == 1 {
+        vec![sc.stream.name.clone()]
+    } else {
+        (0..w.streams.len()).map(|i| format!("{}-{i}", sc.stream.name)).collect()
+    };
 
     let viewers: Vec<ViewerRow> = w
         .viewers
@@ -28,7 +34,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             let s = &v.stats;
             ViewerRow {
                 viewer_id: i as u64,
-                stream: stream.clone(),
+                stream: names[v.stream as usize].clone(),
                 region: sc.regions[v.region as usize].name.clone(),
                 edge: sc.nodes[v.edge as usize].name.clone(),
                 join_ms: v.join.as_ms_f64(),
@@ -51,47 +57,57 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         })
         .collect();
 
-    // Viewers watching at the end of each second: +1 from the first second
-    // whose end is at or after the join, -1 from the first whose end is at
-    // or after the leave.
-    let secs = w.per_second.len();
-    let mut delta = vec![0i64; secs + 1];
+    // Per stream and second: viewers watching at the end of the second
+    // (+1 from the first second whose end is at or after the join, -1 from
+    // the first whose end is at or after the leave), and the traffic. A
+    // row for every second of a stream that had a viewer or traffic.
+    let secs = w.seconds;
     let first_end_at_or_after = |t: SimTime| (t.as_ns().div_ceil(1_000_000_000) as usize).saturating_sub(1).min(secs);
+    let mut by_stream: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
     for v in &w.viewers {
         let (a, b) = (first_end_at_or_after(v.join), first_end_at_or_after(v.leave));
         // A session ended by the stop is still watching at the last second's end.
         let b = if v.leave >= stop { secs } else { b };
+        let delta = by_stream.entry(v.stream).or_insert_with(|| vec![0; secs + 1]);
         if a < b {
             delta[a] += 1;
             delta[b] -= 1;
         }
     }
+    for &(_, s) in w.series.keys() {
+        by_stream.entry(s).or_insert_with(|| vec![0; secs + 1]);
+    }
+    let mut online_by_second = Vec::with_capacity(secs);
     let mut online = w.homes.online_at_start as i64;
     let mut online_sum = 0i64;
-    let mut watching = 0i64;
-    let mut peak = 0i64;
-    let timeseries: Vec<TimeseriesRow> = w
-        .per_second
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
+    for d in &w.homes.online_delta {
+        online += d;
+        online_sum += online;
+        online_by_second.push(online as u64);
+    }
+    let mut watching_total = vec![0i64; secs];
+    let mut timeseries: Vec<TimeseriesRow> = Vec::new();
+    for (&s, delta) in &by_stream {
+        let mut watching = 0i64;
+        for i in 0..secs {
             watching += delta[i];
-            peak = peak.max(watching);
-            online += w.homes.online_delta[i];
-            online_sum += online;
-            TimeseriesRow {
+            watching_total[i] += watching;
+            let t = w.series.get(&(i as u32, s)).copied().unwrap_or_default();
+            timeseries.push(TimeseriesRow {
                 second: i as u64,
-                stream: stream.clone(),
-                bytes_idc: s.bytes_to_viewers,
+                stream: names[s as usize].clone(),
+                bytes_idc: t.bytes_to_viewers,
                 bytes_home: 0,
-                idc_egress_bytes: s.idc_egress_bytes,
-                internal_bytes: s.internal_bytes,
+                idc_egress_bytes: t.idc_egress_bytes,
+                internal_bytes: t.internal_bytes,
                 viewers: watching as u64,
-                active_home_nodes: online as u64,
-                stalls: s.stalls,
-            }
-        })
-        .collect();
+                active_home_nodes: online_by_second[i],
+                stalls: t.stalls,
+            });
+        }
+    }
+    timeseries.sort_by_key(|r| r.second);
+    let peak = watching_total.iter().copied().max().unwrap_or(0);
 
     let mut startup: Vec<f64> = viewers.iter().filter_map(|r| r.startup_ms).collect();
     startup.sort_by(f64::total_cmp);
@@ -110,13 +126,14 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     }
     let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
     let c = &w.counters;
+    let router = w.router.stats();
     let e2e_ms = |p| w.e2e_us.percentile(p).map(|us| us / 1e3);
     let summary = Summary {
         run_id: id.run_id.clone(),
         scenario: sc.name.clone(),
         seed: id.seed,
         replication: id.replication,
-        topology: "tree".into(),
+        topology: sc.routing.mode.name().into(),
         viewers: w.viewers.len() as u64,
         home_nodes: w.homes.nodes.len() as u64,
         amplification: ratio(c.viewer_bytes as u128, c.idc_egress_bytes as u128),
@@ -145,10 +162,55 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             ("chunks_dropped".into(), Value::Count(c.chunks_dropped)),
             ("chunks_given_up".into(), Value::Count(c.chunks_given_up)),
             ("retransmissions".into(), Value::Count(c.retransmissions)),
+            ("streams".into(), Value::Count(w.streams.len() as u64)),
+            ("streams_watched".into(), Value::Count(by_stream.len() as u64)),
+            ("hot_streams".into(), Value::Count(c.hot_streams)),
+            ("route_switches".into(), Value::Count(c.route_switches)),
+            ("ping_pongs".into(), Value::Count(router.ping_pongs)),
+            ("local_switches".into(), Value::Count(router.local_switches)),
+            ("route_service_requests".into(), Value::Count(router.service_requests)),
+            ("route_failures".into(), Value::Count(c.route_failures)),
+            ("switch_gaps".into(), Value::Count(c.switch_gaps)),
+            ("switch_replays".into(), Value::Count(c.switch_replays)),
+            ("redundant_chunks".into(), Value::Count(c.redundant_chunks)),
+            ("internal_bytes_per_viewer_byte".into(), Value::Real(c.internal_bytes as f64 / c.viewer_bytes.max(1) as f64)),
         ],
     };
-    let extra_tables = if w.homes.nodes.is_empty() { Vec::new() } else { vec![("home_nodes".to_string(), home_table(&w, stop))] };
+    let mut extra_tables = vec![("streams".to_string(), stream_table(&w, &names))];
+    if !w.homes.nodes.is_empty() {
+        extra_tables.push(("home_nodes".to_string(), home_table(&w, stop)));
+    }
     RunResults { summary, timeseries, viewers, extra_tables, events }
+}
+
+/// One row per stream: where it enters, its audience, what delivering it
+/// cost inside the network, and its hop waste.
+fn stream_table(w: &World, names: &[String]) -> Table {
+    let n = w.streams.len();
+    let (mut sessions, mut bytes, mut hop_bytes, mut shortest_bytes) = (vec![0u64; n], vec![0u64; n], vec![0u128; n], vec![0u128; n]);
+    for v in &w.viewers {
+        let s = v.stream as usize;
+        sessions[s] += 1;
+        bytes[s] += v.stats.bytes;
+        hop_bytes[s] += v.stats.hop_bytes as u128;
+        shortest_bytes[s] += v.stats.bytes as u128 * v.shortest_hops as u128;
+    }
+    let mut internal = vec![0u64; n];
+    for (&(_, s), t) in &w.series {
+        internal[s as usize] += t.internal_bytes;
+    }
+    let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
+    let mut t = Table::default();
+    t.push("stream", Col::Str(names.to_vec()));
+    t.push("region", Col::Str(w.streams.iter().map(|s| w.sc.regions[s.region as usize].name.clone()).collect()));
+    t.push("ingest", Col::Str(w.streams.iter().map(|s| w.sc.nodes[s.ingest as usize].name.clone()).collect()));
+    t.push("viewers", Col::U64(sessions));
+    t.push("hot", Col::Bool(w.streams.iter().map(|s| s.hot).collect()));
+    t.push("viewer_bytes", Col::U64(bytes.clone()));
+    t.push("internal_bytes", Col::U64(internal));
+    t.push("mean_hops", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], bytes[s] as u128)).collect()));
+    t.push("hop_waste", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], shortest_bytes[s])).collect()));
+    t
 }
 
 /// One row per home node: placement, NAT type, base upload and state at

@@ -1,11 +1,19 @@
 //! The event handlers.
 //!
-//! Delivery follows the three-level tree on demand, as a live CDN pulls a
-//! stream: an edge with its first viewer subscribes to its centre, a centre
-//! with its first child to the source; the last one leaving unsubscribes.
-//! A node that starts sending to a new subscriber first sends what it holds
-//! from the newest complete block on (the "GOP cache"), then every chunk as
-//! it arrives.
+//! Streams are delivered on demand, as a live CDN pulls them: an edge with
+//! its first viewer of a stream asks routing for a path from a node that
+//! already carries the stream (or from the stream's ingest node) and every
+//! new node on it subscribes to its upstream; the last one leaving lets the
+//! stream go again. Which path is the routing crate's decision: the fixed
+//! tree, node pools or the weak mesh (`[routing] mode`). A node that starts
+//! sending to a new subscriber first sends what it holds from the newest
+//! complete block on (the "GOP cache"), then every chunk as it arrives.
+//!
+//! When routing moves a node to a new upstream (pools and mesh, after a
+//! probing round), the node continues at a block boundary: it asks the new
+//! upstream for the blocks after its newest complete one and tells the old
+//! one to stop, so no block is missed or sent twice (`switch_gaps` and
+//! `switch_replays` count any that are).
 //!
 //! Every hop is a reliable-by-retransmission transport: a chunk lost on the
 //! wire or dropped at a full queue is resent by the sender after the
@@ -14,19 +22,22 @@
 //! messages take the link's propagation delay and are neither queued nor
 //! lost (they are tiny and would be resent at once).
 
+use std::collections::BTreeMap;
+
 use cdnsim_engine::{Model, RngStream, Scheduler, SimDuration, SimTime};
 use cdnsim_metrics::LatencyHistogram;
 use cdnsim_net::home::{HomeModel, HomeNode};
 use cdnsim_net::{Channel, NodeId, Offer, Topology, Transmit};
-use cdnsim_scenario::{FaultKind, Scenario, WatchTime};
+use cdnsim_routing::{Observation, Route, Router};
+use cdnsim_scenario::{FaultKind, RoutingMode, Scenario, WatchTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
-use crate::node::{NodeState, Sub};
+use crate::node::{Carry, NodeState, Sub};
 use crate::viewer::{Action, Viewer};
 
-/// Per-second totals, for `timeseries.parquet`.
+/// Per-second totals of one stream, for `timeseries.parquet`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Second {
     pub bytes_to_viewers: u64,
@@ -45,6 +56,51 @@ pub struct Counters {
     pub chunks_dropped: u64,
     pub chunks_given_up: u64,
     pub retransmissions: u64,
+    /// Joins routing could not serve at once (retried after a probing
+    /// interval).
+    pub route_failures: u64,
+    /// Upstream changes applied, and blocks a switch skipped or repeated.
+    pub route_switches: u64,
+    pub switch_gaps: u64,
+    pub switch_replays: u64,
+    /// Chunks that reached a node holding them already, from its second
+    /// upstream (a hot stream's redundancy).
+    pub redundant_chunks: u64,
+    pub hot_streams: u64,
+}
+
+/// One broadcaster's stream.
+pub struct StreamState {
+    pub region: u16,
+    pub ingest: u32,
+    /// Broadcaster -> ingest node.
+    pub uplink: Channel,
+    /// Viewers watching now.
+    pub viewers: u32,
+    pub hot: bool,
+}
+
+/// What probing measures on one link between rounds (both directions).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LinkState {
+    pub sent: u64,
+    pub lost: u64,
+    pub resent: u64,
+    pub down: bool,
+    /// What the last probing round told routing.
+    pub reported_down: bool,
+    /// Extra loss of the faults degrading it now.
+    pub fault_loss: f64,
+    /// Long-run loss of its own loss model.
+    pub mean_loss: f64,
+}
+
+/// A route decided by the service, on its way back to the node.
+pub struct PendingRoute {
+    pub stream: u32,
+    pub node: u32,
+    /// `None`: no route was found; ask again when the reply arrives.
+    pub route: Option<Route>,
 }
 
 pub struct World {
@@ -52,19 +108,31 @@ pub struct World {
     pub chunks_per_block: u16,
     pub topo: Topology,
     pub nodes: Vec<NodeState>,
-    pub ingest: u32,
-    pub ingest_channel: Channel,
+    pub streams: Vec<StreamState>,
+    /// (stream, node) -> the node's part in that stream. A BTreeMap: looked
+    /// up per chunk, and any walk over it is in key order.
+    pub carries: BTreeMap<(u32, u32), Carry>,
+    pub router: Router,
+    pub links: Vec<LinkState>,
+    pub pending: Vec<Option<PendingRoute>>,
+    pub pending_free: Vec<u32>,
     pub edges_by_region: Vec<Vec<u32>>,
+    /// Cumulative stream popularity (Zipf), for choosing a stream.
+    pub popularity_cdf: Vec<f64>,
     pub viewers: Vec<Viewer>,
     pub arrivals_rng: RngStream,
     pub attributes_rng: RngStream,
-    pub per_second: Vec<Second>,
+    /// (second, stream) -> totals; only pairs with traffic have an entry.
+    pub series: BTreeMap<(u32, u32), Second>,
+    pub seconds: usize,
     pub e2e_us: LatencyHistogram,
     pub counters: Counters,
     /// Per link, the faults acting on it now (indices into the scenario's
     /// faults), in the order they began.
     pub active_faults: Vec<Vec<u16>>,
     pub homes: Homes,
+    /// Reused buffer for the receivers of one chunk.
+    pub(crate) scratch: Vec<u32>,
 }
 
 /// Home nodes: their state, placement and model. They go on and offline
@@ -96,12 +164,23 @@ impl Model for World {
             Event::Arrive { hop, chunk, hops, attempt } => self.on_arrive(sched, hop, chunk, hops, attempt),
             Event::Fault { index, begins } => self.on_fault(index as usize, begins),
             Event::Resend { hop, chunk, hops, attempt } => {
-                if self.still_wanted(hop) {
+                if self.still_wanted(hop, chunk) {
                     self.counters.retransmissions += 1;
+                    if let Hop::Link { channel, .. } = hop {
+                        self.links[channel.0 as usize / 2].resent += 1;
+                    }
                     self.transmit(sched, hop, chunk, hops, attempt);
                 }
             }
-            Event::Control { child, parent, subscribe } => self.on_control(sched, child, parent, subscribe),
+            Event::Control { stream, child, parent, subscribe, block } => {
+                if subscribe {
+                    self.on_subscribe(sched, stream, child, parent, block)
+                } else {
+                    self.on_unsubscribe(sched, stream, child, parent, block)
+                }
+            }
+            Event::RouteReply(i) => self.on_route_reply(sched, i),
+            Event::Probe => self.on_probe(sched),
             Event::HomeChurn(h) => self.on_home_churn(sched, h),
             Event::HomeTick(h) => {
                 let model = self.homes.model.as_ref().expect("home events need a home model");
@@ -117,9 +196,13 @@ impl Model for World {
 
 /// The per-second row `now` falls in, of `seconds` rows; an event exactly
 /// at the stop time counts in the last second.
-fn second_index(now: SimTime, seconds: usize) -> usize {
+pub fn second_index(now: SimTime, seconds: usize) -> usize {
     ((now.as_ns() / 1_000_000_000) as usize).min(seconds - 1)
 }
+
+/// "From the newest complete block the sender holds": what a new
+/// subscriber asks for.
+pub const FROM_NEWEST: u32 = u32::MAX;
 
 impl World {
     fn block_ns(&self) -> u64 {
@@ -127,7 +210,8 @@ impl World {
     }
 
     /// When the broadcaster has captured all of chunk `c`: chunks split the
-    /// block's duration evenly, the last ending with the block.
+    /// block's duration evenly, the last ending with the block. Every
+    /// stream's blocks start on the same clock.
     pub fn capture_time(&self, c: Chunk) -> SimTime {
         let n = self.chunks_per_block as u64;
         let d = self.block_ns();
@@ -140,9 +224,9 @@ impl World {
         if c.index + 1 == self.chunks_per_block { last as u32 } else { s.chunk_bytes as u32 }
     }
 
-    fn second(&mut self, now: SimTime) -> &mut Second {
-        let i = second_index(now, self.per_second.len());
-        &mut self.per_second[i]
+    fn second(&mut self, now: SimTime, stream: u32) -> &mut Second {
+        let i = second_index(now, self.seconds) as u32;
+        self.series.entry((i, stream)).or_default()
     }
 
     /// Time to the next viewer arrival (Poisson process), if any arrive.
@@ -155,12 +239,16 @@ impl World {
         Some(SimDuration::from_secs_f64(exp.sample(&mut self.arrivals_rng)))
     }
 
+    fn now_us(sched: &Scheduler<Event>) -> u64 {
+        sched.now().as_ns() / 1_000
+    }
+
     fn on_capture(&mut self, sched: &mut Scheduler<Event>, c: Chunk) {
         self.transmit(sched, Hop::Ingest, c, 0, 0);
         let next = if c.index + 1 < self.chunks_per_block {
-            Chunk { block: c.block, index: c.index + 1 }
+            Chunk { index: c.index + 1, ..c }
         } else {
-            Chunk { block: c.block + 1, index: 0 }
+            Chunk { block: c.block + 1, index: 0, ..c }
         };
         sched.schedule_at(self.capture_time(next), CAPTURE, Event::Capture(next));
     }
@@ -171,8 +259,14 @@ impl World {
         let now = sched.now();
         let bytes = self.chunk_bytes(c);
         let outcome = match hop {
-            Hop::Ingest => self.ingest_channel.transmit(now, bytes),
-            Hop::Link { channel, .. } => self.topo.channel_mut(channel).transmit(now, bytes),
+            Hop::Ingest => self.streams[c.stream as usize].uplink.transmit(now, bytes),
+            Hop::Link { channel, .. } => {
+                let out = self.topo.channel_mut(channel).transmit(now, bytes);
+                let link = &mut self.links[channel.0 as usize / 2];
+                link.sent += 1;
+                link.lost += matches!(out, Transmit::Lost { .. }) as u64;
+                out
+            }
             Hop::Access { viewer } => {
                 let loss = self.sc.viewers.access_loss;
                 let latency = SimDuration::from_ns(self.sc.viewers.access_latency_ns);
@@ -190,7 +284,7 @@ impl World {
             }
         };
         if outcome != Transmit::Dropped {
-            self.count_sent(hop, bytes as u64, now);
+            self.count_sent(hop, c.stream, bytes as u64, now);
         }
         match outcome {
             Transmit::Arrives(at) => {
@@ -239,6 +333,8 @@ impl World {
                     }
                 }
             }
+            self.links[l].down = down;
+            self.links[l].fault_loss = 1.0 - keep;
             let link = &self.sc.links[l];
             let channels = self.topo.link_mut(NodeId(link.from as u32), NodeId(link.to as u32)).expect("scenario link");
             for ch in channels {
@@ -248,24 +344,30 @@ impl World {
         }
     }
 
-    fn count_sent(&mut self, hop: Hop, bytes: u64, now: SimTime) {
+    fn count_sent(&mut self, hop: Hop, stream: u32, bytes: u64, now: SimTime) {
         let (egress, internal) = match hop {
             Hop::Ingest => (0, 0),
             Hop::Link { .. } => (bytes, bytes),
             Hop::Access { .. } => (bytes, 0),
         };
+        if egress == 0 {
+            return;
+        }
         self.counters.idc_egress_bytes += egress;
         self.counters.internal_bytes += internal;
-        let s = self.second(now);
+        let s = self.second(now, stream);
         s.idc_egress_bytes += egress;
         s.internal_bytes += internal;
     }
 
-    /// A resend is pointless once the receiver no longer wants the stream.
-    fn still_wanted(&self, hop: Hop) -> bool {
+    /// A resend is pointless once the receiver no longer wants the chunk.
+    fn still_wanted(&self, hop: Hop, c: Chunk) -> bool {
         match hop {
             Hop::Ingest => true,
-            Hop::Link { from, to, .. } => self.nodes[from as usize].children.contains(&to),
+            Hop::Link { from, to, .. } => self
+                .carries
+                .get(&(c.stream, from))
+                .is_some_and(|k| k.children.iter().any(|&(ch, until)| ch == to && c.block <= until)),
             Hop::Access { viewer } => self.viewers[viewer as usize].attached,
         }
     }
@@ -276,6 +378,7 @@ impl World {
             // started when it sent; this is at most one latency later.
             if !self.topo.channel(channel).is_up() {
                 self.counters.chunks_lost += 1;
+                self.links[channel.0 as usize / 2].lost += 1;
                 let latency_ns = self.topo.channel(channel).latency().as_ns();
                 let sent = SimTime::from_ns(sched.now().as_ns().saturating_sub(latency_ns));
                 self.retry_later(sched, sent, hop, c, hops - 1, attempt);
@@ -283,7 +386,7 @@ impl World {
             }
         }
         match hop {
-            Hop::Ingest => self.node_receives(sched, self.ingest, c, hops),
+            Hop::Ingest => self.node_receives(sched, self.streams[c.stream as usize].ingest, c, hops),
             Hop::Link { to, .. } => self.node_receives(sched, to, c, hops),
             Hop::Access { viewer } => self.viewer_receives(sched, viewer, c, hops),
         }
@@ -291,25 +394,46 @@ impl World {
 
     fn node_receives(&mut self, sched: &mut Scheduler<Event>, n: u32, c: Chunk, hops: u8) {
         let bytes = self.chunk_bytes(c) as u64;
-        let node = &mut self.nodes[n as usize];
-        // Chunks still in flight after an unsubscribe, and duplicates after
-        // a quick resubscribe, are waste.
-        if node.sub == Sub::Idle || !node.window.insert(c) {
+        // Chunks still in flight after an unsubscribe are waste.
+        let Some(carry) = self.carries.get_mut(&(c.stream, n)) else {
             self.counters.wasted_bytes += bytes;
             return;
+        };
+        let was_complete = carry.window.is_complete(c.block);
+        if !carry.window.insert(c) {
+            self.counters.wasted_bytes += bytes;
+            if carry.parents.len() > 1 {
+                self.counters.redundant_chunks += 1;
+            } else if was_complete {
+                self.counters.switch_replays += 1;
+            }
+            return;
         }
-        for i in 0..self.nodes[n as usize].children.len() {
-            let child = self.nodes[n as usize].children[i];
-            self.send_to_child(sched, n, child, c, hops);
+        carry.hops = hops;
+        // Children that asked to stop after an earlier block are done.
+        let before = carry.children.len();
+        carry.children.retain(|&(_, until)| c.block <= until);
+        let dropped_child = carry.children.len() < before;
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        out.extend(carry.children.iter().map(|&(child, _)| child));
+        let children = out.len();
+        out.extend(carry.viewers.iter().copied());
+        for (i, &to) in out.iter().enumerate() {
+            if i < children {
+                self.send_to_child(sched, n, to, c, hops);
+            } else {
+                self.transmit(sched, Hop::Access { viewer: to }, c, hops, 0);
+            }
         }
-        for i in 0..self.nodes[n as usize].viewers.len() {
-            let v = self.nodes[n as usize].viewers[i];
-            self.transmit(sched, Hop::Access { viewer: v }, c, hops, 0);
+        self.scratch = out;
+        if dropped_child {
+            self.maybe_release(sched, c.stream, n);
         }
     }
 
     fn send_to_child(&mut self, sched: &mut Scheduler<Event>, from: u32, to: u32, c: Chunk, hops: u8) {
-        let channel = self.topo.channel_between(NodeId(from), NodeId(to)).expect("tree edges are links");
+        let channel = self.topo.channel_between(NodeId(from), NodeId(to)).expect("routes follow links");
         self.transmit(sched, Hop::Link { channel, from, to }, c, hops, 0);
     }
 
@@ -325,7 +449,7 @@ impl World {
         viewer.stats.bytes += bytes;
         viewer.stats.hop_bytes += bytes * hops as u64;
         self.counters.viewer_bytes += bytes;
-        self.second(now).bytes_to_viewers += bytes;
+        self.second(now, c.stream).bytes_to_viewers += bytes;
         let (useful, action) = self.viewers[v as usize].receive(now, c.block, cpb, block_ns);
         if !useful {
             self.viewers[v as usize].stats.wasted_bytes += bytes;
@@ -341,7 +465,10 @@ impl World {
                 self.e2e_us.record(e2e.as_ns() / 1_000);
                 sched.schedule_in(SimDuration::from_ns(self.block_ns()), PLAYOUT, Event::Deadline(v));
             }
-            Action::Stalled => self.second(sched.now()).stalls += 1,
+            Action::Stalled => {
+                let s = self.viewers[v as usize].stream;
+                self.second(sched.now(), s).stalls += 1
+            }
         }
     }
 
@@ -365,99 +492,356 @@ impl World {
         sched.schedule_at(next, NET, Event::HomeChurn(h));
     }
 
+    /// The broadcasters start: routing says where each stream goes before
+    /// anyone watches (tree: up to the root; pools: to a source-tier node;
+    /// mesh: nowhere), and the end of that path holds it.
+    pub fn publish_all(&mut self, sched: &mut Scheduler<Event>) {
+        let now_us = Self::now_us(sched);
+        for s in 0..self.streams.len() as u32 {
+            let ingest = self.streams[s as usize].ingest;
+            match self.router.publish(now_us, s, ingest) {
+                Ok(Some(route)) => {
+                    let end = *route.nodes.last().expect("a route has nodes");
+                    let cpb = self.chunks_per_block;
+                    self.carries.entry((s, end)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).pinned = true;
+                    self.graft(sched, s, &route, FROM_NEWEST);
+                }
+                Ok(None) => {}
+                Err(_) => self.counters.route_failures += 1,
+            }
+        }
+    }
+
     fn on_join(&mut self, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         if let Some(gap) = self.next_arrival_gap() {
             sched.schedule_in(gap, SESSION, Event::ViewerJoin);
         }
-        // Region by weight, then one of its edges, then the watch time: all
-        // from the attributes stream, in this order.
-        let regions = &self.sc.viewers.regions;
-        let total: f64 = regions.iter().map(|r| r.1).sum();
-        let mut u = self.attributes_rng.random::<f64>() * total;
-        let mut region = regions[regions.len() - 1].0;
-        for &(r, w) in regions {
-            if u < w {
-                region = r;
-                break;
-            }
-            u -= w;
-        }
+        // Stream by popularity, region (the broadcaster's with the local
+        // share, else by weight), one of its edges, then the watch time:
+        // all from the attributes stream, in this order.
+        let rng = &mut self.attributes_rng;
+        let u = rng.random::<f64>() * self.popularity_cdf.last().copied().unwrap_or(1.0);
+        let stream = self.popularity_cdf.partition_point(|&c| c <= u).min(self.streams.len() - 1) as u32;
+        let local = self.sc.broadcasters.local_viewers;
+        let region = if local > 0.0 && rng.random::<f64>() < local {
+            self.streams[stream as usize].region as usize
+        } else {
+            crate::build::pick(rng, &self.sc.viewers.regions)
+        };
         let edges = &self.edges_by_region[region];
-        let edge = edges[self.attributes_rng.random_range(0..edges.len())];
+        let edge = edges[rng.random_range(0..edges.len())];
         let watch_s = match self.sc.viewers.watch_time {
-            WatchTime::Exponential { mean_ns } => {
-                Exp::new(1e9 / mean_ns as f64).expect("positive mean").sample(&mut self.attributes_rng)
+            WatchTime::Exponential { mean_ns } => Exp::new(1e9 / mean_ns as f64).expect("positive mean").sample(rng),
+            WatchTime::Lognormal { median_ns, sigma } => {
+                LogNormal::new((median_ns as f64 / 1e9).ln(), sigma).expect("positive sigma").sample(rng)
             }
-            WatchTime::Lognormal { median_ns, sigma } => LogNormal::new((median_ns as f64 / 1e9).ln(), sigma)
-                .expect("positive sigma")
-                .sample(&mut self.attributes_rng),
         };
         let leave = now + SimDuration::from_secs_f64(watch_s);
-        let source = NodeId(self.ingest);
-        let shortest = self.topo.hops_from(source)[edge as usize].expect("validated tree is connected") + 1;
+        let source = NodeId(self.streams[stream as usize].ingest);
+        let shortest = self.topo.hops_from(source)[edge as usize].expect("validated overlay is connected") + 1;
 
         let v = self.viewers.len() as u32;
-        self.viewers.push(Viewer::new(edge, region as u16, now, leave, shortest as u8));
+        self.viewers.push(Viewer::new(stream, edge, region as u16, now, leave, shortest as u8));
         sched.schedule_at(leave, SESSION, Event::ViewerLeave(v));
         sched.schedule_in(SimDuration::from_ns(self.sc.viewers.playout_delay_ns), PLAYOUT, Event::Deadline(v));
 
-        let node = &mut self.nodes[edge as usize];
-        node.viewers.push(v);
-        let depth = node.depth;
-        for c in node.window.backlog() {
-            self.transmit(sched, Hop::Access { viewer: v }, c, depth, 0);
+        let cpb = self.chunks_per_block;
+        let new = !self.carries.contains_key(&(stream, edge));
+        let carry = self.carries.entry((stream, edge)).or_insert_with(|| Carry::new(Sub::Planned, cpb));
+        carry.viewers.push(v);
+        let (hops, backlog) = (carry.hops, carry.window.backlog(stream));
+        for c in backlog {
+            self.transmit(sched, Hop::Access { viewer: v }, c, hops, 0);
         }
-        self.ensure_subscribed(sched, edge);
+        if new {
+            self.request_route(sched, stream, edge);
+        }
+        self.viewers_changed(sched, stream, 1);
     }
 
     fn on_leave(&mut self, sched: &mut Scheduler<Event>, v: u32) {
         let now = sched.now();
         let viewer = &mut self.viewers[v as usize];
         viewer.end(now);
-        let edge = viewer.edge;
-        self.nodes[edge as usize].viewers.retain(|&x| x != v);
-        self.maybe_unsubscribe(sched, edge);
+        let (stream, edge) = (viewer.stream, viewer.edge);
+        if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
+            carry.viewers.retain(|&x| x != v);
+        }
+        self.maybe_release(sched, stream, edge);
+        self.viewers_changed(sched, stream, -1);
     }
 
-    fn ensure_subscribed(&mut self, sched: &mut Scheduler<Event>, n: u32) {
-        let node = &mut self.nodes[n as usize];
-        if node.sub != Sub::Idle {
+    /// Keeps routing's view of a stream's audience; a stream turning hot
+    /// is pushed to the edges of every viewer region.
+    fn viewers_changed(&mut self, sched: &mut Scheduler<Event>, stream: u32, delta: i32) {
+        let s = &mut self.streams[stream as usize];
+        s.viewers = s.viewers.saturating_add_signed(delta);
+        if self.sc.routing.mode == RoutingMode::Tree {
             return;
         }
-        node.sub = Sub::Joined;
-        let parent = node.parent.expect("non-root nodes have a parent");
-        let latency = self.topo.channel(node.up.expect("link to parent")).latency();
-        sched.schedule_in(latency, NET, Event::Control { child: n, parent, subscribe: true });
-    }
-
-    fn maybe_unsubscribe(&mut self, sched: &mut Scheduler<Event>, n: u32) {
-        let node = &mut self.nodes[n as usize];
-        if node.sub != Sub::Joined || !node.children.is_empty() || !node.viewers.is_empty() {
-            return;
+        if let Some(hot) = self.router.set_viewers(stream, s.viewers) {
+            if hot && !s.hot {
+                s.hot = true;
+                self.counters.hot_streams += 1;
+                self.push_hot(sched, stream);
+            }
         }
-        node.sub = Sub::Idle;
-        node.window.clear();
-        let parent = node.parent.expect("joined nodes have a parent");
-        let latency = self.topo.channel(node.up.expect("link to parent")).latency();
-        sched.schedule_in(latency, NET, Event::Control { child: n, parent, subscribe: false });
     }
 
-    fn on_control(&mut self, sched: &mut Scheduler<Event>, child: u32, parent: u32, subscribe: bool) {
-        if subscribe {
-            let p = &mut self.nodes[parent as usize];
-            if p.children.contains(&child) {
+    fn push_hot(&mut self, sched: &mut Scheduler<Event>, stream: u32) {
+        let mut targets: Vec<u32> = self.sc.viewers.regions.iter().flat_map(|&(r, _)| self.edges_by_region[r].iter().copied()).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let source = self.streams[stream as usize].ingest;
+        targets.retain(|&t| t != source);
+        let now_us = Self::now_us(sched);
+        let results = self.router.push_routes(now_us, stream, source, &targets);
+        for (target, result) in targets.iter().zip(results) {
+            let Ok(push) = result else {
+                self.counters.route_failures += 1;
+                continue;
+            };
+            let cpb = self.chunks_per_block;
+            self.carries.entry((stream, *target)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).pinned = true;
+            for route in push.routes {
+                self.graft(sched, stream, &route, FROM_NEWEST);
+            }
+        }
+    }
+
+    /// Asks routing for a path to `node`, which wants `stream`. The mesh's
+    /// route service answers after a round trip between the node and the
+    /// service's region; the tree and pools decide locally.
+    fn request_route(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
+        let source = self.streams[stream as usize].ingest;
+        let result = self.router.join(Self::now_us(sched), stream, source, node);
+        let (route, delay) = match result {
+            Ok(route) if route.service_round_trip => {
+                let delay = self.service_round_trip(node);
+                (Some(route), delay)
+            }
+            Ok(route) => {
+                self.graft(sched, stream, &route, FROM_NEWEST);
                 return;
             }
-            p.children.push(child);
-            let depth = p.depth;
-            for c in p.window.backlog() {
-                self.send_to_child(sched, parent, child, c, depth);
+            Err(_) => {
+                self.counters.route_failures += 1;
+                (None, SimDuration::from_ns(self.sc.routing.probe_interval_ns))
             }
-            self.ensure_subscribed(sched, parent);
+        };
+        let pending = PendingRoute { stream, node, route };
+        let i = match self.pending_free.pop() {
+            Some(i) => {
+                self.pending[i as usize] = Some(pending);
+                i
+            }
+            None => {
+                self.pending.push(Some(pending));
+                (self.pending.len() - 1) as u32
+            }
+        };
+        sched.schedule_in(delay, NET, Event::RouteReply(i));
+    }
+
+    /// Propagation there and back between a node's region and the route
+    /// service's, on the scenario's fibre model.
+    fn service_round_trip(&self, node: u32) -> SimDuration {
+        let net = &self.sc.network;
+        let (a, b) = (&self.sc.regions[self.sc.nodes[node as usize].region], &self.sc.regions[self.sc.routing.service_region]);
+        let km = cdnsim_net::geo::great_circle_km(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg);
+        let one_way = cdnsim_net::geo::propagation(km, net.route_inflation, net.propagation_km_per_ms)
+            .max(SimDuration::from_ns(net.min_latency_ns));
+        one_way + one_way
+    }
+
+    fn on_route_reply(&mut self, sched: &mut Scheduler<Event>, i: u32) {
+        let p = self.pending[i as usize].take().expect("a reply has its pending route");
+        self.pending_free.push(i);
+        let waiting = self.carries.get(&(p.stream, p.node)).is_some_and(|k| k.sub == Sub::Planned && k.parents.is_empty());
+        match p.route {
+            Some(route) if waiting => self.graft(sched, p.stream, &route, FROM_NEWEST),
+            Some(route) => {
+                // Nobody waits for it any more: routing must not count the
+                // path's new nodes as carriers.
+                for &n in route.nodes.iter().rev() {
+                    if self.carries.contains_key(&(p.stream, n)) {
+                        break;
+                    }
+                    let _ = self.router.leave(p.stream, n);
+                }
+            }
+            None if waiting => self.request_route(sched, p.stream, p.node),
+            None => {}
+        }
+    }
+
+    /// Sets up `route` (upstream first, ending at the node that wants the
+    /// stream): from its end back to the first node that already carries
+    /// the stream, each node subscribes to the one before it. All the
+    /// subscriptions leave at once, as the route service tells every node
+    /// on the path.
+    fn graft(&mut self, sched: &mut Scheduler<Event>, stream: u32, route: &Route, from_block: u32) {
+        let cpb = self.chunks_per_block;
+        for i in (1..route.nodes.len()).rev() {
+            let (node, parent) = (route.nodes[i], route.nodes[i - 1]);
+            let carry = self.carries.entry((stream, node)).or_insert_with(|| Carry::new(Sub::Planned, cpb));
+            if carry.sub == Sub::Root || carry.parents.contains(&parent) {
+                break;
+            }
+            let established = carry.sub == Sub::Joined;
+            if established && !carry.pinned {
+                break;
+            }
+            // A pinned, joined node gains a second upstream (a hot stream's
+            // redundant path, set up above it as usual); anyone else gains
+            // its first.
+            carry.parents.push(parent);
+            carry.sub = Sub::Joined;
+            self.subscribe(sched, stream, node, parent, from_block);
+        }
+        // Routing started the path at a node it believed carries the
+        // stream; if that node no longer does, it needs a route itself.
+        if let Some(&top) = route.nodes.first()
+            && self.carries.get(&(stream, top)).is_some_and(|k| k.sub == Sub::Planned && k.parents.is_empty())
+        {
+            self.request_route(sched, stream, top);
+        }
+    }
+
+    fn subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
+        let cpb = self.chunks_per_block;
+        self.carries.entry((stream, parent)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).expected += 1;
+        let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
+        let latency = self.topo.channel(channel).latency();
+        sched.schedule_in(latency, NET, Event::Control { stream, child, parent, subscribe: true, block });
+    }
+
+    fn on_subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
+        let carry = self.carries.get_mut(&(stream, parent)).expect("a node expecting a subscription keeps its carry");
+        carry.expected -= 1;
+        if !self.carries.get(&(stream, child)).is_some_and(|k| k.parents.contains(&parent)) {
+            // The child moved on or left while this was on its way.
+            self.maybe_release(sched, stream, parent);
+            return;
+        }
+        let carry = self.carries.get_mut(&(stream, parent)).expect("checked above");
+        match carry.children.iter_mut().find(|c| c.0 == child) {
+            Some(c) => c.1 = u32::MAX,
+            None => carry.children.push((child, u32::MAX)),
+        }
+        let backlog = if block == FROM_NEWEST {
+            carry.window.backlog(stream)
         } else {
-            self.nodes[parent as usize].children.retain(|&x| x != child);
-            self.maybe_unsubscribe(sched, parent);
+            // A switch: continue at `block`. Blocks the new upstream no
+            // longer holds (or never had) between it and what it holds are
+            // a gap.
+            if let Some(oldest) = carry.window.oldest() {
+                self.counters.switch_gaps += oldest.saturating_sub(block) as u64;
+            }
+            carry.window.backlog_from(stream, block)
+        };
+        let hops = carry.hops;
+        for c in backlog {
+            self.send_to_child(sched, parent, child, c, hops);
+        }
+    }
+
+    fn on_unsubscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, last_block: u32) {
+        let Some(carry) = self.carries.get_mut(&(stream, parent)) else { return };
+        let newest = carry.window.newest_complete();
+        // Stop now if the child has every block it still wants; otherwise
+        // stop after `last_block` (see node_receives).
+        carry.children.retain_mut(|c| {
+            if c.0 != child {
+                return true;
+            }
+            c.1 = last_block;
+            newest.is_none_or(|n| n < last_block)
+        });
+        self.maybe_release(sched, stream, parent);
+    }
+
+    /// Lets the stream go at `node` when nothing keeps it there: tells
+    /// routing and the upstream nodes.
+    fn maybe_release(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
+        if !self.carries.get(&(stream, node)).is_some_and(Carry::unused) {
+            return;
+        }
+        let carry = self.carries.remove(&(stream, node)).expect("checked above");
+        // Routing prunes the relays above that were there only for this
+        // node; the world learns the same from the unsubscriptions below.
+        let _ = self.router.leave(stream, node);
+        for parent in carry.parents {
+            self.unsubscribe(sched, stream, node, parent, 0);
+        }
+    }
+
+    fn unsubscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, last_block: u32) {
+        let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
+        let latency = self.topo.channel(channel).latency();
+        sched.schedule_in(latency, NET, Event::Control { stream, child, parent, subscribe: false, block: last_block });
+    }
+
+    /// A probing round: every link reports what it saw since the last one,
+    /// then routing moves whichever nodes it decides to move.
+    fn on_probe(&mut self, sched: &mut Scheduler<Event>) {
+        let now_us = Self::now_us(sched);
+        for (l, state) in self.links.iter_mut().enumerate() {
+            let link = &self.sc.links[l];
+            let channel = self.topo.channel_between(NodeId(link.from as u32), NodeId(link.to as u32)).expect("scenario link");
+            let ch = self.topo.channel(channel);
+            // Loss as measured on the traffic, with the link's known loss as
+            // a prior worth PROBES_PER_ROUND probes (an idle link is still
+            // probed); a down link loses every probe.
+            let expected = 1.0 - (1.0 - state.mean_loss) * (1.0 - state.fault_loss);
+            let loss = if state.down {
+                1.0
+            } else {
+                (state.lost as f64 + PROBES_PER_ROUND * expected) / (state.sent as f64 + PROBES_PER_ROUND)
+            };
+            let obs = Observation {
+                delay_us: (ch.latency().as_ns() / 1_000).min(u32::MAX as u64) as u32,
+                loss,
+                retransmit_rate: if state.sent > 0 { state.resent as f64 / state.sent as f64 } else { 0.0 },
+            };
+            self.router.observe(now_us, l as u32, obs);
+            // Every probe of a round lost: the link is down, not just bad.
+            if state.down != state.reported_down {
+                self.router.set_down(now_us, l as u32, state.down);
+                state.reported_down = state.down;
+            }
+            (state.sent, state.lost, state.resent) = (0, 0, 0);
+        }
+        for r in self.router.reroutes(now_us) {
+            self.switch(sched, r.stream, r.node, &r.route);
+        }
+        sched.schedule_in(SimDuration::from_ns(self.sc.routing.probe_interval_ns), NET, Event::Probe);
+    }
+
+    /// Moves `node` to the upstream `route` ends with, continuing at the
+    /// block after its newest complete one.
+    fn switch(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32, route: &Route) {
+        let n = route.nodes.len();
+        let Some(carry) = self.carries.get(&(stream, node)) else { return };
+        if n < 2 || route.nodes[n - 1] != node || carry.sub != Sub::Joined || carry.parents == [route.nodes[n - 2]] {
+            return;
+        }
+        let from_block = carry.window.newest_complete().map_or(FROM_NEWEST, |b| b + 1);
+        let old = std::mem::take(&mut self.carries.get_mut(&(stream, node)).expect("checked").parents);
+        self.counters.route_switches += 1;
+        // The new path above the node, then the node itself.
+        let upstream = Route { nodes: route.nodes[..n - 1].to_vec(), links: route.links[..n.saturating_sub(2)].to_vec(), ..route.clone() };
+        self.graft(sched, stream, &upstream, from_block);
+        let parent = route.nodes[n - 2];
+        self.carries.get_mut(&(stream, node)).expect("checked").parents.push(parent);
+        self.subscribe(sched, stream, node, parent, from_block);
+        for p in old {
+            self.unsubscribe(sched, stream, node, p, from_block.saturating_sub(1));
         }
     }
 }
+
+/// Weight of a link's known loss against measured traffic in a probing
+/// round, in probes: an idle link's score comes from probes alone.
+const PROBES_PER_ROUND: f64 = 20.0;
