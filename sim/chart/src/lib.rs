@@ -17,7 +17,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -212,34 +214,51 @@ fn render_svg(path: &Path, plot: &Plot) -> Result<(), ChartError> {
     })
 }
 
+type Frame<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame every chart shares: a white page, the title, margins and room
+/// for the axis labels, over numeric axes.
+fn frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: Range<f64>,
+    y: Range<f64>,
+) -> Result<Frame<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    ChartBuilder::on(root)
+        .caption(title, (FONT_FAMILY, 28))
+        .margin(20)
+        .x_label_area_size(55)
+        .y_label_area_size(85)
+        .build_cartesian_2d(x, y)
+}
+
+/// Gridlines and axis titles in the shared style; the caller adds its tick
+/// formatters and draws.
+fn mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut Frame<'a, DB>,
+    x_label: &'b str,
+    y_label: &'b str,
+) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+    let mut m = chart.configure_mesh();
+    m.x_desc(x_label)
+        .y_desc(y_label)
+        .label_style((FONT_FAMILY, 15))
+        .axis_desc_style((FONT_FAMILY, 20))
+        .light_line_style(RGBColor(235, 235, 235));
+    m
+}
+
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     plot: &Plot,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
     let has_data = plot.series.iter().any(|s| !s.points.is_empty());
-    let mut chart = ChartBuilder::on(root)
-        .caption(plot.title, (FONT_FAMILY, 28))
-        .margin(20)
-        .x_label_area_size(55)
-        .y_label_area_size(85)
-        .build_cartesian_2d(
-            plot.x_range.clone().unwrap_or(0.0..1.0),
-            plot.y_range.clone().unwrap_or(0.0..1.0),
-        )?;
+    let mut chart = frame(root, plot.title, plot.x_range.clone().unwrap_or(0.0..1.0), plot.y_range.clone().unwrap_or(0.0..1.0))?;
     let (x_range, y_range) = (chart.x_range(), chart.y_range());
     let x_fmt = |v: &f64| tick_label(*v, &x_range);
     let y_fmt = |v: &f64| tick_label(*v, &y_range);
-    chart
-        .configure_mesh()
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .x_desc(plot.x_label)
-        .y_desc(plot.y_label)
-        .label_style((FONT_FAMILY, 15))
-        .axis_desc_style((FONT_FAMILY, 20))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
+    mesh(&mut chart, plot.x_label, plot.y_label).x_label_formatter(&x_fmt).y_label_formatter(&y_fmt).draw()?;
 
     for (i, s) in plot.series.iter().enumerate() {
         if s.points.is_empty() {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{ChartError, FONT_FAMILY, PALETTE, SIZE, data_range, ensure_font, legend_headroom, tick_label, with_suffix};
+use super::{ChartError, FONT_FAMILY, PALETTE, SIZE, data_range, ensure_font, frame, legend_headroom, mesh, tick_label, with_suffix};
 
 /// A mean and the half-width of its 95% confidence interval (`None` when
 /// it could not be estimated, e.g. from one replication).
@@ -130,32 +130,20 @@ const GROUP_WIDTH: f64 = 0.8;
 
 impl Figure for Bars<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        root.fill(&WHITE)?;
         let n = self.categories.len().max(1);
         let y_range = self.y_range.clone().unwrap_or(0.0..1.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT_FAMILY, 28))
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(85)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_range.clone())?;
+        let mut chart = frame(root, self.title, -0.5..(n as f64 - 0.5), y_range.clone())?;
         let y_fmt = |v: &f64| tick_label(*v, &y_range);
         // Only whole positions are categories; other ticks stay blank.
         let x_fmt = |v: &f64| {
             let i = v.round();
             if (v - i).abs() < 1e-6 && i >= 0.0 { self.categories.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
         };
-        chart
-            .configure_mesh()
+        mesh(&mut chart, self.x_label, self.y_label)
             .disable_x_mesh()
             .x_labels(n + 1)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
-            .label_style((FONT_FAMILY, 15))
-            .axis_desc_style((FONT_FAMILY, 20))
-            .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
 
         let k = self.series.len().max(1);
@@ -207,27 +195,12 @@ struct Intervals<'a> {
 
 impl Figure for Intervals<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        root.fill(&WHITE)?;
         let x_range = self.x_range.clone().unwrap_or(0.0..1.0);
         let y_range = self.y_range.clone().unwrap_or(0.0..1.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT_FAMILY, 28))
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(85)
-            .build_cartesian_2d(x_range.clone(), y_range.clone())?;
+        let mut chart = frame(root, self.title, x_range.clone(), y_range.clone())?;
         let x_fmt = |v: &f64| tick_label(*v, &x_range);
         let y_fmt = |v: &f64| tick_label(*v, &y_range);
-        chart
-            .configure_mesh()
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_desc(self.x_label)
-            .y_desc(self.y_label)
-            .label_style((FONT_FAMILY, 15))
-            .axis_desc_style((FONT_FAMILY, 20))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+        mesh(&mut chart, self.x_label, self.y_label).x_label_formatter(&x_fmt).y_label_formatter(&y_fmt).draw()?;
         let span = x_range.end - x_range.start;
         let cap = span * 0.008;
         // Series are nudged apart along x so equal means (common random
