@@ -580,12 +580,10 @@ impl World {
         if self.sc.routing.mode == RoutingMode::Tree {
             return;
         }
-        if let Some(hot) = self.router.set_viewers(stream, s.viewers) {
-            if hot && !s.hot {
-                s.hot = true;
-                self.counters.hot_streams += 1;
-                self.push_hot(sched, stream);
-            }
+        if self.router.set_viewers(stream, s.viewers) == Some(true) && !s.hot {
+            s.hot = true;
+            self.counters.hot_streams += 1;
+            self.push_hot(sched, stream);
         }
     }
 
@@ -712,9 +710,7 @@ impl World {
     fn subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
         let cpb = self.chunks_per_block;
         self.carries.entry((stream, parent)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).expected += 1;
-        let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
-        let latency = self.topo.channel(channel).latency();
-        sched.schedule_in(latency, NET, Event::Control { stream, child, parent, subscribe: true, block });
+        self.send_control(sched, stream, child, parent, true, block);
     }
 
     fn on_subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
@@ -778,9 +774,15 @@ impl World {
     }
 
     fn unsubscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, last_block: u32) {
+        self.send_control(sched, stream, child, parent, false, last_block);
+    }
+
+    /// A control message from child to parent arrives after the link's
+    /// propagation delay (module docs: not queued, not lost).
+    fn send_control(&self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, subscribe: bool, block: u32) {
         let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
         let latency = self.topo.channel(channel).latency();
-        sched.schedule_in(latency, NET, Event::Control { stream, child, parent, subscribe: false, block: last_block });
+        sched.schedule_in(latency, NET, Event::Control { stream, child, parent, subscribe, block });
     }
 
     /// A probing round: every link reports what it saw since the last one,
