@@ -42,11 +42,9 @@ fn china_graph() -> Graph {
         let parent = match d.role {
             IdcRole::Source => (i != root).then_some(root),
             IdcRole::Centre => sources.iter().copied().min_by_key(|&s| (bb.path_latency_ns(idc(i), idc(s)), s)),
-            IdcRole::Edge => centres
-                .iter()
-                .copied()
-                .filter(|&c| area(c) == area(i))
-                .min_by_key(|&c| (isps(c) & isps(i) == 0, c)),
+            IdcRole::Edge => {
+                centres.iter().copied().filter(|&c| area(c) == area(i)).min_by_key(|&c| (isps(c) & isps(i) == 0, c))
+            }
         };
         let tier = match d.role {
             IdcRole::Source => Tier::Source,
@@ -187,8 +185,10 @@ fn bench_reroutes(c: &mut Criterion, name: &str, graph: &Graph, streams: u32) {
         let mut joined = 0;
         for s in 0..streams {
             let src = e[rng.random_range(0..e.len())];
-            let near: Vec<u32> = e.iter().copied().filter(|&x| x != src && graph.node(x).area == graph.node(src).area).collect();
-            let v1 = if near.is_empty() { e[rng.random_range(0..e.len())] } else { near[rng.random_range(0..near.len())] };
+            let near: Vec<u32> =
+                e.iter().copied().filter(|&x| x != src && graph.node(x).area == graph.node(src).area).collect();
+            let v1 =
+                if near.is_empty() { e[rng.random_range(0..e.len())] } else { near[rng.random_range(0..near.len())] };
             let v2 = e[rng.random_range(0..e.len())];
             for v in [v1, v2] {
                 joined += router.join(0, s, src, v).is_ok() as u32;
@@ -227,10 +227,20 @@ fn bench_reroutes(c: &mut Criterion, name: &str, graph: &Graph, streams: u32) {
 fn routing(c: &mut Criterion) {
     let t0 = Instant::now();
     let china = china_graph();
-    eprintln!("china overlay: {} nodes, {} links, built in {:.0} ms", china.node_count(), china.link_count(), t0.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "china overlay: {} nodes, {} links, built in {:.0} ms",
+        china.node_count(),
+        china.link_count(),
+        t0.elapsed().as_secs_f64() * 1e3
+    );
     let t0 = Instant::now();
     let synthetic = Graph::synthetic(10_000, SEED).unwrap();
-    eprintln!("synthetic: {} nodes, {} links, built in {:.0} ms", synthetic.node_count(), synthetic.link_count(), t0.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "synthetic: {} nodes, {} links, built in {:.0} ms",
+        synthetic.node_count(),
+        synthetic.link_count(),
+        t0.elapsed().as_secs_f64() * 1e3
+    );
     bench_joins(c, "china", &china);
     bench_joins(c, "synthetic10k", &synthetic);
     bench_reroutes(c, "china", &china, 2_000);

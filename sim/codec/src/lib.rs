@@ -24,6 +24,8 @@
 //!   that chooses how many symbols to request per block, plus the exact
 //!   binomial arithmetic behind it.
 //! - [`error`]: [`CodecError`] and [`TableError`].
+//! - `esi_set` and `splitmix` (private): the bounded sorted ESI set every
+//!   receiver keeps, and [`SplitMix64`], the seeded generator of calibration.
 
 /// The raptorq release this crate is built and calibrated against (the
 /// exact pin in the workspace's Cargo.toml; a test keeps the two in step).

@@ -544,3 +544,75 @@ impl ModelReceiver {
         self.esis.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::DecodeRow;
+
+    #[test]
+    fn fidelity_names_round_trip() {
+        for f in [Fidelity::Full, Fidelity::Structural, Fidelity::Model] {
+            assert_eq!(f.as_str().parse::<Fidelity>(), Ok(f));
+        }
+        let e = "exact".parse::<Fidelity>().unwrap_err();
+        assert!(e.contains("\"exact\"") && e.contains("structural"), "{e}");
+    }
+
+    fn table() -> DecodeTable {
+        DecodeTable::from_rows(&[
+            DecodeRow { k: 10, extra: 0, trials: 100, failures: 50 },
+            DecodeRow { k: 10, extra: 1, trials: 100, failures: 0 },
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn model_decides_with_the_draw() {
+        let t = table();
+        // u = 0.4 < P(fail at K) = 0.5: fails at K, decodes at K + 1.
+        let mut rx = ModelReceiver::new(10, 0.4).unwrap();
+        let tally = rx.receive_batch(&(100..110).collect::<Vec<_>>(), &t).unwrap();
+        assert_eq!((tally.stored, tally.decoded), (10, false));
+        assert_eq!(rx.receive(100, &t).unwrap(), Receipt::Duplicate);
+        assert_eq!(rx.receive(110, &t).unwrap(), Receipt::Decoded);
+        assert_eq!(rx.receive(111, &t).unwrap(), Receipt::AfterDecode);
+        // u = 0.6: decodes at K.
+        let mut rx = ModelReceiver::new(10, 0.6).unwrap();
+        assert!(rx.receive_batch(&(100..110).collect::<Vec<_>>(), &t).unwrap().decoded);
+        // All source symbols decode whatever the draw.
+        let mut rx = ModelReceiver::new(10, 0.0).unwrap();
+        assert!(rx.receive_batch(&(0..10).collect::<Vec<_>>(), &t).unwrap().decoded);
+        for u in [-0.1, 1.0, f64::NAN] {
+            assert!(matches!(ModelReceiver::new(10, u), Err(CodecError::Config { .. })));
+        }
+        assert!(matches!(
+            ModelReceiver::new(10, 0.5).unwrap().receive(1 << 24, &t),
+            Err(CodecError::EsiOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn receivers_hold_at_most_their_bound() {
+        let t = table();
+        let mut rx = ModelReceiver::with_max_symbols(10, 0.0, 3).unwrap();
+        // The bound is raised to K: fewer could never decode.
+        for esi in 100..110 {
+            assert_eq!(rx.receive(esi, &t).unwrap(), Receipt::Stored);
+        }
+        // u = 0 < P(fail at K) = 0.5: undecoded at K, and an 11th symbol is over the bound.
+        assert_eq!(rx.receive(110, &t).unwrap(), Receipt::OverBound);
+        let mut dec = StructuralDecoder::new(8);
+        let mut rx = StructuralReceiver::with_max_symbols(12, 12).unwrap();
+        for esi in 1000..1011 {
+            rx.receive(esi, &mut dec).unwrap();
+        }
+        assert_eq!(rx.distinct_symbols(), 11);
+        let r = rx.receive(1011, &mut dec).unwrap();
+        let next = rx.receive(1012, &mut dec).unwrap();
+        assert!(
+            matches!((r, next), (Receipt::Decoded, Receipt::AfterDecode) | (Receipt::Stored, Receipt::OverBound)),
+            "{r:?} {next:?}"
+        );
+    }
+}

@@ -98,7 +98,12 @@ impl Graph {
         for (i, node) in nodes.iter().enumerate() {
             require(node.isps != 0, &format!("nodes[{i}].isps"), "at least one ISP bit", 0)?;
             let price = node.price_per_gb;
-            require(price.is_finite() && price >= 0.0, &format!("nodes[{i}].price_per_gb"), "a non-negative price", price)?;
+            require(
+                price.is_finite() && price >= 0.0,
+                &format!("nodes[{i}].price_per_gb"),
+                "a non-negative price",
+                price,
+            )?;
             if let Some(p) = node.tree_parent {
                 let f = format!("nodes[{i}].tree_parent");
                 require((p as usize) < n, &f, &format!("a node index below {n}"), p)?;
@@ -119,7 +124,11 @@ impl Graph {
                 }
             }
             if state[u] == 1 && nodes[u].tree_parent.is_some() {
-                return Err(ParamError::new(format!("nodes[{u}].tree_parent"), "a tree (parents lead to a root)", "a cycle"));
+                return Err(ParamError::new(
+                    format!("nodes[{u}].tree_parent"),
+                    "a tree (parents lead to a root)",
+                    "a cycle",
+                ));
             }
             for w in walk {
                 state[w] = 2;
@@ -132,13 +141,22 @@ impl Graph {
             require((l.b as usize) < n, &format!("links[{i}].b"), &format!("a node index below {n}"), l.b)?;
             require(l.a != l.b, &format!("links[{i}].b"), "a node other than `a` (no self loops)", l.b)?;
             if let Some(first) = pairs.insert((l.a.min(l.b), l.a.max(l.b)), i) {
-                return Err(ParamError::new(format!("links[{i}]"), "one link per pair of nodes", format!("a second link (first: links[{first}])")));
+                return Err(ParamError::new(
+                    format!("links[{i}]"),
+                    "one link per pair of nodes",
+                    format!("a second link (first: links[{first}])"),
+                ));
             }
         }
         for (i, node) in nodes.iter().enumerate() {
             if let Some(p) = node.tree_parent {
                 let key = ((i as u32).min(p), (i as u32).max(p));
-                require(pairs.contains_key(&key), &format!("nodes[{i}].tree_parent"), "a parent joined to the node by a link", p)?;
+                require(
+                    pairs.contains_key(&key),
+                    &format!("nodes[{i}].tree_parent"),
+                    "a parent joined to the node by a link",
+                    p,
+                )?;
             }
         }
 
@@ -299,7 +317,14 @@ impl Graph {
             let parent = if (parent as usize) < 3 + centres { parent } else { a as u32 % 3 };
             let price = 0.05 + 0.55 * rng.unit();
             by_region[region].push(info.len() as u32);
-            info.push(NodeInfo { region: region as u16, area: a as u16, isps, tier: Tier::Edge, tree_parent: Some(parent), price_per_gb: price });
+            info.push(NodeInfo {
+                region: region as u16,
+                area: a as u16,
+                isps,
+                tier: Tier::Edge,
+                tree_parent: Some(parent),
+                price_per_gb: price,
+            });
         }
 
         let mut pairs = BTreeSet::new();
@@ -430,7 +455,9 @@ mod tests {
 
     #[test]
     fn adjacency_is_sorted_and_symmetric() {
-        let g = Graph::new(vec![node(None), node(None), node(None), node(None)], vec![link(3, 0), link(0, 2), link(1, 0)]).unwrap();
+        let g =
+            Graph::new(vec![node(None), node(None), node(None), node(None)], vec![link(3, 0), link(0, 2), link(1, 0)])
+                .unwrap();
         let to: Vec<u32> = g.arcs(0).iter().map(|a| a.to).collect();
         assert_eq!(to, vec![1, 2, 3]);
         assert_eq!(g.find_link(0, 3), Some(0));

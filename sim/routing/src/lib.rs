@@ -40,6 +40,8 @@
 //! - [`seam`]: seamless switching: [`resume_block`] and [`SpliceCounter`].
 //! - [`error`]: [`ParamError`] (bad configuration) and [`NoRoute`].
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod graph;
 pub mod policy;

@@ -145,7 +145,12 @@ impl Policy {
             self.hot_off_viewers,
         )?;
         if let Redundancy::Fec { overhead } = self.hot_redundancy {
-            require(overhead.is_finite() && overhead > 0.0 && overhead <= 10.0, "hot_redundancy.overhead", "a share in (0, 10]", overhead)?;
+            require(
+                overhead.is_finite() && overhead > 0.0 && overhead <= 10.0,
+                "hot_redundancy.overhead",
+                "a share in (0, 10]",
+                overhead,
+            )?;
         }
         require(self.agent_cache_size >= 1, "agent_cache_size", "at least 1 route", self.agent_cache_size)?;
         Ok(())
@@ -167,5 +172,23 @@ mod tests {
         assert_eq!(bad.validate().unwrap_err().field, "max_hops");
         let bad = Policy { hot_redundancy: Redundancy::Fec { overhead: -1.0 }, ..Policy::default() };
         assert_eq!(bad.validate().unwrap_err().field, "hot_redundancy.overhead");
+    }
+
+    /// A scenario sets some fields; the rest keep their defaults, and a
+    /// misspelt field is refused by name.
+    #[test]
+    fn deserializes_with_defaults_and_refuses_unknown_fields() {
+        use serde::de::value::{Error, MapDeserializer, StrDeserializer};
+        let map = MapDeserializer::<_, Error>::new(vec![("min_quality", 80.0), ("switch_margin", 5.0)].into_iter());
+        let p = Policy::deserialize(map).unwrap();
+        assert_eq!(p, Policy { min_quality: 80.0, switch_margin: 5.0, ..Policy::default() });
+        let typo = MapDeserializer::<_, Error>::new(vec![("min_qualty", 80.0)].into_iter());
+        assert!(Policy::deserialize(typo).unwrap_err().to_string().contains("min_qualty"));
+        let score = MapDeserializer::<_, Error>::new(vec![("per_loss", -50.0)].into_iter());
+        let f = crate::ScoreFn::deserialize(score).unwrap();
+        assert_eq!(f, crate::ScoreFn { per_loss: -50.0, ..crate::ScoreFn::default() });
+        for (name, mode) in [("tree", Mode::Tree), ("pool", Mode::Pool), ("mesh", Mode::Mesh)] {
+            assert_eq!(Mode::deserialize(StrDeserializer::<Error>::new(name)).unwrap(), mode);
+        }
     }
 }

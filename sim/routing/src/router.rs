@@ -338,7 +338,11 @@ impl Router {
             agents: vec![VecDeque::new(); n],
             bounds,
             scratch: Scratch::default(),
-            hop_cache: RefCell::new(HopCache { entries: BTreeMap::new(), order: VecDeque::new(), capacity: hop_capacity }),
+            hop_cache: RefCell::new(HopCache {
+                entries: BTreeMap::new(),
+                order: VecDeque::new(),
+                capacity: hop_capacity,
+            }),
             stats: RouterStats::default(),
             graph,
             mode,
@@ -499,7 +503,14 @@ impl Router {
             None => {
                 let mut carriers = BTreeMap::new();
                 if self.mode != Mode::Tree {
-                    let c = Carrier { up: None, depth: 0, wanted: false, children: Vec::new(), since_us: 0, prev_segment: Vec::new() };
+                    let c = Carrier {
+                        up: None,
+                        depth: 0,
+                        wanted: false,
+                        children: Vec::new(),
+                        since_us: 0,
+                        prev_segment: Vec::new(),
+                    };
                     carriers.insert(source, c);
                 }
                 let s = Stream { source, carriers, up_leg: None, published: false, redundant: BTreeMap::new() };
@@ -586,7 +597,14 @@ impl Router {
         r
     }
 
-    fn join_inner(&mut self, now_us: u64, stream: u32, source: u32, target: u32, agent: bool) -> Result<Route, NoRoute> {
+    fn join_inner(
+        &mut self,
+        now_us: u64,
+        stream: u32,
+        source: u32,
+        target: u32,
+        agent: bool,
+    ) -> Result<Route, NoRoute> {
         self.check_node(target)?;
         self.ensure_stream(stream, source)?;
         let r = match self.mode {
@@ -617,7 +635,10 @@ impl Router {
         }
         down.reverse();
         let tree_links = |nodes: &[u32]| -> Vec<u32> {
-            nodes.windows(2).map(|w| self.graph.find_link(w[0], w[1]).expect("tree links checked by Graph::new")).collect()
+            nodes
+                .windows(2)
+                .map(|w| self.graph.find_link(w[0], w[1]).expect("tree links checked by Graph::new"))
+                .collect()
         };
         let s = &self.streams[&stream];
         let graft_at = down.iter().rposition(|x| s.carriers.contains_key(x));
@@ -645,7 +666,14 @@ impl Router {
         let links: Vec<u32> = up.windows(2).map(|w| self.graph.find_link(w[0], w[1]).expect("tree link")).collect();
         let root = *up.last().unwrap();
         let s = self.streams.get_mut(&stream).unwrap();
-        let c = Carrier { up: None, depth: links.len() as u16, wanted: false, children: Vec::new(), since_us: now_us, prev_segment: Vec::new() };
+        let c = Carrier {
+            up: None,
+            depth: links.len() as u16,
+            wanted: false,
+            children: Vec::new(),
+            since_us: now_us,
+            prev_segment: Vec::new(),
+        };
         s.carriers.insert(root, c);
         s.up_leg = Some((up, links));
     }
@@ -677,7 +705,12 @@ impl Router {
             self.stats.service_requests += 1;
             let avoid = Avoid { links: found.links.clone(), ..Avoid::default() };
             let backup = self.best_path(stream, target, q_limit, hop_limit, &avoid).ok().flatten();
-            self.agent_store(target, stream, (found.nodes.clone(), found.links.clone()), backup.map(|b| (b.nodes, b.links)));
+            self.agent_store(
+                target,
+                stream,
+                (found.nodes.clone(), found.links.clone()),
+                backup.map(|b| (b.nodes, b.links)),
+            );
         }
         self.graft(stream, &found.nodes, &found.links, now_us, true);
         Ok(self.make_route(found.nodes, found.links, found.qsum, ask))
@@ -708,7 +741,14 @@ impl Router {
 
     /// The cheapest acceptable path to `target` from the stream's carriers,
     /// under the mode's rules (mesh: same ISP first).
-    fn best_path(&mut self, stream: u32, target: u32, q_limit: u64, hop_limit: u8, avoid: &Avoid) -> Result<Option<Found>, NoRoute> {
+    fn best_path(
+        &mut self,
+        stream: u32,
+        target: u32,
+        q_limit: u64,
+        hop_limit: u8,
+        avoid: &Avoid,
+    ) -> Result<Option<Found>, NoRoute> {
         self.best_path_capped(stream, target, q_limit, hop_limit, avoid, INF)
     }
 
@@ -748,7 +788,11 @@ impl Router {
                 // Same ISP first, when a start is on one of the target's.
                 let own = self.graph.node(target).isps;
                 let same = starts.iter().any(|st| self.graph.node(st.node).isps & own != 0);
-                if same { vec![Rules::Mesh { mask: own }, Rules::Mesh { mask: u32::MAX }] } else { vec![Rules::Mesh { mask: u32::MAX }] }
+                if same {
+                    vec![Rules::Mesh { mask: own }, Rules::Mesh { mask: u32::MAX }]
+                } else {
+                    vec![Rules::Mesh { mask: u32::MAX }]
+                }
             }
             _ => vec![Rules::Pool],
         };
@@ -759,7 +803,16 @@ impl Router {
             self.stats.searches += 1;
             let net = Net { offsets: self.graph.offsets(), arcs: &self.arcs, relay_pool: &self.relay_pool };
             let lb = self.bounds.get(&net, target, rules, self.topo_epoch);
-            let req = Request { target, starts: &starts, hop_limit, q_limit, rules, blocked: &blocked, forbidden: &avoid.links, cost_cap };
+            let req = Request {
+                target,
+                starts: &starts,
+                hop_limit,
+                q_limit,
+                rules,
+                blocked: &blocked,
+                forbidden: &avoid.links,
+                cost_cap,
+            };
             if let Some(f) = search::search(&mut self.scratch, &net, lb, &req)? {
                 return Ok(Some(f));
             }
@@ -803,7 +856,8 @@ impl Router {
             let (q0, healthy) = self.e2e(s, start);
             let depth = s.carriers[&start].depth as usize + (nodes.len() - 1 - i);
             let qsum = links[i..].iter().fold(q0, |q, &l| q.saturating_add(self.qcost[l as usize]));
-            (healthy && depth <= hop_limit as usize && qsum <= q_limit).then(|| (nodes[i..].to_vec(), links[i..].to_vec(), qsum))
+            (healthy && depth <= hop_limit as usize && qsum <= q_limit)
+                .then(|| (nodes[i..].to_vec(), links[i..].to_vec(), qsum))
         };
         valid(&entry.primary).or_else(|| entry.backup.as_ref().and_then(valid))
     }
@@ -948,7 +1002,13 @@ impl Router {
     /// disjoint pair that exists; counted in `redundancy_missing`). The
     /// tree pushes its rule path only: with `DisjointPaths` it has no
     /// second path (`fec_overhead` 0).
-    pub fn push_routes(&mut self, now_us: u64, stream: u32, source: u32, targets: &[u32]) -> Vec<Result<Push, NoRoute>> {
+    pub fn push_routes(
+        &mut self,
+        now_us: u64,
+        stream: u32,
+        source: u32,
+        targets: &[u32],
+    ) -> Vec<Result<Push, NoRoute>> {
         targets.iter().map(|&t| self.push_one(now_us, stream, source, t)).collect()
     }
 
@@ -1090,8 +1150,15 @@ impl Router {
         if mesh {
             self.stats.service_requests += 1;
         }
-        // Improvement: only paths no dearer than the current one can win.
-        let cap = if why == Why::Improve { self.path_cost(&seg_nodes, &seg_links) } else { INF };
+        // Improvement: only paths no dearer than the current one can win,
+        // and only cheaper ones when no quality can beat it by the margin.
+        let cap = if why != Why::Improve {
+            INF
+        } else if quality_of(cur_q) + self.policy.switch_margin >= 100.0 {
+            self.path_cost(&seg_nodes, &seg_links).saturating_sub(1)
+        } else {
+            self.path_cost(&seg_nodes, &seg_links)
+        };
         // A search that hits its label limit finds nothing this round.
         let found = self.best_path_capped(stream, node, limit, hop_limit, &avoid, cap).unwrap_or_default();
         let Some(f) = found else {

@@ -331,7 +331,8 @@ fn observations_move_scores_by_bucket_and_trigger_reroutes() {
     p.observe(100_000_000, l, Observation { delay_us: 1000, loss: 0.0, retransmit_rate: 0.0 });
     // 10 s after the last bad one: weights 1/2 (old) and 1 (new).
     let good = ScoreFn::default().score(&Observation { delay_us: 1000, loss: 0.0, retransmit_rate: 0.0 });
-    let mean = (expected * (0.5 + 0.5f64.powi(4) + 0.5f64.powi(7)) + good) / (1.0 + 0.5 + 0.5f64.powi(4) + 0.5f64.powi(7));
+    let mean =
+        (expected * (0.5 + 0.5f64.powi(4) + 0.5f64.powi(7)) + good) / (1.0 + 0.5 + 0.5f64.powi(4) + 0.5f64.powi(7));
     assert!((p.link_score(l) - mean).abs() < 1e-9, "{} vs {mean}", p.link_score(l));
     assert!(p.link_score(l) < 90.0);
     assert_eq!(p.routing_score(l), p.link_score(l).floor());
@@ -540,7 +541,11 @@ mod properties {
                 Op::Join { stream, target } => {
                     let res = r.join(now, stream, source(stream), target % n);
                     if check && let Ok(route) = &res {
-                        if mode == Mode::Tree { check_tree_route(&r, source(stream), route) } else { check_route(&r, route) }
+                        if mode == Mode::Tree {
+                            check_tree_route(&r, source(stream), route)
+                        } else {
+                            check_route(&r, route)
+                        }
                     }
                     out.push(format!("{res:?}"));
                 }
@@ -565,7 +570,11 @@ mod properties {
                     let res = r.push_routes(now, stream, source(stream), &[target % n]);
                     if check && let Ok(push) = &res[0] {
                         for route in &push.routes {
-                            if mode == Mode::Tree { check_tree_route(&r, source(stream), route) } else { check_route(&r, route) }
+                            if mode == Mode::Tree {
+                                check_tree_route(&r, source(stream), route)
+                            } else {
+                                check_route(&r, route)
+                            }
                         }
                         if push.routes.len() == 2 {
                             assert!(push.routes[0].links.iter().all(|l| !push.routes[1].links.contains(l)));

@@ -143,10 +143,12 @@ impl ScoreFn {
             .collect();
         let dot = |b: &[f64], x: &[f64]| b.iter().zip(x).map(|(b, x)| b * x).sum::<f64>();
         let neg_loglik = |b: &[f64]| {
-            rows.iter().map(|(x, y)| {
-                let z = dot(b, x);
-                y * softplus(-z) + (1.0 - y) * softplus(z)
-            }).sum::<f64>()
+            rows.iter()
+                .map(|(x, y)| {
+                    let z = dot(b, x);
+                    y * softplus(-z) + (1.0 - y) * softplus(z)
+                })
+                .sum::<f64>()
         };
 
         let mut b = vec![0.0; k];
@@ -275,7 +277,9 @@ impl fmt::Display for FitError {
             }
             FitError::Singular => write!(f, "the features are collinear; their coefficients cannot be told apart"),
             FitError::Separated => write!(f, "the KPI is perfectly separated by the features; the fit has no maximum"),
-            FitError::NotConverged { iterations } => write!(f, "Newton's method did not converge in {iterations} iterations"),
+            FitError::NotConverged { iterations } => {
+                write!(f, "Newton's method did not converge in {iterations} iterations")
+            }
         }
     }
 }
@@ -417,7 +421,8 @@ mod tests {
         assert!(matches!(ScoreFn::fit(&samples[..1]), Err(FitError::TooFewSamples { .. })));
         // Delay alone decides: every sample under 50 ms is perfect, every
         // one above is a failure.
-        let separated: Vec<_> = design().into_iter().map(|o| (o, if o.delay_us < 50_000 { 1.0 } else { 0.0 })).collect();
+        let separated: Vec<_> =
+            design().into_iter().map(|o| (o, if o.delay_us < 50_000 { 1.0 } else { 0.0 })).collect();
         assert_eq!(ScoreFn::fit(&separated), Err(FitError::Separated));
     }
 

@@ -382,7 +382,16 @@ pub(crate) fn search(s: &mut Scratch, net: &Net, lb: &[u32], req: &Request) -> R
         if b == LB_INF {
             continue;
         }
-        let label = Label { node: st.node, hops: st.depth, dead: false, cost: 0, qsum: st.qsum, pred: NONE, link: NONE, next: NONE };
+        let label = Label {
+            node: st.node,
+            hops: st.depth,
+            dead: false,
+            cost: 0,
+            qsum: st.qsum,
+            pred: NONE,
+            link: NONE,
+            next: NONE,
+        };
         if let Some(idx) = s.insert(label)? {
             s.heap.push(Reverse((b as u64, st.qsum, st.depth, idx)));
         }
@@ -419,15 +428,16 @@ pub(crate) fn search(s: &mut Scratch, net: &Net, lb: &[u32], req: &Request) -> R
                 continue;
             }
             let (v, link) = (arc.to, arc.link);
+            let relay = v != req.target;
+            if relay && !req.rules.relays(net, v) {
+                continue;
+            }
             let b = bound(hops, v);
             let key = cost.saturating_add(b as u64);
             if b == LB_INF || key > best {
                 continue;
             }
-            if s.forbid_stamp[link as usize] == stamp {
-                continue;
-            }
-            if v != req.target && (s.blocked_stamp[v as usize] == stamp || !req.rules.relays(net, v)) {
+            if s.forbid_stamp[link as usize] == stamp || (relay && s.blocked_stamp[v as usize] == stamp) {
                 continue;
             }
             let label = Label { node: v, hops, dead: false, cost, qsum, pred: idx, link, next: NONE };
