@@ -385,30 +385,23 @@ pub(crate) fn zero_symbol(esi: u32) -> EncodingPacket {
     EncodingPacket::new(PayloadId::new(0, esi), vec![0])
 }
 
-/// One block at structural fidelity: ESIs only.
-pub struct StructuralReceiver {
+/// What the structural and model receivers share: the distinct ESIs of one
+/// block, bounded, and whether it decoded. The decision on the ESIs held
+/// is the caller's (the real solver, or the table).
+struct EsiReceiver {
     k: u16,
     max_symbols: usize,
     esis: EsiSet,
     decoded: bool,
 }
 
-impl StructuralReceiver {
-    pub fn new(k: u16) -> Result<StructuralReceiver, CodecError> {
-        StructuralReceiver::with_max_symbols(k, default_bound(k))
-    }
-
-    pub fn with_max_symbols(k: u16, max_symbols: usize) -> Result<StructuralReceiver, CodecError> {
+impl EsiReceiver {
+    fn new(k: u16, max_symbols: usize) -> Result<EsiReceiver, CodecError> {
         check_k(k as u64)?;
-        Ok(StructuralReceiver {
-            k,
-            max_symbols: max_symbols.max(k as usize),
-            esis: EsiSet::with_capacity(k as usize + 2),
-            decoded: false,
-        })
+        Ok(EsiReceiver { k, max_symbols: max_symbols.max(k as usize), esis: EsiSet::with_capacity(k as usize + 2), decoded: false })
     }
 
-    pub fn receive(&mut self, esi: u32, decoder: &mut StructuralDecoder) -> Result<Receipt, CodecError> {
+    fn receive(&mut self, esi: u32, decides: impl FnOnce(u16, &[u32]) -> bool) -> Result<Receipt, CodecError> {
         check_esi(esi)?;
         if self.decoded {
             return Ok(Receipt::AfterDecode);
@@ -417,11 +410,11 @@ impl StructuralReceiver {
         if insert != Insert::New {
             return Ok(receipt(insert));
         }
-        Ok(if self.try_decode(decoder) { Receipt::Decoded } else { Receipt::Stored })
+        Ok(if self.try_decode(decides) { Receipt::Decoded } else { Receipt::Stored })
     }
 
     /// ESIs that arrived together: all checked first, one decision.
-    pub fn receive_batch(&mut self, esis: &[u32], decoder: &mut StructuralDecoder) -> Result<Tally, CodecError> {
+    fn receive_batch(&mut self, esis: &[u32], decides: impl FnOnce(u16, &[u32]) -> bool) -> Result<Tally, CodecError> {
         for &esi in esis {
             check_esi(esi)?;
         }
@@ -434,29 +427,51 @@ impl StructuralReceiver {
             tally.count(self.esis.insert(esi, self.max_symbols));
         }
         if tally.stored > 0 {
-            tally.decoded = self.try_decode(decoder);
+            tally.decoded = self.try_decode(decides);
         }
         Ok(tally)
     }
 
-    fn try_decode(&mut self, decoder: &mut StructuralDecoder) -> bool {
-        if decoder.decide(self.k, self.esis.as_slice()) {
+    fn try_decode(&mut self, decides: impl FnOnce(u16, &[u32]) -> bool) -> bool {
+        if decides(self.k, self.esis.as_slice()) {
             self.decoded = true;
             self.esis.release();
         }
         self.decoded
     }
+}
+
+/// One block at structural fidelity: ESIs only.
+pub struct StructuralReceiver(EsiReceiver);
+
+impl StructuralReceiver {
+    pub fn new(k: u16) -> Result<StructuralReceiver, CodecError> {
+        StructuralReceiver::with_max_symbols(k, default_bound(k))
+    }
+
+    pub fn with_max_symbols(k: u16, max_symbols: usize) -> Result<StructuralReceiver, CodecError> {
+        Ok(StructuralReceiver(EsiReceiver::new(k, max_symbols)?))
+    }
+
+    pub fn receive(&mut self, esi: u32, decoder: &mut StructuralDecoder) -> Result<Receipt, CodecError> {
+        self.0.receive(esi, |k, esis| decoder.decide(k, esis))
+    }
+
+    /// ESIs that arrived together: all checked first, one decision.
+    pub fn receive_batch(&mut self, esis: &[u32], decoder: &mut StructuralDecoder) -> Result<Tally, CodecError> {
+        self.0.receive_batch(esis, |k, held| decoder.decide(k, held))
+    }
 
     pub fn is_decoded(&self) -> bool {
-        self.decoded
+        self.0.decoded
     }
 
     pub fn distinct_symbols(&self) -> usize {
-        self.esis.len()
+        self.0.esis.len()
     }
 
     pub fn k(&self) -> u16 {
-        self.k
+        self.0.k
     }
 }
 
@@ -467,11 +482,8 @@ impl StructuralReceiver {
 /// block makes the outcomes at n and n+1 consistent (a block that decoded
 /// stays decoded) while each count decodes with the table's probability.
 pub struct ModelReceiver {
-    k: u16,
+    inner: EsiReceiver,
     u: f64,
-    max_symbols: usize,
-    esis: EsiSet,
-    decoded: bool,
 }
 
 impl ModelReceiver {
@@ -481,68 +493,36 @@ impl ModelReceiver {
     }
 
     pub fn with_max_symbols(k: u16, u: f64, max_symbols: usize) -> Result<ModelReceiver, CodecError> {
-        check_k(k as u64)?;
+        let inner = EsiReceiver::new(k, max_symbols)?;
         if !(0.0..1.0).contains(&u) {
             return Err(CodecError::Config { field: "uniform draw u", value: u, expected: "a number in [0, 1)" });
         }
-        Ok(ModelReceiver {
-            k,
-            u,
-            max_symbols: max_symbols.max(k as usize),
-            esis: EsiSet::with_capacity(k as usize + 2),
-            decoded: false,
-        })
+        Ok(ModelReceiver { inner, u })
     }
 
     pub fn receive(&mut self, esi: u32, table: &DecodeTable) -> Result<Receipt, CodecError> {
-        check_esi(esi)?;
-        if self.decoded {
-            return Ok(Receipt::AfterDecode);
-        }
-        let insert = self.esis.insert(esi, self.max_symbols);
-        if insert != Insert::New {
-            return Ok(receipt(insert));
-        }
-        Ok(if self.try_decode(table) { Receipt::Decoded } else { Receipt::Stored })
+        let u = self.u;
+        self.inner.receive(esi, |k, esis| model_decides(k, esis, table, u))
     }
 
     pub fn receive_batch(&mut self, esis: &[u32], table: &DecodeTable) -> Result<Tally, CodecError> {
-        for &esi in esis {
-            check_esi(esi)?;
-        }
-        let mut tally = Tally::default();
-        if self.decoded {
-            tally.after_decode = esis.len() as u32;
-            return Ok(tally);
-        }
-        for &esi in esis {
-            tally.count(self.esis.insert(esi, self.max_symbols));
-        }
-        if tally.stored > 0 {
-            tally.decoded = self.try_decode(table);
-        }
-        Ok(tally)
-    }
-
-    fn try_decode(&mut self, table: &DecodeTable) -> bool {
-        let held = self.esis.len() as u32;
-        let all_source = all_source_present(self.esis.as_slice(), self.k as usize);
-        // All source symbols present needs no decoding at all, as in the
-        // real decoder; otherwise the table decides.
-        if all_source || table.decodes(self.k, held, self.u) {
-            self.decoded = true;
-            self.esis.release();
-        }
-        self.decoded
+        let u = self.u;
+        self.inner.receive_batch(esis, |k, held| model_decides(k, held, table, u))
     }
 
     pub fn is_decoded(&self) -> bool {
-        self.decoded
+        self.inner.decoded
     }
 
     pub fn distinct_symbols(&self) -> usize {
-        self.esis.len()
+        self.inner.esis.len()
     }
+}
+
+/// All source symbols present needs no decoding at all, as in the real
+/// decoder; otherwise the table decides.
+fn model_decides(k: u16, esis: &[u32], table: &DecodeTable, u: f64) -> bool {
+    all_source_present(esis, k as usize) || table.decodes(k, esis.len() as u32, u)
 }
 
 #[cfg(test)]
