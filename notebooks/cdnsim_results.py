@@ -12,6 +12,7 @@ A results folder is what `cdnsim run SCENARIO --out OUT` writes:
     runs = cr.load("results/quickstart")        # one row per run
     runs.select(cr.params("results/quickstart") + ["replication", "e2e_ms_p95"])
     viewers = cr.viewers("results/quickstart")  # one row per viewer session
+    streams = cr.streams("results/tree_vs_pool_vs_mesh")  # one row per stream
 
 Every frame has one column per swept parameter (named by its dotted key,
 e.g. ``viewers.arrivals_per_s``), so grouping by parameters is
@@ -35,6 +36,9 @@ __all__ = [
     "load",
     "viewers",
     "timeseries",
+    "streams",
+    "manifest",
+    "faults",
     "report",
     "failures",
     "cdf",
@@ -122,6 +126,37 @@ def viewers(folder: str | os.PathLike) -> pl.DataFrame:
 def timeseries(folder: str | os.PathLike) -> pl.DataFrame:
     """Every run's ``timeseries.parquet``, with its run's parameters."""
     return _per_run(folder, "timeseries.parquet")
+
+
+def streams(folder: str | os.PathLike) -> pl.DataFrame:
+    """Every run's ``streams.parquet`` (one row per stream: ingest, viewer
+    sessions, viewer and internal bytes, mean hops, hop waste), with its
+    run's parameters."""
+    return _per_run(folder, "streams.parquet")
+
+
+def manifest(folder: str | os.PathLike, run_id: str) -> dict:
+    """A run's ``manifest.json``: the resolved scenario (times in ns, rates
+    in bit/s), seed, sweep point, versions and wall time."""
+    f = Path(folder) / run_id / "manifest.json"
+    if not f.is_file():
+        raise FileNotFoundError(f"{f}: no such run (complete runs: `run_dirs(folder)`)")
+    return json.loads(f.read_text())
+
+
+def faults(folder: str | os.PathLike) -> pl.DataFrame:
+    """One row per fault of each run, from its manifest: ``group`` (the
+    shared-risk group), ``kind`` (outage or degrade), ``start_s`` and
+    ``end_s``, with its run's parameters. Empty when no run has a fault."""
+    rows = []
+    for d in run_dirs(folder):
+        for f in manifest(folder, d.name)["scenario"].get("faults", []):
+            rows.append((d.name, f["group"], f["kind"]["kind"], f["start_ns"] / 1e9, f["end_ns"] / 1e9))
+    schema = {"run_id": pl.String, "group": pl.String, "kind": pl.String, "start_s": pl.Float64, "end_s": pl.Float64}
+    table = pl.DataFrame(rows, schema=schema, orient="row")
+    keys = ["run_id", "replication", "seed"] + params(folder)
+    summary = load(folder)
+    return summary.select([k for k in keys if k in summary.columns]).join(table, on="run_id", how="inner")
 
 
 def report(folder: str | os.PathLike) -> pl.DataFrame:

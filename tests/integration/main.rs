@@ -10,6 +10,8 @@ mod common;
 mod determinism;
 mod faults;
 mod home_nodes;
+mod last_hop;
+mod hot_fec;
 mod notebooks;
 mod queueing;
 mod quickstart;

@@ -4,9 +4,11 @@
 //! `cdnsim.test_runs`: a scenario file, text replacements that make it small
 //! (each must match exactly once) and text to append (a `[sweep]`). The
 //! test runs them into a fresh results folder, then executes the notebook
-//! headless with `$CDNSIM_RESULTS` pointing there. The Python environment
-//! (notebooks/requirements.txt) is created once under the target folder by
-//! notebooks/setup_venv.sh; scripts/setup.sh creates it ahead for CI.
+//! headless with `$CDNSIM_RESULTS` pointing there. The bundled backbones
+//! beside a scenario (`topologies/`) are copied beside its edited copy. The
+//! Python environment (notebooks/requirements.txt) is created once under the
+//! target folder by notebooks/setup_venv.sh; scripts/setup.sh creates it
+//! ahead for CI.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,6 +54,17 @@ fn notebooks_execute() {
         for (i, run) in runs.iter().enumerate() {
             let scenario = run["scenario"].as_str().expect("test_runs[].scenario");
             let mut text = std::fs::read_to_string(root.join(scenario)).unwrap();
+            // A backbone the scenario names (`topologies/<name>.toml` beside
+            // it) must sit beside the edited copy too.
+            let bundled = root.join(scenario).with_file_name("topologies");
+            if bundled.is_dir() {
+                let to = dir.join(&stem).join("topologies");
+                std::fs::create_dir_all(&to).unwrap();
+                for f in std::fs::read_dir(&bundled).unwrap() {
+                    let f = f.unwrap().path();
+                    std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+                }
+            }
             for (from, to) in run["replace"].as_object().into_iter().flatten() {
                 assert_eq!(text.matches(from.as_str()).count(), 1, "{stem}: {from:?} must occur once in {scenario}");
                 text = text.replacen(from.as_str(), to.as_str().unwrap(), 1);

@@ -89,6 +89,9 @@ pub struct TimeseriesRow {
     pub bytes_idc: u64,
     /// Bytes that reached viewers from home nodes.
     pub bytes_home: u64,
+    /// Last-hop shares sent from IDC edges to home nodes (part of
+    /// `idc_egress_bytes`).
+    pub bytes_to_homes: u64,
     pub idc_egress_bytes: u64,
     pub internal_bytes: u64,
     /// Viewers watching at the end of the second.
@@ -105,6 +108,7 @@ pub fn timeseries_table(rows: &[TimeseriesRow]) -> Table {
     t.push("stream", Col::Str(rows.iter().map(|r| r.stream.clone()).collect()));
     t.push("bytes_idc", u(|r| r.bytes_idc));
     t.push("bytes_home", u(|r| r.bytes_home));
+    t.push("bytes_to_homes", u(|r| r.bytes_to_homes));
     t.push("idc_egress_bytes", u(|r| r.idc_egress_bytes));
     t.push("internal_bytes", u(|r| r.internal_bytes));
     t.push("viewers", u(|r| r.viewers));

@@ -8,7 +8,9 @@
 //! (`sources/001_*`), behind one [`Router`]:
 //! - **Tree**: a static three-level tree (multi-line sources, regional
 //!   centres per area and ISP, edges); every stream climbs to the root and
-//!   comes down the tree, whatever the traffic.
+//!   comes down the tree, whatever the traffic. The up-leg and the
+//!   down-leg are separate relays, so no route repeats a node and a centre
+//!   on both legs carries the stream both ways.
 //! - **Pool**: the tree's levels as pools of interchangeable nodes; routes
 //!   chosen dynamically by link scores and costs, with anti ping-pong
 //!   switching (margin and dwell time).

@@ -61,8 +61,9 @@ const UNIT: f64 = 1e6;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Route {
     /// From an existing carrier (or the stream's source) to the target,
-    /// inclusive. The tree's rule path can pass a centre twice (up to the
-    /// root and back down); no other route repeats a node.
+    /// inclusive. No route repeats a node. A tree route is the down-leg
+    /// only: it starts at the root or at the deepest node below it that
+    /// carries the stream down (see [`Route::up_leg`]).
     pub nodes: Vec<u32>,
     /// `links[i]` joins `nodes[i]` and `nodes[i + 1]`.
     pub links: Vec<u32>,
@@ -80,6 +81,13 @@ pub struct Route {
     /// service; the world charges a control round trip before the route
     /// takes effect.
     pub service_round_trip: bool,
+    /// Tree: set when this route started the stream's up-leg (the first
+    /// join of a stream that was not published): the rule path from the
+    /// source up to the root, as [`Router::publish`] returns it. It is a
+    /// relay of its own, kept apart from the down-leg: a centre on both
+    /// legs carries the stream twice, up to the root and back down from
+    /// it, as the fixed tree's rules have it. `None` everywhere else.
+    pub up_leg: Option<Box<Route>>,
 }
 
 impl Route {
@@ -555,7 +563,7 @@ impl Router {
 
     fn make_route(&self, nodes: Vec<u32>, links: Vec<u32>, qsum: u64, service_round_trip: bool) -> Route {
         let cost = self.path_cost(&nodes, &links) as f64 / UNIT;
-        Route { nodes, links, quality: quality_of(qsum), cost, service_round_trip }
+        Route { nodes, links, quality: quality_of(qsum), cost, service_round_trip, up_leg: None }
     }
 
     fn trivial(&self, stream: u32, node: u32) -> Route {
@@ -568,13 +576,19 @@ impl Router {
 
     /// `target` wants `stream`, whose ingest node is `source`. Returns the
     /// path to graft and records every node on it as a carrier with its
-    /// upstream. A target that already carries the stream (or is the
-    /// source) gets a one-node route.
+    /// upstream. A target that already carries the stream (or, in pools
+    /// and the mesh, is the source) gets a one-node route.
     ///
-    /// - Tree: the rule path, from the source up the tree parents to the
-    ///   root and down to the target, whatever the scores and link states;
-    ///   once the stream reaches the root, later joins graft at the deepest
-    ///   node on the root-to-target path that carries it on the way down.
+    /// - Tree: the rule path down from the root through the target's tree
+    ///   ancestors, whatever the scores and link states, grafted at the
+    ///   deepest of them that already carries the stream down. The stream
+    ///   reaches the root over the up-leg (the source up its tree parents),
+    ///   started by [`Router::publish`] or else by the first join
+    ///   ([`Route::up_leg`]). The legs are separate relays: as in the
+    ///   talk's fixed tree, where even a stream with one viewer "still
+    ///   takes the fixed hops", a viewer at the source node itself or under
+    ///   a centre the stream passes on its way up is served down from the
+    ///   root like any other.
     /// - Pool: the cheapest acceptable path over the pools: relays are
     ///   source and centre nodes (edges never relay, and no link joins two
     ///   edges), starting at a carrier that is not an edge, or at the
@@ -621,9 +635,6 @@ impl Router {
 
     fn join_tree(&mut self, now_us: u64, stream: u32, target: u32) -> Result<Route, NoRoute> {
         let source = self.streams[&stream].source;
-        if target == source {
-            return Ok(self.make_route(vec![source], Vec::new(), 0, false));
-        }
         if let Some(c) = self.streams.get_mut(&stream).unwrap().carriers.get_mut(&target) {
             c.wanted = true;
             return Ok(self.trivial(stream, target));
@@ -634,36 +645,39 @@ impl Router {
             return Err(NoRoute::DifferentTrees { source, target });
         }
         down.reverse();
-        let tree_links = |nodes: &[u32]| -> Vec<u32> {
-            nodes
-                .windows(2)
-                .map(|w| self.graph.find_link(w[0], w[1]).expect("tree links checked by Graph::new"))
-                .collect()
-        };
-        let s = &self.streams[&stream];
-        let graft_at = down.iter().rposition(|x| s.carriers.contains_key(x));
-        let (nodes, from) = match graft_at {
-            Some(k) => (down[k..].to_vec(), k),
-            None => {
-                let mut nodes = up.clone();
-                nodes.extend_from_slice(&down[1..]);
-                (nodes, 0)
-            }
-        };
-        let links = tree_links(&nodes);
-        let down_links = tree_links(&down[from..]);
-        if graft_at.is_none() {
+        let started = self.streams[&stream].up_leg.is_none();
+        if started {
             self.start_up_leg(stream, up, now_us);
         }
-        self.graft(stream, &down[from..], &down_links, now_us, true);
+        let s = &self.streams[&stream];
+        let from = down.iter().rposition(|x| s.carriers.contains_key(x)).expect("the root carries the stream");
+        let nodes = down[from..].to_vec();
+        let links = self.tree_links(&nodes);
+        self.graft(stream, &nodes, &links, now_us, true);
         let qsum = self.e2e(&self.streams[&stream], target).0;
-        Ok(self.make_route(nodes, links, qsum, false))
+        let mut route = self.make_route(nodes, links, qsum, false);
+        if started {
+            route.up_leg = Some(Box::new(self.up_leg_route(stream)));
+        }
+        Ok(route)
+    }
+
+    fn tree_links(&self, nodes: &[u32]) -> Vec<u32> {
+        nodes.windows(2).map(|w| self.graph.find_link(w[0], w[1]).expect("tree links checked by Graph::new")).collect()
+    }
+
+    /// Tree: the stream's up-leg as a route (source ... root).
+    fn up_leg_route(&self, stream: u32) -> Route {
+        let s = &self.streams[&stream];
+        let (nodes, links) = s.up_leg.clone().expect("the stream flows up to the root");
+        let qsum = self.e2e(s, *nodes.last().expect("a route has nodes")).0;
+        self.make_route(nodes, links, qsum, false)
     }
 
     /// Tree: the stream flows from the source up to the root, which becomes
     /// the first carrier on the way down.
     fn start_up_leg(&mut self, stream: u32, up: Vec<u32>, now_us: u64) {
-        let links: Vec<u32> = up.windows(2).map(|w| self.graph.find_link(w[0], w[1]).expect("tree link")).collect();
+        let links = self.tree_links(&up);
         let root = *up.last().unwrap();
         let s = self.streams.get_mut(&stream).unwrap();
         let c = Carrier {
@@ -902,8 +916,8 @@ impl Router {
     /// to the cheapest acceptable node of the source pool (Source tier);
     /// Mesh: nothing flows until a viewer asks (returns `None`). Returns
     /// `None` as well when the stream was already published. Without this
-    /// call the tree and pools are passive like the mesh (the up-leg comes
-    /// with the first join).
+    /// call the tree and pools are passive like the mesh (the tree's
+    /// up-leg comes with the first join, in its [`Route::up_leg`]).
     pub fn publish(&mut self, now_us: u64, stream: u32, source: u32) -> Result<Option<Route>, NoRoute> {
         if self.mode == Mode::Mesh {
             self.check_node(source)?;
@@ -918,11 +932,7 @@ impl Router {
                 if self.streams[&stream].up_leg.is_none() {
                     self.start_up_leg(stream, self.graph.tree_chain(source), now_us);
                 }
-                let s = &self.streams[&stream];
-                let (nodes, links) = s.up_leg.clone().unwrap();
-                let root = *nodes.last().unwrap();
-                let qsum = self.e2e(s, root).0;
-                self.make_route(nodes, links, qsum, false)
+                self.up_leg_route(stream)
             }
             _ => {
                 let q_limit = self.q_limit(stream);

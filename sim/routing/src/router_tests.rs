@@ -167,18 +167,29 @@ fn mesh_grafts_near_a_carrier_where_the_tree_climbs_to_the_root() {
     let t1 = tree.join(0, 1, source, v1).unwrap();
     let t2 = tree.join(0, 1, source, v2).unwrap();
     let centre = 1 + 3; // region 1, ISP T
-    assert_eq!(t1.nodes, vec![source, centre, 0, centre, v1]);
+    // The first join starts the up-leg (source -> centre -> root); the
+    // route itself is the down-leg from the root, through the same centre
+    // again: the legs are separate relays, so no route repeats a node.
+    let up = t1.up_leg.as_deref().expect("the first join starts the up-leg");
+    assert_eq!(up.nodes, vec![source, centre, 0]);
+    assert_eq!(t1.nodes, vec![0, centre, v1]);
     assert_eq!(t2.nodes, vec![centre, v2]);
+    assert_eq!(t2.up_leg, None);
     assert_route_links(&tree, &t1);
+    assert_route_links(&tree, up);
 
     let mesh_links = m1.hops() + m2.hops();
-    let tree_links = t1.hops() + t2.hops();
+    let tree_links = up.hops() + t1.hops() + t2.hops();
     assert_eq!((mesh_links, tree_links), (2, 5));
     // The tree's rule path for the second viewer alone, had it joined
     // first, is four hops against the mesh graft's one.
     let mut fresh = router(three_regions(), Mode::Tree, Policy::default());
-    assert_eq!(fresh.join(0, 2, source, v2).unwrap().hops(), 4);
+    let alone = fresh.join(0, 2, source, v2).unwrap();
+    assert_eq!(alone.hops() + alone.up_leg.unwrap().hops(), 4);
     assert_eq!(m2.hops(), 1);
+    // A viewer at the ingest edge itself comes down from the root too.
+    let at_source = fresh.join(0, 2, source, source).unwrap();
+    assert_eq!(at_source.nodes, vec![centre, source]);
 }
 
 #[test]
@@ -186,7 +197,8 @@ fn tree_follows_its_rules_and_prunes_on_leave() {
     let mut t = router(three_regions(), Mode::Tree, Policy::default());
     let (source, v1, v2) = (10, 10 + 18, 10 + 18 + 3); // region 0 T -> region 2 T, region 2 U
     let r1 = t.join(0, 5, source, v1).unwrap();
-    assert_eq!(r1.nodes, vec![source, 1, 0, 7, v1]);
+    assert_eq!(r1.nodes, vec![0, 7, v1]);
+    assert_eq!(r1.up_leg.as_ref().map(|u| u.nodes.clone()), Some(vec![source, 1, 0]));
     // A down link on the rule path changes nothing: the tree follows its
     // rules; it never reroutes.
     t.set_down(0, link_of(&t, 0, 8), true);
@@ -210,7 +222,10 @@ fn tree_publish_pushes_up_front_and_keeps_the_up_leg() {
     assert_eq!(up.nodes, vec![19, 4, 0]);
     assert_eq!(t.publish(0, 3, 19).unwrap(), None);
     let r = t.join(0, 3, 19, 20).unwrap();
+    // Down from the root through centre 4, which also carries the stream
+    // up: the up-leg's relay does not serve the down-leg.
     assert_eq!(r.nodes, vec![0, 4, 20]);
+    assert_eq!(r.up_leg, None, "published: the up-leg was already there");
     // Node 4 still carries the stream up to the root: only 20 stops.
     assert_eq!(t.leave(3, 20), vec![20]);
     assert_eq!(t.carriers(3), vec![(0, None)]);
@@ -476,27 +491,41 @@ mod properties {
         ]
     }
 
-    /// Tree: the route is the tail of the rule path (source up to the root,
-    /// down to the target), whatever the link states.
+    /// No node twice.
+    fn check_loop_free(route: &Route) {
+        let mut seen = route.nodes.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), route.nodes.len(), "loop in {route:?}");
+    }
+
+    /// Tree: the route is a tail of the down-leg (root down to the target),
+    /// whatever the link states, and loop-free; an up-leg, when the route
+    /// started one, is the source's chain up to the root, where the route
+    /// starts.
     fn check_tree_route(r: &Router, source: u32, route: &Route) {
         assert_route_links(r, route);
+        check_loop_free(route);
         let target = *route.nodes.last().unwrap();
-        let mut rule = r.graph().tree_chain(source);
         let mut down = r.graph().tree_chain(target);
         down.reverse();
-        rule.extend_from_slice(&down[1..]);
-        let tail = &rule[rule.len() - route.nodes.len()..];
-        assert!(target == source || tail == route.nodes.as_slice(), "{route:?} is not a tail of {rule:?}");
+        let tail = &down[down.len() - route.nodes.len()..];
+        assert_eq!(tail, route.nodes.as_slice(), "{route:?} is not a tail of {down:?}");
+        if let Some(up) = &route.up_leg {
+            assert_route_links(r, up);
+            check_loop_free(up);
+            assert_eq!(up.nodes, r.graph().tree_chain(source));
+            assert_eq!(up.nodes.last(), route.nodes.first());
+            assert_eq!(up.up_leg, None);
+        }
     }
 
     /// Loop-free, consecutive links, usable links only, within the mode's
     /// rules; the hop bound is checked on the carrier depths.
     fn check_route(r: &Router, route: &Route) {
         assert_route_links(r, route);
-        let mut seen = route.nodes.clone();
-        seen.sort_unstable();
-        seen.dedup();
-        assert_eq!(seen.len(), route.nodes.len(), "loop in {route:?}");
+        check_loop_free(route);
+        assert_eq!(route.up_leg, None, "only the tree has an up-leg");
         for (w, &l) in route.nodes.windows(2).zip(&route.links) {
             assert!(r.is_usable(l), "link {l} is down or failed: {route:?}");
             let (a, b) = (r.graph().node(w[0]), r.graph().node(w[1]));

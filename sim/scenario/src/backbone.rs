@@ -156,15 +156,34 @@ pub(crate) fn overlay(ctx: &Ctx, loaded: Option<&Loaded>, o: &Spanned<RawOverlay
     // (topology IDC, role, tree parent)
     let mut picked: Vec<(usize, &str, Option<String>)> = Vec::new();
     let centre_name = |area: usize, isp: usize| format!("centre.{}.{}", d.areas[area].name, d.isps[isp].name);
+    let root_isps = &d.idcs[t.idcs[raw.root.get_ref()]].isps;
     for (i, idc) in d.idcs.iter().enumerate() {
         match idc.role {
             IdcRole::Source => picked.push((i, "source", None)),
             IdcRole::Centre if isps.contains(&idc.isps[0]) => picked.push((i, "centre", Some(raw.root.get_ref().clone()))),
             IdcRole::Edge if isps.contains(&idc.isps[0]) => {
                 let n: i64 = idc.name.rsplit('.').next().and_then(|k| k.parse().ok()).unwrap_or(i64::MAX);
-                let centre = centre_name(d.provinces[idc.province].area, idc.isps[0]);
-                if n <= per_isp && t.idcs.contains_key(&centre) {
+                if n > per_isp {
+                    continue;
+                }
+                let area = d.provinces[idc.province].area;
+                let centre = centre_name(area, idc.isps[0]);
+                if t.idcs.contains_key(&centre) {
                     picked.push((i, "edge", Some(centre)));
+                } else if root_isps.contains(&idc.isps[0]) {
+                    // A small ISP without regional centres meets the tree
+                    // at the multi-line root, which has a line into it.
+                    picked.push((i, "edge", Some(raw.root.get_ref().clone())));
+                } else {
+                    return Err(ctx.err(
+                        raw.isps.span(),
+                        "overlay.isps",
+                        format!(
+                            "expected ISPs whose edges can join the tree (a regional centre on the ISP in their area, or a root source on the ISP), found {:?}, which has neither in area {:?}",
+                            d.isps[idc.isps[0]].name,
+                            d.areas[area].name
+                        ),
+                    ));
                 }
             }
             _ => {}

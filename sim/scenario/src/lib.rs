@@ -147,7 +147,7 @@ mod tests {
         let gd = s.nodes.iter().find(|n| n.name == "edge.guangdong.unicom.1").unwrap();
         assert_eq!(s.nodes[gd.parent.unwrap()].name, "centre.south.unicom");
         assert_eq!((gd.area.as_str(), gd.isps.as_slice()), ("south", &["unicom".to_string()][..]));
-        assert_eq!(s.nodes[root].isps.len(), 3, "a BGP source is on three ISPs");
+        assert_eq!(s.nodes[root].isps.len(), 5, "a BGP source is on every ISP, small ones included");
         // Edges of one province are linked with each other; a link between
         // ISPs crosses an interconnect, one inside an ISP does not.
         let link = |a: &str, b: &str| s.links.iter().find(|l| {
@@ -166,5 +166,49 @@ mod tests {
         assert!(e.contains("overlay.root") && e.contains("source.shanghai"), "{e}");
         let e = parse(file, &text.replacen("zipf = 0.9", "zipf = -1.0", 1)).unwrap_err().to_string();
         assert!(e.contains("broadcasters.zipf"), "{e}");
+    }
+
+    /// The small ISPs have no regional centres: their edges hang from the
+    /// multi-line root, which has a line into them, so the mesh reaches
+    /// them through it without an interconnect.
+    #[test]
+    fn overlay_takes_small_isp_edges_under_the_multi_line_root() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/tree_vs_pool_vs_mesh.toml");
+        let text = std::fs::read_to_string(file).unwrap();
+        let text = text[..text.find("\n[sweep]").unwrap()].to_string();
+        let all = "isps = [\"telecom\", \"unicom\", \"mobile\", \"drpeng\", \"cernet\"]";
+        let s = parse(file, &text.replacen("isps = [\"telecom\", \"unicom\", \"mobile\"]", all, 1)).unwrap();
+        let root = s.nodes.iter().position(|n| n.name == "source.beijing").unwrap();
+        let small: Vec<&Node> = s.nodes.iter().filter(|n| n.isps == ["drpeng"] || n.isps == ["cernet"]).collect();
+        // One edge per (province, ISP): Dr. Peng in 6 provinces, CERNET in 8.
+        assert_eq!(small.len(), 14);
+        for n in small {
+            assert_eq!((n.role, n.parent), (Role::Edge, Some(root)), "{}", n.name);
+            let i = s.nodes.iter().position(|x| x.name == n.name).unwrap();
+            let up = s.links.iter().find(|l| (l.from.min(l.to), l.from.max(l.to)) == (i.min(root), i.max(root)));
+            assert!(!up.expect("a tree link").interconnect, "{}: inside its own ISP", n.name);
+        }
+    }
+
+    #[test]
+    fn hot_redundancy_parses_with_located_errors() {
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/tree_vs_pool_vs_mesh.toml");
+        let text = std::fs::read_to_string(file).unwrap();
+        let text = text[..text.find("\n[sweep]").unwrap()].to_string();
+        assert_eq!(parse(file, &text).unwrap().routing.hot_redundancy, HotRedundancy::DisjointPaths);
+        let line = text[..text.find("hot_viewers = 100").unwrap()].matches('\n').count() + 2;
+        let set = |v: &str| parse(file, &text.replacen("hot_viewers = 100", &format!("hot_viewers = 100\nhot_redundancy = {v}"), 1));
+        assert_eq!(set("\"disjoint-paths\"").unwrap().routing.hot_redundancy, HotRedundancy::DisjointPaths);
+        assert_eq!(set("{ fec = 0.2 }").unwrap().routing.hot_redundancy, HotRedundancy::Fec { overhead: 0.2 });
+        for (value, field) in [
+            ("{ fec = 0.0 }", "routing.hot_redundancy.fec"),
+            ("{ fec = 11.0 }", "routing.hot_redundancy.fec"),
+            ("\"fec\"", "routing.hot_redundancy"),
+            ("{ fek = 0.2 }", "routing.hot_redundancy"),
+            ("3", "routing.hot_redundancy"),
+        ] {
+            let e = set(value).unwrap_err().to_string();
+            assert!(e.contains(&format!(":{line}:")) && e.contains(field), "{value}: {e}");
+        }
     }
 }

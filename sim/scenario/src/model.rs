@@ -24,6 +24,7 @@ pub struct Scenario {
     pub stream: Stream,
     pub viewers: Viewers,
     pub home: Option<Home>,
+    pub last_hop: Option<LastHop>,
 }
 
 /// Home nodes, placed by (region, ISP) counts, all sharing one model.
@@ -229,6 +230,18 @@ pub struct Routing {
     pub cost_per_hop: f64,
     pub cost_per_interconnect: f64,
     pub cost_per_price: f64,
+    pub hot_redundancy: HotRedundancy,
+}
+
+/// How a hot stream gets more than 1x redundancy inside the network.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum HotRedundancy {
+    /// Pushed to each target over two link-disjoint paths.
+    DisjointPaths,
+    /// One path; every IDC-to-IDC hop of the stream adds `overhead` repair
+    /// bytes per source byte (forward error correction, per block).
+    Fec { overhead: f64 },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -275,4 +288,50 @@ pub struct Viewers {
     pub access_loss: f64,
     /// (region index, weight), weights positive.
     pub regions: Vec<(usize, f64)>,
+}
+
+/// How faithfully the last hop decodes: real bytes, the real decoder on
+/// symbol ids, or a decode-probability table (`cdnsim calibrate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fidelity {
+    Full,
+    Structural,
+    Model,
+}
+
+impl Fidelity {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fidelity::Full => "full",
+            Fidelity::Structural => "structural",
+            Fidelity::Model => "model",
+        }
+    }
+}
+
+/// `[last_hop]`, every default filled in: the most popular `streams`
+/// streams reach their viewers through home nodes holding fountain-coded
+/// shares (README "What the model covers").
+#[derive(Clone, Debug, Serialize)]
+pub struct LastHop {
+    pub streams: u32,
+    pub fidelity: Fidelity,
+    pub symbol_bytes: u64,
+    /// K: source symbols per block.
+    pub k: u16,
+    /// Symbols of each block a home node holds (its share of K, rounded up).
+    pub symbols_per_node: u32,
+    /// Distinct ESI ranges handed out; home nodes beyond this share a range.
+    pub slots: u32,
+    pub heartbeat_ns: u64,
+    /// Candidates asked of the scheduler per home node needed.
+    pub candidates_factor: f64,
+    /// Loss of a symbol between a home node and a client.
+    pub loss: f64,
+    /// Blocks over which a new home node takes over its full share.
+    pub ramp_blocks: u32,
+    /// Redundancy controller: P(a block gets K + headroom symbols).
+    pub target: f64,
+    pub headroom_symbols: u32,
 }

@@ -34,13 +34,17 @@ pub struct RawScenario {
     pub stream: RawStream,
     pub viewers: RawViewers,
     pub home: Option<Spanned<RawHome>>,
+    pub last_hop: Option<Spanned<RawLastHop>>,
 }
 
 /// Takes the topology's sources and centres, and `edges_per_isp` edges of
 /// every (province, ISP), and links them: the tree (edge - its area's
-/// centre on its ISP - the root source) plus the links a mesh or pool may
+/// centre on its ISP - the root source; the edges of an ISP with no centre
+/// in their area, such as the small ISPs, hang from the multi-line root
+/// directly, which must be on their ISP) plus the links a mesh or pool may
 /// use (centres with each other and with every source, edges of one
-/// province with each other and with every source).
+/// province with each other and with every source). Multi-line sources
+/// are the mesh's transit points between ISPs.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOverlay {
@@ -65,6 +69,22 @@ pub struct RawRouting {
     pub cost_per_hop: Option<Spanned<f64>>,
     pub cost_per_interconnect: Option<Spanned<f64>>,
     pub cost_per_price: Option<Spanned<f64>>,
+    pub hot_redundancy: Option<Spanned<RawRedundancy>>,
+}
+
+/// `hot_redundancy = "disjoint-paths"` or `{ fec = 0.2 }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawRedundancy {
+    Name(String),
+    Fec(RawFec),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFec {
+    /// Repair bytes per source byte.
+    pub fec: f64,
 }
 
 /// Many broadcasters, one stream each: where they are, and how viewers
@@ -288,4 +308,20 @@ pub struct RawHousehold {
     pub high: f64,
     pub interval: DurationNs,
     pub mean_hold: DurationNs,
+}
+
+/// `[last_hop]`: the fountain-coded last hop over home nodes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLastHop {
+    pub streams: Option<Spanned<i64>>,
+    pub fidelity: Option<Spanned<String>>,
+    pub symbol: Option<Spanned<SizeBytes>>,
+    pub share: Spanned<f64>,
+    pub heartbeat: Option<Spanned<DurationNs>>,
+    pub candidates: Option<Spanned<f64>>,
+    pub loss: Option<Spanned<f64>>,
+    pub ramp_blocks: Option<Spanned<i64>>,
+    pub target: Option<Spanned<f64>>,
+    pub headroom: Option<Spanned<i64>>,
 }

@@ -380,7 +380,9 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
     let broadcasters = broadcasters(&ctx, &raw, &node_names, &region_names, &nodes)?;
     let routing = routing(&ctx, &raw, &region_names)?;
 
-    // The tree: centre -> source, edge -> centre, each over a link.
+    // The tree: centre -> source, edge -> centre, each over a link. An
+    // edge of an ISP without a regional centre may hang from a (multi-line)
+    // source directly.
     for (i, n) in raw.nodes.iter().enumerate() {
         let role = nodes[i].role;
         let wanted = match role {
@@ -403,11 +405,19 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
             }
             (Some(w), Some(p)) => {
                 let parent = ctx.lookup(&node_names, "a node", p, field.clone())?;
-                if nodes[parent].role != w {
+                let edge_under_source = role == Role::Edge && nodes[parent].role == Role::Source;
+                if nodes[parent].role != w && !edge_under_source {
                     return Err(ctx.err(
                         p.span(),
                         field,
-                        format!("expected a {} as the parent of a {}, found the {} {:?}", w.name(), role.name(), nodes[parent].role.name(), p.get_ref()),
+                        format!(
+                            "expected a {}{} as the parent of a {}, found the {} {:?}",
+                            w.name(),
+                            if role == Role::Edge { " (or a source)" } else { "" },
+                            role.name(),
+                            nodes[parent].role.name(),
+                            p.get_ref()
+                        ),
                     ));
                 }
                 if !pairs.contains_key(&(i.min(parent), i.max(parent))) {
@@ -486,6 +496,14 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         Some(h) => Some(home::resolve(&ctx, h.get_ref(), h.span(), &region_names)?),
     };
 
+    let last_hop = match &raw.last_hop {
+        None => None,
+        Some(l) if home.is_none() => {
+            return Err(ctx.err(l.span(), "last_hop", "expected a [home] section to go with it (the last hop runs on home nodes), found none"));
+        }
+        Some(l) => Some(last_hop(&ctx, l.get_ref(), &stream, broadcasters.count)?),
+    };
+
     Ok(Scenario {
         name: name.clone(),
         topology: raw.network.topology.as_ref().map(|t| t.get_ref().clone()),
@@ -504,6 +522,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         stream,
         viewers,
         home,
+        last_hop,
     })
 }
 
@@ -664,6 +683,19 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
         Some(name) => ctx.lookup(region_names, "a region", name, "routing.service_region".into())?,
         None => 0,
     };
+    let hot_redundancy = match r.and_then(|r| r.hot_redundancy.as_ref()) {
+        None => HotRedundancy::DisjointPaths,
+        Some(v) => match v.get_ref() {
+            RawRedundancy::Name(n) if n == "disjoint-paths" => HotRedundancy::DisjointPaths,
+            RawRedundancy::Fec(f) if f.fec.is_finite() && f.fec > 0.0 && f.fec <= 10.0 => HotRedundancy::Fec { overhead: f.fec },
+            RawRedundancy::Fec(f) => {
+                return Err(ctx.err(v.span(), "routing.hot_redundancy.fec", format!("expected repair bytes per source byte in (0, 10], found {}", f.fec)));
+            }
+            RawRedundancy::Name(other) => {
+                return Err(ctx.err(v.span(), "routing.hot_redundancy", format!("expected \"disjoint-paths\" or {{ fec = <repair bytes per source byte> }}, found {other:?}")));
+            }
+        },
+    };
     let hot_viewers = count(r.and_then(|r| r.hot_viewers.as_ref()), "routing.hot_viewers", 1..=u32::MAX as i64, 100)?;
     let cold_viewers = count(r.and_then(|r| r.cold_viewers.as_ref()), "routing.cold_viewers", 0..=hot_viewers, hot_viewers / 2)?;
     Ok(Routing {
@@ -683,5 +715,78 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
         cost_per_hop: weight(r.and_then(|r| r.cost_per_hop.as_ref()), "routing.cost_per_hop", 1.0)?,
         cost_per_interconnect: weight(r.and_then(|r| r.cost_per_interconnect.as_ref()), "routing.cost_per_interconnect", 2.0)?,
         cost_per_price: weight(r.and_then(|r| r.cost_per_price.as_ref()), "routing.cost_per_price", 1.0)?,
+        hot_redundancy,
+    })
+}
+
+/// ESIs a last-hop layout may span: the decode table is calibrated with
+/// repair ids drawn from a span of this size (data/decode_model.csv), and
+/// raptorq fails more often over wider spans.
+pub const LAST_HOP_ESI_SPAN: u32 = 16_384;
+
+/// `[last_hop]`. K and the ESI layout are checked by the codec crate's own
+/// constructors; the server keeps K repair ids of its own after the slots.
+fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Result<LastHop, ScenarioError> {
+    let count = |v: Option<&Spanned<i64>>, field: &str, range: std::ops::RangeInclusive<i64>, default: i64| -> Result<i64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) if range.contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(ctx.err(v.span(), field, format!("expected a count from {} to {}, found {}", range.start(), range.end(), v.get_ref()))),
+        }
+    };
+    let streams = count(l.streams.as_ref(), "last_hop.streams", 1..=broadcasters as i64, 1)? as u32;
+    let fidelity = match l.fidelity.as_ref().map(|f| (f.get_ref().as_str(), f.span())) {
+        None | Some(("model", _)) => Fidelity::Model,
+        Some(("structural", _)) => Fidelity::Structural,
+        Some(("full", _)) => Fidelity::Full,
+        Some((other, span)) => {
+            return Err(ctx.err(span, "last_hop.fidelity", format!("expected \"full\", \"structural\" or \"model\", found {other:?}")));
+        }
+    };
+    let symbol_bytes = l.symbol.as_ref().map_or(1250, |s| s.get_ref().0);
+    let spec = cdnsim_codec::BlockSpec::new(stream.block_bytes(), symbol_bytes).map_err(|e| {
+        let span = l.symbol.as_ref().map_or(l.share.span(), |s| s.span());
+        ctx.err(span, "last_hop.symbol", format!("expected a symbol size that cuts a block into a legal source block: {e}"))
+    })?;
+    let k = spec.k();
+    let share = *l.share.get_ref();
+    if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+        return Err(ctx.err(l.share.span(), "last_hop.share", format!("expected a fraction of the stream in (0, 1], found {share}")));
+    }
+    let symbols_per_node = ((share * k as f64) - 1e-9).ceil().max(1.0) as u32;
+    let slots = (LAST_HOP_ESI_SPAN - 2 * k as u32) / symbols_per_node;
+    cdnsim_codec::ShareLayout::new(k, slots.max(1), symbols_per_node)
+        .map_err(|e| ctx.err(l.share.span(), "last_hop.share", format!("expected a share whose layout fits: {e}")))?;
+    let probability = |v: Option<&Spanned<f64>>, field: &str, default: f64| -> Result<f64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) => ctx.fraction(v, field.into()),
+        }
+    };
+    let target = probability(l.target.as_ref(), "last_hop.target", 0.999)?;
+    if target <= 0.0 {
+        let span = l.target.as_ref().expect("defaults are positive").span();
+        return Err(ctx.err(span, "last_hop.target", "expected a probability in (0, 1), found 0"));
+    }
+    Ok(LastHop {
+        streams,
+        fidelity,
+        symbol_bytes,
+        k,
+        symbols_per_node,
+        slots: slots.max(1),
+        heartbeat_ns: match l.heartbeat.as_ref() {
+            Some(v) => ctx.nonzero(v, "last_hop.heartbeat", |d| d.0)?,
+            None => 10_000_000_000,
+        },
+        candidates_factor: match l.candidates.as_ref() {
+            Some(v) if v.get_ref().is_finite() && (1.0..=10.0).contains(v.get_ref()) => *v.get_ref(),
+            Some(v) => return Err(ctx.err(v.span(), "last_hop.candidates", format!("expected a factor from 1 to 10, found {}", v.get_ref()))),
+            None => 2.0,
+        },
+        loss: probability(l.loss.as_ref(), "last_hop.loss", 0.01)?,
+        ramp_blocks: count(l.ramp_blocks.as_ref(), "last_hop.ramp_blocks", 1..=1000, 4)? as u32,
+        target,
+        headroom_symbols: count(l.headroom.as_ref(), "last_hop.headroom", 0..=1000, 2)? as u32,
     })
 }

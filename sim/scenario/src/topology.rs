@@ -948,10 +948,11 @@ mod tests {
 
     #[test]
     fn interconnect_with_an_absent_or_unknown_isp_is_refused() {
-        let from = "province = \"shanghai\"\nisps = [\"telecom\", \"unicom\", \"mobile\", \"drpeng\", \"cernet\"]";
-        let e = with(from, "province = \"xizang\"\nisps = [\"telecom\", \"unicom\", \"mobile\", \"drpeng\", \"cernet\"]").unwrap_err().to_string();
+        // The sources in Shanghai are on the same five ISPs: the name makes it the interconnect.
+        let from = "name = \"shanghai\"\nprovince = \"shanghai\"\nisps = [\"telecom\", \"unicom\", \"mobile\", \"drpeng\", \"cernet\"]";
+        let e = with(from, "name = \"shanghai\"\nprovince = \"xizang\"\nisps = [\"telecom\", \"unicom\", \"mobile\", \"drpeng\", \"cernet\"]").unwrap_err().to_string();
         assert!(e.contains("interconnects[1].isps[3]") && e.contains("PoP in xizang"), "{e}");
-        let e = with(from, "province = \"shanghai\"\nisps = [\"telecom\", \"unicorn\"]").unwrap_err().to_string();
+        let e = with(from, "name = \"shanghai\"\nprovince = \"shanghai\"\nisps = [\"telecom\", \"unicorn\"]").unwrap_err().to_string();
         assert!(e.contains("interconnects[1].isps[1]") && e.contains("\"unicorn\""), "{e}");
     }
 

@@ -118,8 +118,14 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         counters: Counters::default(),
         active_faults: vec![Vec::new(); sc.links.len()],
         homes: build_homes(sc, seed, seconds),
+        up_legs: BTreeMap::new(),
+        fec_blocks: BTreeMap::new(),
+        lasthop: None,
         scratch: Vec::new(),
     };
+    if sc.last_hop.is_some() {
+        world.lasthop = Some(crate::lasthop::LastHop::new(sc, seed, &world.homes, &world.edges_by_region));
+    }
     for (h, node) in world.homes.nodes.iter().enumerate() {
         sched.schedule_at(node.next_churn_at(), NET, Event::HomeChurn(h as u32));
         sched.schedule_at(node.next_household_tick_at(), NET, Event::HomeTick(h as u32));
@@ -132,6 +138,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     // The tree carries every stream up to its root whatever the audience,
     // pools to a source-tier node; the mesh waits for a viewer.
     world.publish_all(sched);
+    world.lasthop_start(sched);
     if sc.routing.mode != RoutingMode::Tree {
         sched.schedule_at(SimTime::ZERO + SimDuration::from_ns(sc.routing.probe_interval_ns), NET, Event::Probe);
     }

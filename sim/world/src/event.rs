@@ -7,7 +7,7 @@
 //!
 //! | class | events | why here |
 //! |---|---|---|
-//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, resend timers, probing rounds, route replies | state of the network first |
+//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, resend timers, probing rounds, route replies, last-hop feeds, symbol batches, heartbeats and client reviews | state of the network first |
 //! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
 //! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
@@ -62,6 +62,16 @@ pub enum Event {
     HomeChurn(u32),
     /// A home node's household-usage level may change.
     HomeTick(u32),
+    /// A home node's share of `block` arrives from its edge.
+    PeerFeed { peer: u32, block: u32 },
+    /// `count` symbols of `block` from `sender` (a home node, or
+    /// `lasthop::SERVER`) reach last-hop client `client`, before loss; the
+    /// server's are its symbols `offset..offset + count` of the block.
+    Batch { client: u32, sender: u32, block: u32, count: u16, offset: u16 },
+    /// Last-hop client `client` reviews its senders for `block`.
+    ClientTick { client: u32, block: u32 },
+    /// A home node's heartbeat to the last-hop scheduler is due.
+    Heartbeat(u32),
     ViewerJoin,
     ViewerLeave(u32),
     Deadline(u32),

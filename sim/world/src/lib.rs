@@ -9,7 +9,12 @@
 //! - `node`: an IDC node's part in each stream it carries, and its block
 //!   window.
 //! - `overlay`: the scenario as the routing crate's graph, and the router.
+//! - `fec`: forward error correction on the internal links of hot streams
+//!   (an MDS erasure model per block per hop).
 //! - `viewer`: a viewer session and its player (playout, stalls, skips).
+//! - `lasthop`: the fountain-coded last hop: home nodes holding shares of
+//!   a stream's coded symbols, clients pulling from tens of them, the
+//!   scheduler, load shedding and decoding at three fidelities.
 //! - `world`: the event handlers: capture, transmission with per-hop
 //!   retransmission, routes and subscriptions, probing and switching,
 //!   viewer sessions.
@@ -20,6 +25,8 @@
 
 mod build;
 pub mod event;
+mod fec;
+mod lasthop;
 mod node;
 mod overlay;
 mod record;

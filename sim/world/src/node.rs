@@ -51,6 +51,8 @@ pub struct Carry {
     pub expected: u16,
     /// Held whatever its audience: a tree's root, a hot stream's push target.
     pub pinned: bool,
+    /// Last-hop clients and home nodes served from here.
+    pub lasthop_users: u32,
     pub window: BlockWindow,
 }
 
@@ -64,13 +66,19 @@ impl Carry {
             viewers: Vec::new(),
             expected: 0,
             pinned: false,
+            lasthop_users: 0,
             window: BlockWindow::new(chunks_per_block),
         }
     }
 
     /// Nothing keeps the stream here any more.
     pub fn unused(&self) -> bool {
-        self.sub != Sub::Root && !self.pinned && self.children.is_empty() && self.viewers.is_empty() && self.expected == 0
+        self.sub != Sub::Root
+            && !self.pinned
+            && self.children.is_empty()
+            && self.viewers.is_empty()
+            && self.expected == 0
+            && self.lasthop_users == 0
     }
 }
 

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use cdnsim_net::{NodeId, Topology};
-use cdnsim_routing::{Graph, LinkInfo, Mode, NodeInfo, ParamError, Policy, Router, ScoreFn, Tier};
-use cdnsim_scenario::{Role, RoutingMode, Scenario};
+use cdnsim_routing::{Graph, LinkInfo, Mode, NodeInfo, ParamError, Policy, Redundancy, Router, ScoreFn, Tier};
+use cdnsim_scenario::{HotRedundancy, Role, RoutingMode, Scenario};
 
 pub fn router(sc: &Scenario, topo: &Topology) -> Result<Router, ParamError> {
     // Areas and ISPs as small indices, in name order.
@@ -56,6 +56,10 @@ pub fn router(sc: &Scenario, topo: &Topology) -> Result<Router, ParamError> {
         min_dwell_us: r.min_dwell_ns / 1_000,
         hot_on_viewers: r.hot_viewers,
         hot_off_viewers: r.cold_viewers,
+        hot_redundancy: match r.hot_redundancy {
+            HotRedundancy::DisjointPaths => Redundancy::DisjointPaths,
+            HotRedundancy::Fec { overhead } => Redundancy::Fec { overhead },
+        },
         ..Policy::default()
     };
     let mode = match r.mode {

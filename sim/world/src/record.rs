@@ -26,6 +26,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         (0..w.streams.len()).map(|i| format!("{}-{i}", sc.stream.name)).collect()
     };
 
+    let client = |v: &crate::viewer::Viewer| v.client.and_then(|c| w.lasthop.as_ref().map(|lh| &lh.clients[c as usize]));
     let viewers: Vec<ViewerRow> = w
         .viewers
         .iter()
@@ -50,9 +51,9 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
                 hops: (s.bytes > 0).then(|| s.hop_bytes as f64 / s.bytes as f64),
                 shortest_hops: v.shortest_hops as u64,
                 bytes_idc: s.bytes,
-                bytes_home: 0,
-                home_nodes_used: 0,
-                evictions: 0,
+                bytes_home: s.home_bytes,
+                home_nodes_used: client(v).map_or(0, |c| c.nodes_used),
+                evictions: client(v).map_or(0, |c| c.evictions),
             }
         })
         .collect();
@@ -97,7 +98,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
                 second: i as u64,
                 stream: names[s as usize].clone(),
                 bytes_idc: t.bytes_to_viewers,
-                bytes_home: 0,
+                bytes_home: t.bytes_from_homes,
+                bytes_to_homes: t.bytes_to_homes,
                 idc_egress_bytes: t.idc_egress_bytes,
                 internal_bytes: t.internal_bytes,
                 viewers: watching as u64,
@@ -127,6 +129,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
     let c = &w.counters;
     let router = w.router.stats();
+    let lh = w.lasthop.as_ref().map(|lh| lh.stats).unwrap_or_default();
     let e2e_ms = |p| w.e2e_us.percentile(p).map(|us| us / 1e3);
     let summary = Summary {
         run_id: id.run_id.clone(),
@@ -147,8 +150,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         e2e_ms_p50: e2e_ms(50.0),
         e2e_ms_p95: e2e_ms(95.0),
         stall_ratio: ratio(stall_ns, watched_ns),
-        // Nothing is coded in this model: no block can fail to decode.
-        decode_failures: 0,
+        // Only the last hop codes: without it no block can fail to decode.
+        decode_failures: lh.decode_failures,
         events,
         extra: vec![
             ("duration_s".into(), Value::Real(sc.duration_ns as f64 / 1e9)),
@@ -173,14 +176,58 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             ("switch_gaps".into(), Value::Count(c.switch_gaps)),
             ("switch_replays".into(), Value::Count(c.switch_replays)),
             ("redundant_chunks".into(), Value::Count(c.redundant_chunks)),
+            ("fec_recovered_chunks".into(), Value::Count(c.fec_recovered_chunks)),
             ("internal_bytes_per_viewer_byte".into(), Value::Real(c.internal_bytes as f64 / c.viewer_bytes.max(1) as f64)),
-        ],
+        ]
+        .into_iter()
+        .chain(lasthop_columns(&w))
+        .collect(),
     };
     let mut extra_tables = vec![("streams".to_string(), stream_table(&w, &names))];
     if !w.homes.nodes.is_empty() {
         extra_tables.push(("home_nodes".to_string(), home_table(&w, stop)));
     }
     RunResults { summary, timeseries, viewers, extra_tables, events }
+}
+
+/// Last-hop summary columns (all runs have them, zero without a last hop,
+/// so one sweep can mix both).
+fn lasthop_columns(w: &World) -> Vec<(String, Value)> {
+    let s = w.lasthop.as_ref().map(|lh| lh.stats).unwrap_or_default();
+    // 0 when no home node downloaded anything (NaN would make equal
+    // results compare unequal).
+    let ratio = |a: u64, b: u64| Value::Real(if b > 0 { a as f64 / b as f64 } else { 0.0 });
+    let mut sent = 0u64;
+    let mut accounted = 0u64;
+    for p in w.lasthop.iter().flat_map(|lh| &lh.peers) {
+        sent += p.symbols_sent;
+        accounted += p.symbols_arrived + p.symbols_lost + p.symbols_in_flight;
+    }
+    vec![
+        ("fidelity".into(), Value::Text(w.sc.last_hop.as_ref().map_or("none", |l| l.fidelity.name()).into())),
+        ("home_amplification".into(), ratio(s.home_upload_bytes, s.home_download_bytes)),
+        ("home_upload_bytes".into(), Value::Count(s.home_upload_bytes)),
+        ("home_download_bytes".into(), Value::Count(s.home_download_bytes)),
+        ("idc_egress_to_viewers_bytes".into(), Value::Count(s.egress_to_viewers_bytes)),
+        ("idc_egress_to_homes_bytes".into(), Value::Count(s.egress_to_homes_bytes)),
+        ("idc_egress_relay_bytes".into(), Value::Count(s.egress_relay_bytes)),
+        ("lasthop_clients".into(), Value::Count(s.clients)),
+        ("blocks_decoded".into(), Value::Count(s.blocks_decoded)),
+        ("full_mismatches".into(), Value::Count(s.full_mismatches)),
+        ("evictions".into(), Value::Count(s.evictions)),
+        ("sheds".into(), Value::Count(s.sheds)),
+        ("symbols_wasted".into(), Value::Count(s.symbols_wasted)),
+        ("feeds_dropped".into(), Value::Count(s.feeds_dropped)),
+        ("edge_drops".into(), Value::Count(s.edge_drops)),
+        ("direct_connections".into(), Value::Count(s.direct_connections)),
+        ("relayed_connections".into(), Value::Count(s.relayed_connections)),
+        ("scheduler_requests".into(), Value::Count(s.scheduler_requests)),
+        ("server_repairs".into(), Value::Count(s.server_repairs)),
+        ("home_symbols_sent".into(), Value::Count(sent)),
+        // Arrived + lost + in flight at the stop: equal to sent when no
+        // symbol went unaccounted (byte conservation on the last hop).
+        ("home_symbols_accounted".into(), Value::Count(accounted)),
+    ]
 }
 
 /// One row per stream: where it enters, its audience, what delivering it
@@ -206,6 +253,7 @@ fn stream_table(w: &World, names: &[String]) -> Table {
     t.push("ingest", Col::Str(w.streams.iter().map(|s| w.sc.nodes[s.ingest as usize].name.clone()).collect()));
     t.push("viewers", Col::U64(sessions));
     t.push("hot", Col::Bool(w.streams.iter().map(|s| s.hot).collect()));
+    t.push("last_hop", Col::Bool((0..n as u32).map(|s| w.lasthop.as_ref().is_some_and(|lh| lh.covers(s))).collect()));
     t.push("viewer_bytes", Col::U64(bytes.clone()));
     t.push("internal_bytes", Col::U64(internal));
     t.push("mean_hops", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], bytes[s] as u128)).collect()));
@@ -229,5 +277,22 @@ fn home_table(w: &World, stop: SimTime) -> Table {
     t.push("base_upload_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].base_upload_bps() as u64).collect()));
     t.push("online_at_end", Col::Bool(rows.iter().map(|&i| h.nodes[i].is_online()).collect()));
     t.push("upload_at_end_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].available_upload_bps(stop, model)).collect()));
+    if let Some(lh) = &w.lasthop {
+        let p = |i: usize| &lh.peers[i];
+        t.push("stream", Col::U64(rows.iter().map(|&i| lh.streams[p(i).fstream as usize].stream as u64).collect()));
+        t.push("slot", Col::U64(rows.iter().map(|&i| p(i).slot as u64).collect()));
+        t.push("upload_bytes", Col::U64(rows.iter().map(|&i| p(i).upload_bytes).collect()));
+        t.push("download_bytes", Col::U64(rows.iter().map(|&i| p(i).download_bytes).collect()));
+        t.push(
+            "amplification",
+            Col::OptF64(rows.iter().map(|&i| (p(i).download_bytes > 0).then(|| p(i).upload_bytes as f64 / p(i).download_bytes as f64)).collect()),
+        );
+        t.push("clients_max", Col::U64(rows.iter().map(|&i| p(i).clients_max as u64).collect()));
+        t.push("sheds", Col::U64(rows.iter().map(|&i| p(i).sheds).collect()));
+        t.push("symbols_sent", Col::U64(rows.iter().map(|&i| p(i).symbols_sent).collect()));
+        t.push("symbols_arrived", Col::U64(rows.iter().map(|&i| p(i).symbols_arrived).collect()));
+        t.push("symbols_lost", Col::U64(rows.iter().map(|&i| p(i).symbols_lost).collect()));
+        t.push("symbols_in_flight", Col::U64(rows.iter().map(|&i| p(i).symbols_in_flight).collect()));
+    }
     t
 }

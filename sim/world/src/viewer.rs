@@ -48,6 +48,8 @@ pub struct Viewer {
     pub first_complete: Option<SimTime>,
     pub play_start: Option<SimTime>,
     pub stats: ViewerStats,
+    /// Its last-hop client, when its stream goes over the last hop.
+    pub client: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -58,8 +60,10 @@ pub struct ViewerStats {
     pub stall_ns: u64,
     pub e2e_sum_ns: u128,
     pub e2e_max_ns: u64,
+    /// Bytes from IDC nodes, and hop-weighted.
     pub bytes: u64,
     pub hop_bytes: u64,
+    pub home_bytes: u64,
     pub wasted_bytes: u64,
 }
 
@@ -90,12 +94,23 @@ impl Viewer {
             first_complete: None,
             play_start: None,
             stats: ViewerStats::default(),
+            client: None,
         }
     }
 
     /// A chunk of `block` arrived (of `chunks_per_block`). Returns whether
     /// it was useful and what the player did.
     pub fn receive(&mut self, now: SimTime, block: u32, chunks_per_block: u16, block_ns: u64) -> (bool, Action) {
+        self.add(now, block, 1, chunks_per_block, block_ns)
+    }
+
+    /// `block` decoded (the last hop's whole-block arrival): as if all its
+    /// chunks had arrived.
+    pub fn block_complete(&mut self, now: SimTime, block: u32, chunks_per_block: u16, block_ns: u64) -> (bool, Action) {
+        self.add(now, block, chunks_per_block, chunks_per_block, block_ns)
+    }
+
+    fn add(&mut self, now: SimTime, block: u32, chunks: u16, chunks_per_block: u16, block_ns: u64) -> (bool, Action) {
         let next = *self.next_block.get_or_insert(block);
         if block < next || (block - next) as usize >= MAX_AHEAD_BLOCKS {
             return (false, Action::None);
@@ -104,7 +119,10 @@ impl Viewer {
         if self.counts.len() <= i {
             self.counts.resize(i + 1, 0);
         }
-        self.counts[i] += 1;
+        if self.counts[i] == chunks_per_block {
+            return (false, Action::None);
+        }
+        self.counts[i] = (self.counts[i] + chunks).min(chunks_per_block);
         if self.counts[i] != chunks_per_block {
             return (true, Action::None);
         }

@@ -15,10 +15,19 @@
 //! one to stop, so no block is missed or sent twice (`switch_gaps` and
 //! `switch_replays` count any that are).
 //!
+//! In the tree, a stream climbs from its ingest to the root over its
+//! up-leg, a relay of its own that serves nobody on the way, and every
+//! viewer's stream comes down from the root, the ingest's own viewers
+//! included: a centre on both legs carries the stream twice, as the fixed
+//! tree's rules have it.
+//!
 //! Every hop is a reliable-by-retransmission transport: a chunk lost on the
 //! wire or dropped at a full queue is resent by the sender after the
 //! retransmission timeout, up to `max_retransmits` times; after that it is
-//! given up and the block it belongs to cannot complete downstream. Control
+//! given up and the block it belongs to cannot complete downstream. A hot
+//! stream under `hot_redundancy = { fec = .. }` adds repair chunks to each
+//! block on every internal hop instead, and retransmits only what they
+//! cannot rebuild (fec.rs: an MDS erasure model per block per hop). Control
 //! messages take the link's propagation delay and are neither queued nor
 //! lost (they are tiny and would be resent at once).
 
@@ -27,20 +36,25 @@ use std::collections::BTreeMap;
 use cdnsim_engine::{Model, RngStream, Scheduler, SimDuration, SimTime};
 use cdnsim_metrics::LatencyHistogram;
 use cdnsim_net::home::{HomeModel, HomeNode};
-use cdnsim_net::{Channel, NodeId, Offer, Topology, Transmit};
+use cdnsim_net::{Channel, ChannelId, NodeId, Offer, Topology, Transmit};
 use cdnsim_routing::{Observation, Route, Router};
-use cdnsim_scenario::{FaultKind, RoutingMode, Scenario, WatchTime};
+use cdnsim_scenario::{FaultKind, HotRedundancy, RoutingMode, Scenario, WatchTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
+use crate::fec::{self, FecBlock};
 use crate::node::{Carry, NodeState, Sub};
 use crate::viewer::{Action, Viewer};
 
 /// Per-second totals of one stream, for `timeseries.parquet`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Second {
+    /// Bytes viewers received from IDC nodes, and from home nodes.
     pub bytes_to_viewers: u64,
+    pub bytes_from_homes: u64,
+    /// Last-hop shares sent from edges to home nodes.
+    pub bytes_to_homes: u64,
     pub idc_egress_bytes: u64,
     pub internal_bytes: u64,
     pub stalls: u64,
@@ -66,6 +80,9 @@ pub struct Counters {
     /// Chunks that reached a node holding them already, from its second
     /// upstream (a hot stream's redundancy).
     pub redundant_chunks: u64,
+    /// Chunks lost on an internal link of a hot stream and rebuilt from
+    /// its block's repair chunks, without a retransmission (fec.rs).
+    pub fec_recovered_chunks: u64,
     pub hot_streams: u64,
 }
 
@@ -131,6 +148,16 @@ pub struct World {
     /// faults), in the order they began.
     pub active_faults: Vec<Vec<u16>>,
     pub homes: Homes,
+    /// Tree: each stream's up-leg, ingest first, root last, when they
+    /// differ. A relay of its own (the routing crate's tree docs): chunks
+    /// climb it without entering the carries of the nodes on it.
+    pub up_legs: BTreeMap<u32, Vec<u32>>,
+    /// Hot streams with FEC: per (channel, stream, block), the block's
+    /// source chunks sent on that hop and those lost there (fec.rs). At
+    /// most `fec::OPEN_BLOCKS` blocks per channel and stream.
+    pub fec_blocks: BTreeMap<(u32, u32, u32), FecBlock>,
+    /// The fountain-coded last hop, when the scenario has one.
+    pub lasthop: Option<crate::lasthop::LastHop>,
     /// Reused buffer for the receivers of one chunk.
     pub(crate) scratch: Vec<u32>,
 }
@@ -187,6 +214,10 @@ impl Model for World {
                 let next = self.homes.nodes[h as usize].household_tick(sched.now(), model);
                 sched.schedule_at(next, NET, Event::HomeTick(h));
             }
+            Event::PeerFeed { peer, block } => self.on_peer_feed(sched, peer, block),
+            Event::Batch { client, sender, block, count, offset } => self.on_batch(sched, client, sender, block, count, offset),
+            Event::ClientTick { client, block } => self.on_client_tick(sched, client, block),
+            Event::Heartbeat(h) => self.on_heartbeat(sched, h),
             Event::ViewerJoin => self.on_join(sched),
             Event::ViewerLeave(v) => self.on_leave(sched, v),
             Event::Deadline(v) => self.on_deadline(sched, v),
@@ -224,7 +255,7 @@ impl World {
         if c.index + 1 == self.chunks_per_block { last as u32 } else { s.chunk_bytes as u32 }
     }
 
-    fn second(&mut self, now: SimTime, stream: u32) -> &mut Second {
+    pub(crate) fn second(&mut self, now: SimTime, stream: u32) -> &mut Second {
         let i = second_index(now, self.seconds) as u32;
         self.series.entry((i, stream)).or_default()
     }
@@ -286,6 +317,13 @@ impl World {
         if outcome != Transmit::Dropped {
             self.count_sent(hop, c.stream, bytes as u64, now);
         }
+        // A hot stream's first sending of a chunk on an internal link is
+        // part of its block's code on that hop: a loss there waits for the
+        // block's verdict instead of the retransmission timer (fec.rs).
+        let fec = match hop {
+            Hop::Link { channel, from, to } if attempt == 0 => self.fec_first_sending(channel.0, from, to, c),
+            _ => false,
+        };
         match outcome {
             Transmit::Arrives(at) => {
                 let hops = if matches!(hop, Hop::Ingest) { hops } else { hops + 1 };
@@ -293,22 +331,147 @@ impl World {
             }
             Transmit::Lost { depart } => {
                 self.counters.chunks_lost += 1;
-                self.retry_later(sched, depart, hop, c, hops, attempt);
+                if fec {
+                    self.fec_lost(hop, c, hops, depart);
+                } else {
+                    self.retry_later(sched, depart, hop, c, hops, attempt);
+                }
             }
             Transmit::Dropped => {
                 self.counters.chunks_dropped += 1;
-                self.retry_later(sched, now, hop, c, hops, attempt);
+                if fec {
+                    self.fec_lost(hop, c, hops, now);
+                } else {
+                    self.retry_later(sched, now, hop, c, hops, attempt);
+                }
             }
+        }
+        if let (true, Hop::Link { channel, .. }) = (fec, hop) {
+            self.fec_after_sending(sched, channel.0, c);
         }
     }
 
     /// The sender's retransmission timer runs from when the chunk left it.
     fn retry_later(&mut self, sched: &mut Scheduler<Event>, sent: SimTime, hop: Hop, c: Chunk, hops: u8, attempt: u8) {
+        let at = sent + SimDuration::from_ns(self.sc.transport.retransmit_timeout_ns);
+        self.retry_at(sched, at, hop, c, hops, attempt);
+    }
+
+    /// Resends `c` on `hop` at `at` (or now, if that has passed), unless it
+    /// has used up its retransmissions.
+    fn retry_at(&mut self, sched: &mut Scheduler<Event>, at: SimTime, hop: Hop, c: Chunk, hops: u8, attempt: u8) {
         if (attempt as u32) < self.sc.transport.max_retransmits {
-            let at = (sent + SimDuration::from_ns(self.sc.transport.retransmit_timeout_ns)).max(sched.now());
-            sched.schedule_at(at, NET, Event::Resend { hop, chunk: c, hops, attempt: attempt + 1 });
+            sched.schedule_at(at.max(sched.now()), NET, Event::Resend { hop, chunk: c, hops, attempt: attempt + 1 });
         } else {
             self.counters.chunks_given_up += 1;
+        }
+    }
+
+    /// Repair chunks per block on the internal links of `stream`, when it
+    /// is hot and the scenario protects hot streams with FEC.
+    fn fec_repair(&self, stream: u32) -> Option<u32> {
+        match self.sc.routing.hot_redundancy {
+            HotRedundancy::Fec { overhead } if self.streams[stream as usize].hot => {
+                Some(fec::repair_chunks(overhead, self.sc.stream.block_bytes(), self.sc.stream.chunk_bytes))
+            }
+            _ => None,
+        }
+    }
+
+    /// Records the first sending of `c` on channel `channel` (from -> to)
+    /// in its block's FEC state, closing the hop's blocks that can no
+    /// longer complete; false when `c` travels outside the code (not a hot
+    /// FEC stream, or a second copy on this hop).
+    fn fec_first_sending(&mut self, channel: u32, from: u32, to: u32, c: Chunk) -> bool {
+        if self.fec_repair(c.stream).is_none() {
+            return false;
+        }
+        let cpb = self.chunks_per_block;
+        let b = self.fec_blocks.entry((channel, c.stream, c.block)).or_insert_with(|| FecBlock::new(from, to, cpb));
+        b.first_sending(c.index)
+    }
+
+    fn fec_lost(&mut self, hop: Hop, c: Chunk, hops: u8, depart: SimTime) {
+        let Hop::Link { channel, .. } = hop else { return };
+        let b = self.fec_blocks.get_mut(&(channel.0, c.stream, c.block)).expect("opened by fec_first_sending");
+        b.lost.push(fec::Lost { index: c.index, hops, depart });
+    }
+
+    /// After a first sending on an FEC hop: blocks that can no longer
+    /// complete fall back to retransmission, and a block whose source
+    /// chunks have all been sent gets its repair and its verdict.
+    fn fec_after_sending(&mut self, sched: &mut Scheduler<Event>, channel: u32, c: Chunk) {
+        let stale: Vec<(u32, u32, u32)> = self
+            .fec_blocks
+            .range((channel, c.stream, 0)..(channel, c.stream, c.block.saturating_sub(fec::OPEN_BLOCKS - 1)))
+            .map(|(&k, _)| k)
+            .collect();
+        for key in stale {
+            self.fec_close(sched, key, false);
+        }
+        let key = (channel, c.stream, c.block);
+        if self.fec_blocks.get(&key).is_some_and(|b| b.complete(self.chunks_per_block)) {
+            self.fec_close(sched, key, true);
+        }
+    }
+
+    /// A block's verdict on one hop. Complete: R repair chunks follow its
+    /// last source chunk, and if at most R of the K + R packets were lost
+    /// the lost source chunks arrive, rebuilt, with the K-th packet.
+    /// Otherwise (or incomplete: no repair) each lost source chunk is
+    /// resent once the receiver can tell: when the block's last packet is
+    /// due (incomplete: when the newer block's first chunk arrives), plus
+    /// the link's latency for the request; never before the sender's own
+    /// retransmission timeout.
+    fn fec_close(&mut self, sched: &mut Scheduler<Event>, key: (u32, u32, u32), complete: bool) {
+        let Some(b) = self.fec_blocks.remove(&key) else { return };
+        let (channel, stream, block) = key;
+        let ch = ChannelId(channel);
+        let hop = Hop::Link { channel: ch, from: b.from, to: b.to };
+        let now = sched.now();
+        let latency = self.topo.channel(ch).latency();
+        let mut known_at = now + latency;
+        if complete {
+            let repair = self.fec_repair(stream).unwrap_or(1);
+            let bytes = self.sc.stream.chunk_bytes as u32;
+            let (mut arrivals, mut repair_lost) = (Vec::with_capacity(repair as usize), 0u32);
+            for _ in 0..repair {
+                let out = self.topo.channel_mut(ch).transmit(now, bytes);
+                let link = &mut self.links[channel as usize / 2];
+                link.sent += 1;
+                match out {
+                    Transmit::Arrives(at) => {
+                        arrivals.push(at);
+                        known_at = known_at.max(at);
+                    }
+                    Transmit::Lost { depart } => {
+                        link.lost += 1;
+                        repair_lost += 1;
+                        known_at = known_at.max(depart + latency);
+                    }
+                    Transmit::Dropped => repair_lost += 1,
+                }
+                if out != Transmit::Dropped {
+                    self.count_sent(hop, stream, bytes as u64, now);
+                }
+            }
+            let lost = b.lost.len() as u32;
+            if lost > 0 && fec::decodable(lost + repair_lost, repair) {
+                // Source chunks arrive before the repair behind them (FIFO),
+                // so the K-th packet is the lost-th repair chunk to arrive.
+                let at = arrivals[lost as usize - 1];
+                for l in &b.lost {
+                    let chunk = Chunk { stream, block, index: l.index };
+                    sched.schedule_at(at, NET, Event::Arrive { hop, chunk, hops: l.hops + 1, attempt: 0 });
+                    self.counters.fec_recovered_chunks += 1;
+                }
+                return;
+            }
+        }
+        let rto = SimDuration::from_ns(self.sc.transport.retransmit_timeout_ns);
+        for l in b.lost {
+            let chunk = Chunk { stream, block, index: l.index };
+            self.retry_at(sched, (l.depart + rto).max(known_at + latency), hop, chunk, l.hops, 0);
         }
     }
 
@@ -364,11 +527,34 @@ impl World {
     fn still_wanted(&self, hop: Hop, c: Chunk) -> bool {
         match hop {
             Hop::Ingest => true,
-            Hop::Link { from, to, .. } => self
-                .carries
-                .get(&(c.stream, from))
-                .is_some_and(|k| k.children.iter().any(|&(ch, until)| ch == to && c.block <= until)),
+            Hop::Link { from, to, .. } => {
+                self.up_leg_next(c.stream, from) == Some(to)
+                    || self
+                        .carries
+                        .get(&(c.stream, from))
+                        .is_some_and(|k| k.children.iter().any(|&(ch, until)| ch == to && c.block <= until))
+            }
             Hop::Access { viewer } => self.viewers[viewer as usize].attached,
+        }
+    }
+
+    /// Tree: the node after `node` on `stream`'s up-leg, if `node` is on it
+    /// below the root.
+    fn up_leg_next(&self, stream: u32, node: u32) -> Option<u32> {
+        let leg = self.up_legs.get(&stream)?;
+        leg.iter().position(|&n| n == node).and_then(|i| leg.get(i + 1).copied())
+    }
+
+    /// A chunk reached `node` from the broadcaster or from below on the
+    /// up-leg: on up it goes, and the top of the leg (the root, or the
+    /// ingest itself outside the tree) takes it in as the stream's source.
+    fn climb(&mut self, sched: &mut Scheduler<Event>, node: u32, c: Chunk, hops: u8) {
+        match self.up_leg_next(c.stream, node) {
+            Some(next) => {
+                let channel = self.topo.channel_between(NodeId(node), NodeId(next)).expect("tree links are links");
+                self.transmit(sched, Hop::Link { channel, from: node, to: next }, c, hops, 0);
+            }
+            None => self.node_receives(sched, node, c, hops),
         }
     }
 
@@ -386,7 +572,8 @@ impl World {
             }
         }
         match hop {
-            Hop::Ingest => self.node_receives(sched, self.streams[c.stream as usize].ingest, c, hops),
+            Hop::Ingest => self.climb(sched, self.streams[c.stream as usize].ingest, c, hops),
+            Hop::Link { from, to, .. } if self.up_leg_next(c.stream, from) == Some(to) => self.climb(sched, to, c, hops),
             Hop::Link { to, .. } => self.node_receives(sched, to, c, hops),
             Hop::Access { viewer } => self.viewer_receives(sched, viewer, c, hops),
         }
@@ -410,6 +597,7 @@ impl World {
             return;
         }
         carry.hops = hops;
+        let lasthop_block = carry.lasthop_users > 0 && !was_complete && carry.window.is_complete(c.block);
         // Children that asked to stop after an earlier block are done.
         let before = carry.children.len();
         carry.children.retain(|&(_, until)| c.block <= until);
@@ -427,6 +615,9 @@ impl World {
             }
         }
         self.scratch = out;
+        if lasthop_block {
+            self.lasthop_block(sched, c.stream, n, c.block);
+        }
         if dropped_child {
             self.maybe_release(sched, c.stream, n);
         }
@@ -458,7 +649,7 @@ impl World {
         self.after_player(sched, v, action);
     }
 
-    fn after_player(&mut self, sched: &mut Scheduler<Event>, v: u32, action: Action) {
+    pub(crate) fn after_player(&mut self, sched: &mut Scheduler<Event>, v: u32, action: Action) {
         match action {
             Action::None => {}
             Action::Played { e2e } => {
@@ -490,6 +681,7 @@ impl World {
         let s = second_index(now, self.homes.online_delta.len());
         self.homes.online_delta[s] += delta;
         sched.schedule_at(next, NET, Event::HomeChurn(h));
+        self.lasthop_churn(sched, h);
     }
 
     /// The broadcasters start: routing says where each stream goes before
@@ -500,6 +692,12 @@ impl World {
         for s in 0..self.streams.len() as u32 {
             let ingest = self.streams[s as usize].ingest;
             match self.router.publish(now_us, s, ingest) {
+                Ok(Some(route)) if self.sc.routing.mode == RoutingMode::Tree => {
+                    // The tree's up-leg is a relay of its own: the root is
+                    // where the down-leg starts, and the ingest serves its
+                    // own viewers from there too (routing crate, tree).
+                    self.set_up_leg(s, &route.nodes);
+                }
                 Ok(Some(route)) => {
                     let end = *route.nodes.last().expect("a route has nodes");
                     let cpb = self.chunks_per_block;
@@ -545,6 +743,11 @@ impl World {
         self.viewers.push(Viewer::new(stream, edge, region as u16, now, leave, shortest as u8));
         sched.schedule_at(leave, SESSION, Event::ViewerLeave(v));
         sched.schedule_in(SimDuration::from_ns(self.sc.viewers.playout_delay_ns), PLAYOUT, Event::Deadline(v));
+        if self.lasthop.as_ref().is_some_and(|lh| lh.covers(stream)) {
+            self.lasthop_join(sched, v);
+            self.viewers_changed(sched, stream, 1);
+            return;
+        }
 
         let cpb = self.chunks_per_block;
         let new = !self.carries.contains_key(&(stream, edge));
@@ -565,10 +768,14 @@ impl World {
         let viewer = &mut self.viewers[v as usize];
         viewer.end(now);
         let (stream, edge) = (viewer.stream, viewer.edge);
-        if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
-            carry.viewers.retain(|&x| x != v);
+        if let Some(c) = viewer.client {
+            self.lasthop_leave(sched, c);
+        } else {
+            if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
+                carry.viewers.retain(|&x| x != v);
+            }
+            self.maybe_release(sched, stream, edge);
         }
-        self.maybe_release(sched, stream, edge);
         self.viewers_changed(sched, stream, -1);
     }
 
@@ -611,7 +818,7 @@ impl World {
     /// Asks routing for a path to `node`, which wants `stream`. The mesh's
     /// route service answers after a round trip between the node and the
     /// service's region; the tree and pools decide locally.
-    fn request_route(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
+    pub(crate) fn request_route(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
         let source = self.streams[stream as usize].ingest;
         let result = self.router.join(Self::now_us(sched), stream, source, node);
         let (route, delay) = match result {
@@ -674,12 +881,43 @@ impl World {
         }
     }
 
+    /// Tree: `stream` climbs `up_leg` (ingest ... root) from now on, and the
+    /// root takes over from the ingest as the stream's source. The root
+    /// keeps it for the rest of the run (the tree always publishes).
+    fn set_up_leg(&mut self, stream: u32, up_leg: &[u32]) {
+        let (ingest, root) = (self.streams[stream as usize].ingest, *up_leg.last().expect("a route has nodes"));
+        if root == ingest || self.up_legs.contains_key(&stream) {
+            return;
+        }
+        let cpb = self.chunks_per_block;
+        let before = self.carries.remove(&(stream, ingest));
+        assert!(
+            before.is_none_or(|k| k.viewers.is_empty() && k.children.is_empty()),
+            "stream {stream}: the tree publishes before anyone watches"
+        );
+        self.carries.insert((stream, root), Carry::new(Sub::Root, cpb));
+        self.up_legs.insert(stream, up_leg.to_vec());
+    }
+
     /// Sets up `route` (upstream first, ending at the node that wants the
     /// stream): from its end back to the first node that already carries
     /// the stream, each node subscribes to the one before it. All the
     /// subscriptions leave at once, as the route service tells every node
-    /// on the path.
+    /// on the path. A tree route that starts the stream's up-leg brings it
+    /// along; the up-leg's relays are not carriers, so a centre the stream
+    /// passes on its way up still subscribes to the root for the way down.
     fn graft(&mut self, sched: &mut Scheduler<Event>, stream: u32, route: &Route, from_block: u32) {
+        if let Some(up) = &route.up_leg {
+            self.set_up_leg(stream, &up.nodes);
+        }
+        // A node twice would make it its own upstream's upstream; the
+        // routing crate never returns such a path (its property tests).
+        let n = route.nodes.len();
+        assert!(
+            (1..n).all(|i| !route.nodes[..i].contains(&route.nodes[i])),
+            "stream {stream}: routing returned a path through a node twice: {:?}",
+            route.nodes
+        );
         let cpb = self.chunks_per_block;
         for i in (1..route.nodes.len()).rev() {
             let (node, parent) = (route.nodes[i], route.nodes[i - 1]);
@@ -760,7 +998,7 @@ impl World {
 
     /// Lets the stream go at `node` when nothing keeps it there: tells
     /// routing and the upstream nodes.
-    fn maybe_release(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
+    pub(crate) fn maybe_release(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
         if !self.carries.get(&(stream, node)).is_some_and(Carry::unused) {
             return;
         }
