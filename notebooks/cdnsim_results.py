@@ -37,6 +37,7 @@ __all__ = [
     "viewers",
     "timeseries",
     "streams",
+    "home_nodes",
     "manifest",
     "faults",
     "report",
@@ -105,14 +106,21 @@ def load(folder: str | os.PathLike) -> pl.DataFrame:
     return _order_params(df, folder)
 
 
-def _per_run(folder: str | os.PathLike, name: str) -> pl.DataFrame:
+def _per_run(folder: str | os.PathLike, name: str, optional: bool = False) -> pl.DataFrame:
+    """Every run's table ``name`` with its run's id, replication, seed and
+    parameters; with ``optional``, runs without the file are left out
+    (and there must be at least one with it)."""
     keys = ["run_id", "replication", "seed"] + params(folder)
     summary = load(folder)
     summary = summary.select([k for k in keys if k in summary.columns])
     frames = []
     for d in run_dirs(folder):
+        if optional and not (d / name).is_file():
+            continue
         f = pl.read_parquet(d / name).with_columns(pl.lit(d.name).alias("run_id"))
         frames.append(f)
+    if not frames:
+        raise FileNotFoundError(f"{folder}: no run has {name}")
     rows = pl.concat(frames, how="diagonal_relaxed")
     return summary.join(rows, on="run_id", how="inner")
 
@@ -133,6 +141,16 @@ def streams(folder: str | os.PathLike) -> pl.DataFrame:
     sessions, viewer and internal bytes, mean hops, hop waste), with its
     run's parameters."""
     return _per_run(folder, "streams.parquet")
+
+
+def home_nodes(folder: str | os.PathLike) -> pl.DataFrame:
+    """Every run's ``home_nodes.parquet`` (one row per home node: region,
+    ISP, NAT type, base upload, state at the end; with a last hop also its
+    stream and slot, upload and download bytes, amplification, most
+    clients at once, sheds and the symbols it sent, arrived, lost and in
+    flight at the stop), with its run's parameters. Runs without home
+    nodes have no such file and are left out."""
+    return _per_run(folder, "home_nodes.parquet", optional=True)
 
 
 def manifest(folder: str | os.PathLike, run_id: str) -> dict:

@@ -7,6 +7,19 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# The instruction-count gate (scripts/icount.sh, run by .ci/run) counts
+# instructions under valgrind's callgrind.
+if ! command -v valgrind >/dev/null; then
+  if ! command -v apt-get >/dev/null; then
+    echo "valgrind is required (scripts/icount.sh): install it with the system's package manager" >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind
+fi
+
 # The notebooks' Python environment (notebooks/requirements.txt), where the
 # notebook test (tests/integration/notebooks.rs) looks for it: beside
 # cargo's target folder. The test creates it too when missing; doing it

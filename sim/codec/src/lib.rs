@@ -52,11 +52,12 @@ pub use encode::{BlockEncoder, PlanCache};
 pub use error::{CodecError, TableError};
 pub use packet::{HEADER_BYTES, Packet};
 pub use receive::{
-    DEFAULT_MAX_EXTRA_SYMBOLS, Fidelity, FullReceiver, ModelReceiver, Receipt, StructuralDecoder, StructuralReceiver,
+    DEFAULT_MAX_EXTRA_SYMBOLS, Fidelity, FullReceiver, ModelCounter, ModelReceiver, Receipt, StructuralDecoder, StructuralReceiver,
     StructuralStats, Tally,
 };
 pub use redundancy::{
-    IntervalReport, Plan, RedundancyConfig, RedundancyController, SenderEstimator, binomial_tail, symbols_needed,
+    IntervalReport, LOSS_GRID, NeededCache, Plan, RedundancyConfig, RedundancyController, SenderEstimator, binomial_tail,
+    symbols_needed,
 };
 pub use table::{DecodeRow, DecodeTable, wilson_interval};
 

@@ -519,6 +519,52 @@ impl ModelReceiver {
     }
 }
 
+/// One block at model fidelity for a caller that knows its symbols are
+/// distinct (disjoint ESI ranges per sender, as a [`crate::ShareLayout`]
+/// gives): the decision of [`ModelReceiver`] from counts alone, in 24 bytes
+/// instead of an ESI set. The table's failure probability falls with each
+/// extra symbol, so deciding after a batch is the same as deciding after
+/// each of its symbols.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelCounter {
+    u: f64,
+    k: u16,
+    decoded: bool,
+    distinct: u32,
+    source: u32,
+}
+
+impl ModelCounter {
+    /// `u` is the caller's uniform draw in [0, 1) for this block.
+    pub fn new(k: u16, u: f64) -> Result<ModelCounter, CodecError> {
+        let k = crate::block::check_k(k as u64)?;
+        if !(0.0..1.0).contains(&u) {
+            return Err(CodecError::Config { field: "uniform draw u", value: u, expected: "a number in [0, 1)" });
+        }
+        Ok(ModelCounter { u, k, decoded: false, distinct: 0, source: 0 })
+    }
+
+    /// `symbols` more distinct symbols arrived, `source` of them source
+    /// symbols (ESI < K). Returns whether the block decoded with them.
+    pub fn receive(&mut self, symbols: u32, source: u32, table: &DecodeTable) -> bool {
+        if self.decoded || symbols == 0 {
+            return false;
+        }
+        self.distinct += symbols;
+        self.source = (self.source + source).min(self.k as u32);
+        self.decoded = self.source == self.k as u32 || table.decodes(self.k, self.distinct, self.u);
+        self.decoded
+    }
+
+    pub fn is_decoded(&self) -> bool {
+        self.decoded
+    }
+
+    pub fn distinct_symbols(&self) -> usize {
+        self.distinct as usize
+    }
+}
+
 /// All source symbols present needs no decoding at all, as in the real
 /// decoder; otherwise the table decides.
 fn model_decides(k: u16, esis: &[u32], table: &DecodeTable, u: f64) -> bool {
@@ -545,6 +591,27 @@ mod tests {
             DecodeRow { k: 10, extra: 1, trials: 100, failures: 0 },
         ])
         .unwrap()
+    }
+
+    #[test]
+    fn model_counter_decides_as_the_receiver_does() {
+        // Repair batches (ESI >= K) of varying sizes, with and without the
+        // source symbols: the counter decodes exactly when the receiver does.
+        let t = table();
+        for (u, batches, with_source) in [(0.4, [4u32, 4, 2, 3], false), (0.6, [3, 3, 4, 1], false), (0.1, [5, 5, 1, 1], true)] {
+            let mut rx = ModelReceiver::new(10, u).unwrap();
+            let mut counter = ModelCounter::new(10, u).unwrap();
+            let mut next = if with_source { 0 } else { 10 };
+            for n in batches {
+                let esis: Vec<u32> = (next..next + n).collect();
+                next += n;
+                let source = esis.iter().filter(|&&e| e < 10).count() as u32;
+                let decoded = rx.receive_batch(&esis, &t).unwrap().decoded;
+                assert_eq!(counter.receive(n, source, &t), decoded, "u {u}, after {next}");
+                assert_eq!(counter.is_decoded(), rx.is_decoded());
+            }
+        }
+        assert!(ModelCounter::new(10, 1.0).is_err());
     }
 
     #[test]

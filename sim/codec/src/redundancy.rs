@@ -229,6 +229,23 @@ impl RedundancyController {
     /// The request for a block of `k` source symbols lasting
     /// `block_duration_ns` (used only for `deliverable_symbols`).
     pub fn plan(&self, k: u16, block_duration_ns: u64) -> Plan {
+        self.plan_with(k, block_duration_ns, &mut |k, h, loss, target, cap| symbols_needed(k, h, loss, target, cap))
+    }
+
+    /// [`RedundancyController::plan`] with the loss rounded up to the grid of
+    /// `cache` and `symbols_needed` remembered there: the same request or a
+    /// slightly larger one, for a lookup instead of a binary search over
+    /// binomial tails (many clients plan every block).
+    pub fn plan_cached(&self, k: u16, block_duration_ns: u64, cache: &mut NeededCache) -> Plan {
+        self.plan_with(k, block_duration_ns, &mut |k, h, loss, target, cap| cache.symbols_needed(k, h, loss, target, cap))
+    }
+
+    fn plan_with(
+        &self,
+        k: u16,
+        block_duration_ns: u64,
+        needed: &mut dyn FnMut(u16, u32, f64, f64, u32) -> Option<u32>,
+    ) -> Plan {
         let c = &self.config;
         let rates: Vec<f64> = self.senders.values().map(SenderEstimator::max_rate_sps).collect();
         let total_rate: f64 = rates.iter().sum();
@@ -250,7 +267,7 @@ impl RedundancyController {
         let floor = k as u32 + c.headroom_symbols;
         // The tolerance keeps 100 x 0.1 at 10 symbols, not 11.
         let cap = (k as u32 + (k as f64 * c.max_redundancy - 1e-9).ceil() as u32).max(floor);
-        let (symbols, reaches_target) = match symbols_needed(k, c.headroom_symbols, loss, c.target, cap) {
+        let (symbols, reaches_target) = match needed(k, c.headroom_symbols, loss, c.target, cap) {
             Some(n) => (n, true),
             None => (cap, false),
         };
@@ -316,6 +333,49 @@ pub fn binomial_tail(n: u32, q: f64, m: u32) -> f64 {
     (top + sum.ln()).exp().min(1.0)
 }
 
+/// Memo of [`symbols_needed`] on a grid of losses: a loss is rounded up to
+/// the next multiple of 1 / `LOSS_GRID` (so the answer can only be the
+/// same or larger), and answers are kept per (K, headroom, loss step,
+/// target, cap), at most `NEEDED_CACHE_ENTRIES` of them (then it starts
+/// afresh).
+#[derive(Debug, Default, Clone)]
+pub struct NeededCache {
+    entries: BTreeMap<(u16, u32, u32, u64, u32), Option<u32>>,
+}
+
+/// Loss steps per unit: 1/8192 is below any loss a client can measure in
+/// a few blocks.
+pub const LOSS_GRID: f64 = 8192.0;
+pub const NEEDED_CACHE_ENTRIES: usize = 65_536;
+
+impl NeededCache {
+    pub fn new() -> NeededCache {
+        NeededCache::default()
+    }
+
+    pub fn symbols_needed(&mut self, k: u16, headroom: u32, loss: f64, target: f64, max_symbols: u32) -> Option<u32> {
+        let step = (loss.clamp(0.0, 1.0) * LOSS_GRID).ceil() as u32;
+        let key = (k, headroom, step, target.to_bits(), max_symbols);
+        if let Some(&n) = self.entries.get(&key) {
+            return n;
+        }
+        if self.entries.len() >= NEEDED_CACHE_ENTRIES {
+            self.entries.clear();
+        }
+        let n = symbols_needed(k, headroom, step as f64 / LOSS_GRID, target, max_symbols);
+        self.entries.insert(key, n);
+        n
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 /// The smallest n in [K + h, max_symbols] with
 /// P(Binomial(n, 1 - loss) >= K + h) >= target, or None if even
 /// `max_symbols` falls short. The tail grows with n: binary search.
@@ -340,6 +400,20 @@ pub fn symbols_needed(k: u16, headroom: u32, loss: f64, target: f64, max_symbols
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_plans_ask_the_same_or_slightly_more() {
+        let mut cache = NeededCache::new();
+        for &loss in &[0.0, 0.001, 0.01, 0.0123, 0.05, 0.2] {
+            let exact = symbols_needed(100, 2, loss, 0.999, 200).unwrap();
+            let cached = cache.symbols_needed(100, 2, loss, 0.999, 200).unwrap();
+            let again = cache.symbols_needed(100, 2, loss, 0.999, 200).unwrap();
+            assert_eq!(cached, again);
+            // One grid step of extra loss costs at most one symbol here.
+            assert!(cached >= exact && cached <= exact + 1, "loss {loss}: exact {exact}, cached {cached}");
+        }
+        assert_eq!(cache.len(), 6);
+    }
 
     #[test]
     fn binomial_tail_small_cases_exact() {

@@ -282,6 +282,10 @@ impl WatchTime {
 #[derive(Clone, Debug, Serialize)]
 pub struct Viewers {
     pub arrivals_per_s: f64,
+    /// Sessions that join at uniform times in [0, initial_window) besides
+    /// the arrivals (an audience already gathering when the run starts).
+    pub initial: u32,
+    pub initial_window_ns: u64,
     pub watch_time: WatchTime,
     pub playout_delay_ns: u64,
     pub access_latency_ns: u64,

@@ -228,6 +228,8 @@ pub struct RawStream {
 #[serde(deny_unknown_fields)]
 pub struct RawViewers {
     pub arrivals_per_s: Spanned<f64>,
+    pub initial: Option<Spanned<i64>>,
+    pub initial_window: Option<Spanned<DurationNs>>,
     pub watch_time: Spanned<RawWatchTime>,
     pub playout_delay: Spanned<DurationNs>,
     pub access_latency: Option<DurationNs>,

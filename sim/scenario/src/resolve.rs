@@ -479,8 +479,20 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         }
         viewer_regions.push((region, ctx.positive(&r.weight, format!("viewers.regions[{i}].weight"))?));
     }
+    let initial = match &v.initial {
+        None => 0,
+        Some(n) if (0..=MAX_INITIAL_VIEWERS).contains(n.get_ref()) => *n.get_ref() as u32,
+        Some(n) => return Err(ctx.err(n.span(), "viewers.initial", format!("expected a count from 0 to {MAX_INITIAL_VIEWERS}, found {}", n.get_ref()))),
+    };
+    let initial_window_ns = match &v.initial_window {
+        None => 5_000_000_000u64.min(duration_ns),
+        Some(w) if w.get_ref().0 > 0 && w.get_ref().0 <= duration_ns => w.get_ref().0,
+        Some(w) => return Err(ctx.err(w.span(), "viewers.initial_window", format!("expected a duration above zero and at most the run's duration, found {} ns", w.get_ref().0))),
+    };
     let viewers = Viewers {
         arrivals_per_s: rate,
+        initial,
+        initial_window_ns,
         watch_time,
         playout_delay_ns: v.playout_delay.get_ref().0,
         access_latency_ns: v.access_latency.map_or(10_000_000, |d| d.0),
@@ -644,6 +656,10 @@ fn broadcasters(ctx: &Ctx, raw: &RawScenario, node_names: &Names, region_names: 
 /// Most broadcasters a scenario may have: stream ids are 32-bit and each
 /// stream costs a few hundred bytes before anyone watches it.
 pub const MAX_BROADCASTERS: i64 = 10_000_000;
+
+/// Most viewers a scenario may start with (`[viewers] initial`): 32-bit
+/// viewer ids with room for the arrivals.
+pub const MAX_INITIAL_VIEWERS: i64 = 100_000_000;
 
 /// `[routing]`; without it, the tree. Defaults follow the shared-CDN talk
 /// where it gives numbers (hops <= 5 across ISPs and regions) and are

@@ -147,7 +147,14 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         sched.schedule_at(world.capture_time(first), CAPTURE, Event::Capture(first));
     }
     if let Some(first) = world.next_arrival_gap() {
-        sched.schedule_at(SimTime::ZERO + first, SESSION, Event::ViewerJoin);
+        sched.schedule_at(SimTime::ZERO + first, SESSION, Event::ViewerJoin { arrival: true });
+    }
+    // The initial audience joins over the first window, at times from a
+    // stream of its own (the arrivals' draws stay as they were).
+    let mut initial = stream(seed, "viewers.initial");
+    for _ in 0..sc.viewers.initial {
+        let at = (initial.random::<f64>() * sc.viewers.initial_window_ns as f64) as u64;
+        sched.schedule_at(SimTime::from_ns(at), SESSION, Event::ViewerJoin { arrival: false });
     }
     Ok(world)
 }

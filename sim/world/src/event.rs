@@ -72,7 +72,9 @@ pub enum Event {
     ClientTick { client: u32, block: u32 },
     /// A home node's heartbeat to the last-hop scheduler is due.
     Heartbeat(u32),
-    ViewerJoin,
+    /// A viewer joins; `arrival`: one of the Poisson arrivals (which
+    /// schedules the next), else one of the initial audience.
+    ViewerJoin { arrival: bool },
     ViewerLeave(u32),
     Deadline(u32),
 }

@@ -59,7 +59,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use cdnsim_codec::{
-    BlockEncoder, BlockSpec, DecodeTable, FullReceiver, HEADER_BYTES, IntervalReport, ModelReceiver, Packet,
+    BlockEncoder, BlockSpec, DecodeTable, FullReceiver, HEADER_BYTES, IntervalReport, ModelCounter, NeededCache, Packet,
     PlanCache, RedundancyConfig, RedundancyController, ShareLayout, SplitMix64, StructuralDecoder,
     StructuralReceiver,
 };
@@ -188,7 +188,7 @@ impl Sender {
 }
 
 enum Rx {
-    Model(ModelReceiver),
+    Model(ModelCounter),
     Structural(StructuralReceiver),
     Full(FullReceiver),
 }
@@ -271,6 +271,7 @@ pub struct LastHop {
     redundancy: RedundancyConfig,
     table: DecodeTable,
     decoder: StructuralDecoder,
+    needed: NeededCache,
     plans: PlanCache,
     encoders: BTreeMap<(u32, u32), (BlockEncoder, Vec<u8>)>,
     seed: u64,
@@ -390,6 +391,7 @@ impl LastHop {
             redundancy,
             table: DecodeTable::parse_csv(DECODE_TABLE_CSV).expect("the bundled decode table parses"),
             decoder: StructuralDecoder::new(4096),
+            needed: NeededCache::new(),
             plans: PlanCache::default(),
             encoders: BTreeMap::new(),
             seed,
@@ -418,6 +420,27 @@ impl LastHop {
     pub fn covers(&self, stream: u32) -> bool {
         self.fstream_of.get(stream as usize).is_some_and(|&f| f != NONE)
     }
+}
+
+/// Memory a last-hop client holds at most, in bytes: its state, the home
+/// nodes it needs (K + headroom plus the controller's margin, over the
+/// share) and its receive window; structural and full receivers add their
+/// symbol ids or bytes.
+pub(crate) fn client_bytes(cfg: &Config, block_bytes: u64) -> u64 {
+    let senders = ((cfg.k as u32 * 2).div_ceil(cfg.symbols_per_node) as usize).min(MAX_SENDERS) as u64;
+    let per_block = match cfg.fidelity {
+        Fidelity::Model => 0,
+        Fidelity::Structural => 4 * 2 * cfg.k as u64,
+        Fidelity::Full => 2 * block_bytes,
+    };
+    (std::mem::size_of::<Client>() + std::mem::size_of::<BlockRx>() * RX_BLOCKS) as u64
+        + senders * (std::mem::size_of::<Sender>() + 3 * 4 + 32) as u64
+        + RX_BLOCKS as u64 * per_block
+}
+
+/// Memory of a home node's last-hop part, clients list aside.
+pub(crate) fn peer_bytes() -> u64 {
+    std::mem::size_of::<Peer>() as u64
 }
 
 impl World {
@@ -760,15 +783,21 @@ impl World {
         let (k, layout) = (lh.k() as u32, lh.layout);
         let first = if sender == SERVER { 0 } else { layout.slot_range(lh.peers[sender as usize].slot).expect("a slot").start };
         let server_repair = k + layout.slots() * layout.symbols_per_slot();
+        // The model needs only counts (ids are distinct by construction).
+        let ids = lh.cfg.fidelity != Fidelity::Model;
         let mut esis = std::mem::take(&mut lh.esis);
         esis.clear();
+        let (mut got, mut source) = (0u16, 0u32);
         for i in offset as u32..offset as u32 + count as u32 {
             if loss > 0.0 && lh.loss_rng.random::<f64>() < loss {
                 continue;
             }
-            esis.push(if sender != SERVER || i < k { first + i } else { server_repair + i - k });
+            got += 1;
+            source += (sender == SERVER && i < k) as u32;
+            if ids {
+                esis.push(if sender != SERVER || i < k { first + i } else { server_repair + i - k });
+            }
         }
-        let got = esis.len() as u16;
         if sender != SERVER {
             let p = &mut lh.peers[sender as usize];
             p.symbols_arrived += got as u64;
@@ -788,7 +817,7 @@ impl World {
         }
         let stream = lh.streams[client.fstream as usize].stream;
         let v = client.viewer;
-        let decoded = self.receive_symbols(c, block, &esis);
+        let decoded = self.receive_symbols(c, block, &esis, got as u32, source);
         self.lh().esis = esis;
         let hops = self.carries.get(&(stream, self.viewers[v as usize].edge)).map_or(0, |k| k.hops);
         let viewer = &mut self.viewers[v as usize];
@@ -809,16 +838,17 @@ impl World {
         }
     }
 
-    /// Feeds received ids to the block's receiver; true if the block just
-    /// decoded.
-    fn receive_symbols(&mut self, c: u32, block: u32, esis: &[u32]) -> bool {
+    /// Feeds `got` received symbols (`source` of them source symbols; their
+    /// ids in `esis` except at model fidelity) to the block's receiver;
+    /// true if the block just decoded.
+    fn receive_symbols(&mut self, c: u32, block: u32, esis: &[u32], got: u32, source: u32) -> bool {
         let v = self.lh().clients[c as usize].viewer;
         let next = self.viewers[v as usize].next_block.unwrap_or(0);
         let lh = self.lasthop.as_mut().expect("checked");
         let k = lh.k();
         let client = &mut lh.clients[c as usize];
         if block < next || client.rx.front().is_some_and(|r| block < r.block) && client.rx.len() >= RX_BLOCKS {
-            lh.stats.symbols_wasted += esis.len() as u64;
+            lh.stats.symbols_wasted += got as u64;
             return false;
         }
         // Receive state for this block, in block order; blocks the player
@@ -828,7 +858,7 @@ impl World {
             Ok(i) => i,
             Err(i) => {
                 let rx = match lh.cfg.fidelity {
-                    Fidelity::Model => Rx::Model(ModelReceiver::new(k, lh.decode_rng.random::<f64>()).expect("valid K")),
+                    Fidelity::Model => Rx::Model(ModelCounter::new(k, lh.decode_rng.random::<f64>()).expect("valid K")),
                     Fidelity::Structural => Rx::Structural(StructuralReceiver::new(k).expect("valid K")),
                     Fidelity::Full => Rx::Full(FullReceiver::new(lh.spec, block as u64)),
                 };
@@ -843,18 +873,18 @@ impl World {
                 lh.stats.decode_failures += 1;
             }
             if i == 0 {
-                lh.stats.symbols_wasted += esis.len() as u64;
+                lh.stats.symbols_wasted += got as u64;
                 return false;
             }
             i -= 1;
         }
         let r = &mut client.rx[i];
         if r.decoded {
-            lh.stats.symbols_wasted += esis.len() as u64;
+            lh.stats.symbols_wasted += got as u64;
             return false;
         }
         let decoded = match &mut r.rx {
-            Rx::Model(m) => m.receive_batch(esis, &lh.table).expect("ids within the layout").decoded,
+            Rx::Model(m) => m.receive(got, source, &lh.table),
             Rx::Structural(s) => s.receive_batch(esis, &mut lh.decoder).expect("ids within the layout").decoded,
             Rx::Full(f) => {
                 let mut decoded = false;
@@ -949,8 +979,8 @@ impl World {
     /// The total to ask per block from the controller, the home nodes that
     /// takes, and the asks from block `from` on.
     fn plan_block(&mut self, sched: &mut Scheduler<Event>, c: u32, from: u32) {
-        let lh = self.lasthop.as_ref().expect("checked");
-        let total = lh.clients[c as usize].ctrl.plan(lh.k(), self.sc.stream.block_ns).symbols;
+        let lh = self.lasthop.as_mut().expect("checked");
+        let total = lh.clients[c as usize].ctrl.plan_cached(lh.spec.k(), self.sc.stream.block_ns, &mut lh.needed).symbols;
         let need = (total.div_ceil(lh.cfg.symbols_per_node) as usize).min(MAX_SENDERS);
         self.fill_senders(sched, c, from, need);
         self.plan_asks(c, from, total);

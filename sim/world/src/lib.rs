@@ -71,7 +71,7 @@ pub struct RunIdentity {
 /// pending events. The CLI refuses a run whose estimate exceeds available memory.
 pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     let arrivals = sc.viewers.arrivals_per_s * sc.duration_ns as f64 / 1e9;
-    let sessions = (arrivals + 6.0 * arrivals.sqrt()).ceil() as u64;
+    let sessions = (arrivals + 6.0 * arrivals.sqrt()).ceil() as u64 + sc.viewers.initial as u64;
     let per_viewer = (std::mem::size_of::<viewer::Viewer>()
         + viewer::MAX_AHEAD_BLOCKS * 2
         + std::mem::size_of::<cdnsim_metrics::ViewerRow>()
@@ -83,7 +83,11 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     // A stream's state and its carry at the ingest, with a full window.
     let per_stream = (std::mem::size_of::<world::StreamState>() + std::mem::size_of::<node::Carry>() + 64) as u64
         + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
+    let last_hop = sc.last_hop.as_ref().map_or(0, |l| {
+        sessions * lasthop::client_bytes(l, sc.stream.block_bytes()) + homes * lasthop::peer_bytes()
+    });
     sessions * per_viewer
+        + last_hop
         + sc.broadcasters.count as u64 * per_stream
         + homes * per_home
         + sc.max_pending_events as u64 * per_event

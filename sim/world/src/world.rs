@@ -218,7 +218,7 @@ impl Model for World {
             Event::Batch { client, sender, block, count, offset } => self.on_batch(sched, client, sender, block, count, offset),
             Event::ClientTick { client, block } => self.on_client_tick(sched, client, block),
             Event::Heartbeat(h) => self.on_heartbeat(sched, h),
-            Event::ViewerJoin => self.on_join(sched),
+            Event::ViewerJoin { arrival } => self.on_join(sched, arrival),
             Event::ViewerLeave(v) => self.on_leave(sched, v),
             Event::Deadline(v) => self.on_deadline(sched, v),
         }
@@ -710,10 +710,10 @@ impl World {
         }
     }
 
-    fn on_join(&mut self, sched: &mut Scheduler<Event>) {
+    fn on_join(&mut self, sched: &mut Scheduler<Event>, arrival: bool) {
         let now = sched.now();
-        if let Some(gap) = self.next_arrival_gap() {
-            sched.schedule_in(gap, SESSION, Event::ViewerJoin);
+        if arrival && let Some(gap) = self.next_arrival_gap() {
+            sched.schedule_in(gap, SESSION, Event::ViewerJoin { arrival: true });
         }
         // Stream by popularity, region (the broadcaster's with the local
         // share, else by weight), one of its edges, then the watch time:
@@ -826,6 +826,13 @@ impl World {
                 let delay = self.service_round_trip(node);
                 (Some(route), delay)
             }
+            // Routing believes the node carries the stream already, but it
+            // has no upstream (its own answer was lost with a release):
+            // ask again after a probing interval rather than at once.
+            Ok(route) if route.nodes == [node] => {
+                self.counters.route_failures += 1;
+                (None, SimDuration::from_ns(self.sc.routing.probe_interval_ns))
+            }
             Ok(route) => {
                 self.graft(sched, stream, &route, FROM_NEWEST);
                 return;
@@ -937,12 +944,19 @@ impl World {
             self.subscribe(sched, stream, node, parent, from_block);
         }
         // Routing started the path at a node it believed carries the
-        // stream; if that node no longer does, it needs a route itself.
+        // stream; if that node no longer does, it needs a route itself
+        // (unless the route service's answer for it is on its way).
         if let Some(&top) = route.nodes.first()
             && self.carries.get(&(stream, top)).is_some_and(|k| k.sub == Sub::Planned && k.parents.is_empty())
+            && !self.route_pending(stream, top)
         {
             self.request_route(sched, stream, top);
         }
+    }
+
+    /// A route for `node` is on its way from the route service.
+    fn route_pending(&self, stream: u32, node: u32) -> bool {
+        self.pending.iter().flatten().any(|p| p.stream == stream && p.node == node)
     }
 
     fn subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
