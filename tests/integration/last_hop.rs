@@ -286,3 +286,19 @@ fn last_hop_runs_are_byte_identical_across_reruns_and_threads() {
         assert!(read(&a.join(f)) == read(&b.join(f)), "{f} differs between identical runs (replay: cdnsim run {})", file.display());
     }
 }
+
+#[test]
+fn relayed_connections_are_paid_as_idc_egress() {
+    // The default NAT mix: pairs whose traversal fails go through the edge,
+    // and those bytes are IDC egress. Everything the IDC nodes send is one
+    // of: IDC-to-IDC, server to viewers, shares to home nodes, relays.
+    let name = "lh-relay";
+    let text = scenario(name, 0.05, 60, "10 Mbps", 10.0, 20, "100000 h", 0.01).replace("nat_mix = [1.0, 0.0, 0.0, 0.0]", "nat_mix = [0.10, 0.25, 0.40, 0.25]");
+    let r = run(name, &text);
+    let (direct, relayed) = (summary(&r, "direct_connections"), summary(&r, "relayed_connections"));
+    assert!(relayed > 0.0 && direct > relayed, "direct {direct}, relayed {relayed}");
+    assert!(summary(&r, "idc_egress_relay_bytes") > 0.0);
+    let parts = ["internal_bytes", "idc_egress_to_viewers_bytes", "idc_egress_to_homes_bytes", "idc_egress_relay_bytes"];
+    let sum: f64 = parts.iter().map(|p| summary(&r, p)).sum();
+    assert_eq!(summary(&r, "idc_egress_bytes"), sum);
+}

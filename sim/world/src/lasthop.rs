@@ -187,10 +187,12 @@ impl Sender {
     }
 }
 
+/// Model receivers are a few counters; the others are boxed so that a
+/// model client's window stays small.
 enum Rx {
     Model(ModelCounter),
-    Structural(StructuralReceiver),
-    Full(FullReceiver),
+    Structural(Box<StructuralReceiver>),
+    Full(Box<FullReceiver>),
 }
 
 struct BlockRx {
@@ -859,8 +861,8 @@ impl World {
             Err(i) => {
                 let rx = match lh.cfg.fidelity {
                     Fidelity::Model => Rx::Model(ModelCounter::new(k, lh.decode_rng.random::<f64>()).expect("valid K")),
-                    Fidelity::Structural => Rx::Structural(StructuralReceiver::new(k).expect("valid K")),
-                    Fidelity::Full => Rx::Full(FullReceiver::new(lh.spec, block as u64)),
+                    Fidelity::Structural => Rx::Structural(Box::new(StructuralReceiver::new(k).expect("valid K"))),
+                    Fidelity::Full => Rx::Full(Box::new(FullReceiver::new(lh.spec, block as u64))),
                 };
                 client.rx.insert(i, BlockRx { block, rx, decoded: false });
                 i
@@ -1163,3 +1165,21 @@ fn full_packet(
     encoders[&(stream, block)].0.packet(esi).expect("ids within the layout")
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_client_state_stays_small() {
+        // Tripwires for the scale scenario's memory budget (benches/README.md,
+        // "Scale"): a client is its struct, a sender per home node it uses
+        // and a receive window; growth here is multiplied by a million.
+        let (client, sender, rx) = (std::mem::size_of::<Client>(), std::mem::size_of::<Sender>(), std::mem::size_of::<BlockRx>());
+        eprintln!("Client {client} B, Sender {sender} B, BlockRx {rx} B, Peer {} B", std::mem::size_of::<Peer>());
+        assert!(client <= 320, "Client grew to {client} B");
+        assert!(sender <= 64, "Sender grew to {sender} B");
+        assert!(rx <= 48, "BlockRx grew to {rx} B");
+        assert!(std::mem::size_of::<Peer>() <= 160);
+    }
+}
