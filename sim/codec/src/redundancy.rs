@@ -210,10 +210,16 @@ impl RedundancyController {
 
     /// Records a report; a new sender is tracked from its first report.
     pub fn report(&mut self, sender: u64, r: IntervalReport) -> Result<(), CodecError> {
-        if !self.senders.contains_key(&sender) && self.senders.len() >= self.config.max_senders {
+        if let Some(e) = self.senders.get_mut(&sender) {
+            e.report(r);
+            return Ok(());
+        }
+        if self.senders.len() >= self.config.max_senders {
             return Err(CodecError::TooManySenders { sender, max: self.config.max_senders });
         }
-        self.senders.entry(sender).or_insert_with(|| SenderEstimator::new(&self.config)).report(r);
+        let mut e = SenderEstimator::new(&self.config);
+        e.report(r);
+        self.senders.insert(sender, e);
         Ok(())
     }
 
@@ -230,6 +236,28 @@ impl RedundancyController {
     /// `block_duration_ns` (used only for `deliverable_symbols`).
     pub fn plan(&self, k: u16, block_duration_ns: u64) -> Plan {
         self.plan_with(k, block_duration_ns, &mut |k, h, loss, target, cap| symbols_needed(k, h, loss, target, cap))
+    }
+
+    /// `plan_cached(..).symbols` without building the plan (no allocation).
+    pub fn plan_symbols_cached(&self, k: u16, cache: &mut NeededCache) -> u32 {
+        let c = &self.config;
+        let total_rate: f64 = self.senders.values().map(SenderEstimator::max_rate_sps).sum();
+        let n = self.senders.len().max(1) as f64;
+        let loss = if self.senders.is_empty() {
+            c.initial_loss
+        } else {
+            self.senders
+                .values()
+                .map(|s| {
+                    let w = if total_rate > 0.0 { s.max_rate_sps() / total_rate } else { 1.0 / n };
+                    w * s.loss_upper(c.confidence_z, c.initial_loss)
+                })
+                .sum::<f64>()
+                .clamp(0.0, 1.0)
+        };
+        let floor = k as u32 + c.headroom_symbols;
+        let cap = (k as u32 + (k as f64 * c.max_redundancy - 1e-9).ceil() as u32).max(floor);
+        cache.symbols_needed(k, c.headroom_symbols, loss, c.target, cap).unwrap_or(cap)
     }
 
     /// [`RedundancyController::plan`] with the loss rounded up to the grid of

@@ -39,6 +39,19 @@ pub enum Hop {
     Access { viewer: u32 },
 }
 
+/// Symbols on their way to a last-hop client (see [`Event::Batch`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Batch {
+    pub client: u32,
+    pub sender: u32,
+    pub block: u32,
+    pub count: u16,
+    pub offset: u16,
+    /// Where the sender was in the client's list when it sent (checked
+    /// before searching it).
+    pub hint: u16,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
     Capture(Chunk),
@@ -67,7 +80,7 @@ pub enum Event {
     /// `count` symbols of `block` from `sender` (a home node, or
     /// `lasthop::SERVER`) reach last-hop client `client`, before loss; the
     /// server's are its symbols `offset..offset + count` of the block.
-    Batch { client: u32, sender: u32, block: u32, count: u16, offset: u16 },
+    Batch(Batch),
     /// Last-hop client `client` reviews its senders for `block`.
     ClientTick { client: u32, block: u32 },
     /// A home node's heartbeat to the last-hop scheduler is due.

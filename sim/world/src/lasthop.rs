@@ -69,7 +69,7 @@ use cdnsim_net::home::{Connection, NatType};
 use cdnsim_scenario::{Fidelity, LastHop as Config, Scenario};
 use rand::Rng;
 
-use crate::event::{Event, NET};
+use crate::event::{Batch, Event, NET};
 use crate::node::{Carry, Sub};
 use crate::world::World;
 
@@ -136,6 +136,9 @@ pub struct Peer {
     pub clients_max: u32,
     /// Fed its share by its edge now.
     pub fed: bool,
+    /// Counted in its bucket's `open`: spare holds a share and not yet
+    /// seen expired.
+    pub open: bool,
 }
 
 /// Symbols per block a sender is asked for: `now` until block `from`,
@@ -243,6 +246,8 @@ pub struct FStream {
 struct Bucket {
     peers: Vec<u32>,
     cursor: usize,
+    /// Nodes whose booked spare still holds a share.
+    open: u32,
 }
 
 /// (stream, edge) -> who the edge serves on the last hop.
@@ -351,6 +356,7 @@ impl LastHop {
                 sheds: 0,
                 clients_max: 0,
                 fed: false,
+                open: false,
             });
         }
         let regions = sc.regions.len();
@@ -550,9 +556,18 @@ impl World {
             }
         }
         let heartbeat = lh.cfg.heartbeat_ns;
+        let share = lh.cfg.symbols_per_node as i64;
         let p = &mut lh.peers[h as usize];
         p.alive_until = now + SimDuration::from_ns(heartbeat + heartbeat / 2);
+        let was_open = p.open;
         p.spare = capacity - asked;
+        let is_open = p.spare >= share;
+        p.open = is_open;
+        if was_open != is_open {
+            let key = (self.homes.region[h as usize], self.homes.isp[h as usize]);
+            let bucket = lh.streams[p.fstream as usize].buckets.get_mut(&key).expect("every node is in its bucket");
+            if is_open { bucket.open += 1 } else { bucket.open -= 1 }
+        }
     }
 
     /// Block `block` of `stream` completed at `edge`: feeds to its home
@@ -606,7 +621,8 @@ impl World {
         if let Offer::Sent { depart, .. } = self.lh().egress[edge as usize].offer(now, bytes as u32) {
             self.idc_egress(now, stream, bytes);
             self.lh().stats.egress_to_viewers_bytes += bytes;
-            sched.schedule_at(depart + latency, NET, Event::Batch { client: c, sender: SERVER, block, count: n, offset });
+            let batch = Batch { client: c, sender: SERVER, block, count: n, offset, hint: 0 };
+            sched.schedule_at(depart + latency, NET, Event::Batch(batch));
         } else {
             self.lh().stats.edge_drops += 1;
         }
@@ -636,13 +652,22 @@ impl World {
         self.second(now, stream).bytes_to_homes += wire * self.lh().cfg.symbols_per_node as u64;
         let lh = self.lasthop.as_mut().expect("checked");
         let capacity = lh.symbols_per_block(bps, block_ns);
-        let asked = |lh: &LastHop, c: u32| -> u16 {
-            lh.clients[c as usize].senders.iter().find(|s| s.peer == h).map_or(0, |s| s.ask.at(block))
-        };
-        let mut demand: i64 = lh.peers[h as usize].clients.iter().map(|&c| asked(lh, c) as i64).sum();
+        let mut served: Vec<(u32, u16, u16)> = lh.peers[h as usize]
+            .clients
+            .iter()
+            .map(|&c| {
+                let senders = &lh.clients[c as usize].senders;
+                match senders.iter().position(|s| s.peer == h) {
+                    Some(i) => (c, i as u16, senders[i].ask.at(block)),
+                    None => (c, u16::MAX, 0),
+                }
+            })
+            .collect();
+        let mut demand: i64 = served.iter().map(|x| x.2 as i64).sum();
         while demand > capacity {
             let c = lh.peers[h as usize].clients.pop().expect("demand comes from clients");
-            demand -= asked(lh, c) as i64;
+            let (_, _, a) = served.pop().expect("parallel to clients");
+            demand -= a as i64;
             lh.peers[h as usize].sheds += 1;
             lh.stats.sheds += 1;
             // The client hears of it at once (its connection is reset) and
@@ -650,15 +675,14 @@ impl World {
             lh.clients[c as usize].senders.retain(|s| s.peer != h);
             lh.clients[c as usize].ctrl.remove_sender(h as u64);
         }
-        let clients = lh.peers[h as usize].clients.clone();
         let stop = lh.stop;
-        if clients.is_empty() {
+        if served.is_empty() {
             self.update_feed(sched, h);
             return;
         }
-        for c in clients {
+        for (c, idx, _) in served {
             let lh = self.lasthop.as_mut().expect("checked");
-            let Some(s) = lh.clients[c as usize].senders.iter().find(|s| s.peer == h) else { continue };
+            let Some(s) = lh.clients[c as usize].senders.get(idx as usize) else { continue };
             let n = s.ask.at(block);
             if n == 0 || block < s.since {
                 continue;
@@ -680,7 +704,7 @@ impl World {
                 lh.stats.egress_relay_bytes += bytes;
                 self.idc_egress(now, stream, bytes);
             }
-            sched.schedule_at(at, NET, Event::Batch { client: c, sender: h, block, count: n, offset: 0 });
+            sched.schedule_at(at, NET, Event::Batch(Batch { client: c, sender: h, block, count: n, offset: 0, hint: idx }));
         }
     }
 
@@ -693,7 +717,8 @@ impl World {
             let viewer = &self.viewers[v as usize];
             (viewer.stream, viewer.edge, viewer.region)
         };
-        let isp = self.homes.isps.iter().position(|i| *i == self.sc.nodes[edge as usize].isp).map_or(NONE as u16, |i| i as u16);
+        let edge_isp = &self.sc.nodes[edge as usize].isp;
+        let isp = self.homes.isps.iter().position(|i| i == edge_isp).map_or(NONE as u16, |i| i as u16);
         let model = self.homes.model.as_ref().expect("home nodes have a model");
         let lh = self.lasthop.as_mut().expect("checked");
         let nat = model.nat_mix().sample(&mut lh.nat_rng);
@@ -744,7 +769,8 @@ impl World {
         // Asks from two blocks on; the first review (of the block after this
         // one) plans the block after that.
         self.plan_block(sched, c, current + 2);
-        sched.schedule_at(Self::review_time(current + 1, block_ns), NET, Event::ClientTick { client: c, block: current + 1 });
+        let review = Event::ClientTick { client: c, block: current + 1 };
+        sched.schedule_at(Self::review_time(current + 1, block_ns), NET, review);
     }
 
     /// When a client reviews block `b`: one block duration for the senders
@@ -775,7 +801,8 @@ impl World {
 
     /// Symbols of `block` from `sender` reach client `c` (before loss on
     /// the way, drawn here).
-    pub(crate) fn on_batch(&mut self, sched: &mut Scheduler<Event>, c: u32, sender: u32, block: u32, count: u16, offset: u16) {
+    pub(crate) fn on_batch(&mut self, sched: &mut Scheduler<Event>, b: Batch) {
+        let Batch { client: c, sender, block, count, offset, hint } = b;
         let now = sched.now();
         let access_loss = self.sc.viewers.access_loss;
         let lh = self.lasthop.as_mut().expect("checked");
@@ -783,7 +810,8 @@ impl World {
         // Which of the `count` symbols survive (all three fidelities draw
         // per symbol, so they see the same losses).
         let (k, layout) = (lh.k() as u32, lh.layout);
-        let first = if sender == SERVER { 0 } else { layout.slot_range(lh.peers[sender as usize].slot).expect("a slot").start };
+        let first =
+            if sender == SERVER { 0 } else { layout.slot_range(lh.peers[sender as usize].slot).expect("a slot").start };
         let server_repair = k + layout.slots() * layout.symbols_per_slot();
         // The model needs only counts (ids are distinct by construction).
         let ids = lh.cfg.fidelity != Fidelity::Model;
@@ -814,21 +842,29 @@ impl World {
         let bytes = got as u64 * lh.wire_bytes as u64;
         if sender == SERVER {
             client.server.record(block, got);
-        } else if let Some(s) = client.senders.iter_mut().find(|s| s.peer == sender) {
-            s.record(block, got);
+        } else {
+            let i = if client.senders.get(hint as usize).is_some_and(|s| s.peer == sender) {
+                Some(hint as usize)
+            } else {
+                client.senders.iter().position(|s| s.peer == sender)
+            };
+            if let Some(i) = i {
+                client.senders[i].record(block, got);
+            }
         }
         let stream = lh.streams[client.fstream as usize].stream;
         let v = client.viewer;
         let decoded = self.receive_symbols(c, block, &esis, got as u32, source);
         self.lh().esis = esis;
-        let hops = self.carries.get(&(stream, self.viewers[v as usize].edge)).map_or(0, |k| k.hops);
-        let viewer = &mut self.viewers[v as usize];
         self.counters.viewer_bytes += bytes;
         if sender == SERVER {
+            let hops = self.carries.get(&(stream, self.viewers[v as usize].edge)).map_or(0, |k| k.hops);
+            let viewer = &mut self.viewers[v as usize];
             viewer.stats.bytes += bytes;
             viewer.stats.hop_bytes += bytes * hops as u64;
             self.second(now, stream).bytes_to_viewers += bytes;
         } else {
+            let viewer = &mut self.viewers[v as usize];
             viewer.stats.home_bytes += bytes;
             self.lh().clients[c as usize].home_bytes += bytes;
             self.second(now, stream).bytes_from_homes += bytes;
@@ -891,7 +927,8 @@ impl World {
             Rx::Full(f) => {
                 let mut decoded = false;
                 for &esi in esis {
-                    let packet = full_packet(&mut lh.encoders, &mut lh.plans, lh.seed, lh.spec, lh.streams[client.fstream as usize].stream, block, esi);
+                    let stream = lh.streams[client.fstream as usize].stream;
+                    let packet = full_packet(&mut lh.encoders, &mut lh.plans, lh.seed, lh.spec, stream, block, esi);
                     decoded |= f.receive(packet).expect("a checked packet") == cdnsim_codec::Receipt::Decoded;
                 }
                 if decoded {
@@ -982,7 +1019,7 @@ impl World {
     /// takes, and the asks from block `from` on.
     fn plan_block(&mut self, sched: &mut Scheduler<Event>, c: u32, from: u32) {
         let lh = self.lasthop.as_mut().expect("checked");
-        let total = lh.clients[c as usize].ctrl.plan_cached(lh.spec.k(), self.sc.stream.block_ns, &mut lh.needed).symbols;
+        let total = lh.clients[c as usize].ctrl.plan_symbols_cached(lh.spec.k(), &mut lh.needed);
         let need = (total.div_ceil(lh.cfg.symbols_per_node) as usize).min(MAX_SENDERS);
         self.fill_senders(sched, c, from, need);
         self.plan_asks(c, from, total);
@@ -1083,6 +1120,17 @@ impl World {
                 // skips the full ones only once.
                 let n = bucket.peers.len();
                 let start = bucket.cursor;
+                if n > 0 && bucket.open == 0 {
+                    // Every node here fails the spare check: account for the
+                    // scan the loop below would make, without making it.
+                    if found.len() >= wanted || scan_budget == 0 {
+                        break 'passes;
+                    }
+                    let m = n.min(scan_budget);
+                    bucket.cursor = (start + m) % n;
+                    scan_budget -= m;
+                    continue;
+                }
                 let mut prefix = true;
                 for j in 0..n {
                     if found.len() >= wanted || scan_budget == 0 {
@@ -1091,6 +1139,12 @@ impl World {
                     scan_budget -= 1;
                     let idx = (start + j) % n;
                     let h = bucket.peers[idx];
+                    let p = &mut peers[h as usize];
+                    if p.open && p.alive_until <= now {
+                        // Expired in the scheduler's view: closed until its next heartbeat.
+                        p.open = false;
+                        bucket.open -= 1;
+                    }
                     let p = &peers[h as usize];
                     if p.alive_until <= now || p.spare < share {
                         if prefix {
@@ -1108,7 +1162,12 @@ impl World {
                         continue;
                     }
                     found.push(h);
-                    peers[h as usize].spare -= share;
+                    let p = &mut peers[h as usize];
+                    p.spare -= share;
+                    if p.open && p.spare < share {
+                        p.open = false;
+                        bucket.open -= 1;
+                    }
                 }
             }
         }
@@ -1175,7 +1234,8 @@ mod tests {
         // Tripwires for the scale scenario's memory budget (benches/README.md,
         // "Scale"): a client is its struct, a sender per home node it uses
         // and a receive window; growth here is multiplied by a million.
-        let (client, sender, rx) = (std::mem::size_of::<Client>(), std::mem::size_of::<Sender>(), std::mem::size_of::<BlockRx>());
+        let (client, sender) = (std::mem::size_of::<Client>(), std::mem::size_of::<Sender>());
+        let rx = std::mem::size_of::<BlockRx>();
         eprintln!("Client {client} B, Sender {sender} B, BlockRx {rx} B, Peer {} B", std::mem::size_of::<Peer>());
         assert!(client <= 320, "Client grew to {client} B");
         assert!(sender <= 64, "Sender grew to {sender} B");

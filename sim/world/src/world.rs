@@ -215,7 +215,7 @@ impl Model for World {
                 sched.schedule_at(next, NET, Event::HomeTick(h));
             }
             Event::PeerFeed { peer, block } => self.on_peer_feed(sched, peer, block),
-            Event::Batch { client, sender, block, count, offset } => self.on_batch(sched, client, sender, block, count, offset),
+            Event::Batch(b) => self.on_batch(sched, b),
             Event::ClientTick { client, block } => self.on_client_tick(sched, client, block),
             Event::Heartbeat(h) => self.on_heartbeat(sched, h),
             Event::ViewerJoin { arrival } => self.on_join(sched, arrival),
