@@ -3,22 +3,13 @@
 //! same targets again) on the bundled China backbone and on a 10,000-node
 //! synthetic graph, and one `reroutes()` round with many streams.
 //!
-//! The China overlay graph is built here from `scenarios/topologies/china.toml`
-//! (the world's converter is its own): one node per IDC (sources, centres,
-//! edges with their area, ISPs and price), tree parents edge -> its area's
-//! centre on its ISP -> the nearest source -> source.beijing, and overlay
-//! links between IDCs of one province, between IDCs of one ISP in provinces
-//! joined by that ISP's backbone, and among all centres and sources, each
-//! with the backbone's one-way latency and flagged as an interconnect when
-//! the backbone path crosses ISPs.
+//! The China overlay graph comes from `cdnsim_benches::china` (shared with
+//! the instruction-count gate).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cdnsim_engine::stream;
-use cdnsim_net::backbone::{Backbone, Endpoint, IdcId};
-use cdnsim_routing::{Graph, LinkInfo, Mode, NodeInfo, Observation, Policy, Router, ScoreFn, Tier};
-use cdnsim_scenario::topology::{IdcRole, load_topology};
+use cdnsim_routing::{Graph, Mode, Observation, Policy, Router, ScoreFn, Tier};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::Rng;
 
@@ -27,81 +18,7 @@ const SEED: u64 = 0x5EED_0004;
 const PAIRS: usize = 64;
 
 fn china_graph() -> Graph {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/topologies/china.toml");
-    let t = load_topology(&path).unwrap_or_else(|e| panic!("{e}"));
-    let mut bb = Backbone::new(t.backbone_input()).expect("china.toml builds");
-    let idc = |i: usize| Endpoint::Idc(IdcId(i as u32));
-    let n = t.idcs.len();
-    let isps = |i: usize| t.idcs[i].isps.iter().fold(0u32, |m, &k| m | 1 << k);
-    let area = |i: usize| t.provinces[t.idcs[i].province].area;
-    let sources: Vec<usize> = (0..n).filter(|&i| t.idcs[i].role == IdcRole::Source).collect();
-    let centres: Vec<usize> = (0..n).filter(|&i| t.idcs[i].role == IdcRole::Centre).collect();
-    let root = sources[0];
-    let mut nodes = Vec::with_capacity(n);
-    for (i, d) in t.idcs.iter().enumerate() {
-        let parent = match d.role {
-            IdcRole::Source => (i != root).then_some(root),
-            IdcRole::Centre => sources.iter().copied().min_by_key(|&s| (bb.path_latency_ns(idc(i), idc(s)), s)),
-            IdcRole::Edge => {
-                centres.iter().copied().filter(|&c| area(c) == area(i)).min_by_key(|&c| (isps(c) & isps(i) == 0, c))
-            }
-        };
-        let tier = match d.role {
-            IdcRole::Source => Tier::Source,
-            IdcRole::Centre => Tier::Centre,
-            IdcRole::Edge => Tier::Edge,
-        };
-        nodes.push(NodeInfo {
-            region: d.province as u16,
-            area: area(i) as u16,
-            isps: isps(i),
-            tier,
-            tree_parent: parent.map(|p| p as u32),
-            price_per_gb: d.price_per_gb,
-        });
-    }
-    let mut pairs = std::collections::BTreeSet::new();
-    let mut add = |a: usize, b: usize| {
-        if a != b {
-            pairs.insert((a.min(b), a.max(b)));
-        }
-    };
-    for (i, node) in nodes.iter().enumerate() {
-        if let Some(p) = node.tree_parent {
-            add(i, p as usize);
-        }
-    }
-    for a in 0..n {
-        for b in a + 1..n {
-            let same_province = t.idcs[a].province == t.idcs[b].province;
-            let upper = |x: usize| t.idcs[x].role != IdcRole::Edge;
-            if same_province || (upper(a) && upper(b)) {
-                add(a, b);
-            }
-        }
-    }
-    for l in &t.links {
-        let (pa, pb) = (t.pops[l.a].province, t.pops[l.b].province);
-        let on = |x: usize, p: usize| t.idcs[x].province == p && t.idcs[x].isps.contains(&l.isp);
-        for a in (0..n).filter(|&x| on(x, pa)) {
-            for b in (0..n).filter(|&x| on(x, pb)) {
-                add(a, b);
-            }
-        }
-    }
-    let links = pairs
-        .into_iter()
-        .map(|(a, b)| {
-            let p = bb.path(idc(a), idc(b)).expect("the backbone is connected");
-            LinkInfo {
-                a: a as u32,
-                b: b as u32,
-                delay_us: (p.latency_ns / 1000) as u32,
-                interconnect: p.interconnects > 0,
-            }
-        })
-        .collect();
-    Graph::new(nodes, links).expect("china overlay graph")
+    cdnsim_benches::china::china_graph().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn edges(g: &Graph) -> Vec<u32> {

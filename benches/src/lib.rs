@@ -13,7 +13,10 @@
 //! - [`queue_loop`]: PHOLD on a bare event queue, generic over
 //!   [`cdnsim_engine::RadixQueue`] and [`cdnsim_engine::HeapQueue`]
 //!   ([`QueuePhold`]), to isolate what the queue costs at 10^6 pending.
+//! - [`china`]: the China overlay graph the route benchmarks (criterion and
+//!   the instruction-count gate) join on.
 
+pub mod china;
 pub mod engine;
 pub mod phold;
 pub mod queue_loop;

@@ -15,6 +15,5 @@
 
 pub mod baseline;
 pub mod callgrind;
-mod china;
 pub mod gate;
 pub mod workloads;

@@ -26,7 +26,7 @@ use cdnsim_routing::{Mode, Policy, Router, ScoreFn, Tier};
 use cdnsim_world::{RunIdentity, simulate};
 use rand::Rng;
 
-use crate::china::china_graph;
+use cdnsim_benches::china::china_graph;
 
 /// The symbol callgrind toggles collection on (`--toggle-collect`), as
 /// valgrind demangles it. Every instantiation of [`measured`] demangles to

@@ -1,6 +1,6 @@
-//! The China overlay graph of the routing benchmark (`benches/benches/routing.rs`
-//! builds the same graph for criterion; this is a copy for the gate, which
-//! has no criterion dependency): one node per IDC of
+//! The China overlay graph of the route benchmarks (criterion's
+//! `benches/benches/routing.rs` and the instruction-count gate): one node per
+//! IDC of
 //! `scenarios/topologies/china.toml`, tree parents edge -> its area's centre
 //! (same ISP first) -> the nearest source -> the first source, and overlay
 //! links between IDCs of one province, among all centres and sources, and
@@ -14,9 +14,9 @@ use cdnsim_net::backbone::{Backbone, Endpoint, IdcId};
 use cdnsim_routing::{Graph, LinkInfo, NodeInfo, Tier};
 use cdnsim_scenario::topology::{IdcRole, TopologyData, parse_topology};
 
-/// The bundled topology, built into the runner (see `workloads`: no file
-/// paths, whose lengths would shift the heap and so the counts).
-const CHINA_TOML: &str = include_str!("../../../scenarios/topologies/china.toml");
+/// The bundled topology, built in (the gate's counts must not depend on
+/// file paths, whose lengths would shift the heap).
+const CHINA_TOML: &str = include_str!("../../scenarios/topologies/china.toml");
 
 pub fn china_graph() -> Result<Graph, String> {
     let t = parse_topology("scenarios/topologies/china.toml", CHINA_TOML).map_err(|e| e.to_string())?;
