@@ -77,6 +77,34 @@ mod tests {
     }
 
     #[test]
+    fn last_hop_resolves_and_bad_values_are_located() {
+        const FOUNTAIN: &str = include_str!("../../../scenarios/hot_stream_fountain.toml");
+        let text = FOUNTAIN.split("\n[sweep]").next().unwrap();
+        let s = parse("f.toml", text).unwrap();
+        let l = s.last_hop.as_ref().unwrap();
+        // 1 s of 1 Mbps in 1250 B symbols; 5% of K; slots keep the layout
+        // within the 16 K id span the decode table was calibrated on.
+        assert_eq!((l.k, l.symbols_per_node, l.fidelity), (100, 5, Fidelity::Model));
+        assert!(l.k as u32 * 2 + l.slots * l.symbols_per_node <= resolve::LAST_HOP_ESI_SPAN);
+        let bad = |from: &str, to: &str| {
+            assert_eq!(text.matches(from).count(), 1, "{from}");
+            parse("f.toml", &text.replacen(from, to, 1)).unwrap_err().to_string()
+        };
+        let e = bad("fidelity = \"model\"", "fidelity = \"exact\"");
+        assert!(e.starts_with("f.toml:") && e.contains("last_hop.fidelity") && e.contains("structural"), "{e}");
+        let e = bad("share = 0.05", "share = 1.5");
+        assert!(e.contains("last_hop.share") && e.contains("(0, 1]"), "{e}");
+        let e = bad("symbol = \"1250 B\"", "symbol = \"1 B\"");
+        assert!(e.contains("last_hop.symbol"), "{e}");
+        let e = bad("candidates = 2.0", "candidates = 0.5");
+        assert!(e.contains("last_hop.candidates"), "{e}");
+        // The last hop runs on home nodes.
+        let no_home = QUICKSTART.to_string() + "\n[last_hop]\nshare = 0.1\n";
+        let e = parse("q.toml", &no_home).unwrap_err().to_string();
+        assert!(e.contains("last_hop") && e.contains("[home]"), "{e}");
+    }
+
+    #[test]
     fn gilbert_elliott_loss_parses() {
         let s = with(
             "loss = 0.002",

@@ -783,10 +783,16 @@ impl World {
         let lh = self.lh();
         let client = &mut lh.clients[c as usize];
         client.active = false;
-        client.rx.clear();
         let (stream, edge) = (lh.streams[client.fstream as usize].stream, client.edge);
-        let peers: Vec<u32> = client.senders.drain(..).map(|s| s.peer).collect();
-        client.candidates.clear();
+        let peers: Vec<u32> = client.senders.iter().map(|s| s.peer).collect();
+        // Only the tallies stay for the results: the rest of a departed
+        // client's memory goes back, so a run holds its audience, not every
+        // session it ever had.
+        client.senders = Vec::new();
+        client.rx = VecDeque::new();
+        client.candidates = VecDeque::new();
+        client.avoid = VecDeque::new();
+        client.ctrl = RedundancyController::new(lh.redundancy).expect("a valid configuration");
         if let Some(users) = lh.at_edge.get_mut(&(stream, edge)) {
             users.clients.retain(|&x| x != c);
         }
