@@ -195,13 +195,15 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 pub struct RedundancyController {
     config: RedundancyConfig,
-    senders: BTreeMap<u64, SenderEstimator>,
+    /// By sender id (a client has tens of senders: a sorted vector is
+    /// searched faster than a tree and iterates in the same order).
+    senders: Vec<(u64, SenderEstimator)>,
 }
 
 impl RedundancyController {
     pub fn new(config: RedundancyConfig) -> Result<RedundancyController, CodecError> {
         config.check()?;
-        Ok(RedundancyController { config, senders: BTreeMap::new() })
+        Ok(RedundancyController { config, senders: Vec::new() })
     }
 
     pub fn config(&self) -> &RedundancyConfig {
@@ -210,26 +212,31 @@ impl RedundancyController {
 
     /// Records a report; a new sender is tracked from its first report.
     pub fn report(&mut self, sender: u64, r: IntervalReport) -> Result<(), CodecError> {
-        if let Some(e) = self.senders.get_mut(&sender) {
-            e.report(r);
-            return Ok(());
-        }
+        let at = match self.senders.binary_search_by_key(&sender, |s| s.0) {
+            Ok(i) => {
+                self.senders[i].1.report(r);
+                return Ok(());
+            }
+            Err(at) => at,
+        };
         if self.senders.len() >= self.config.max_senders {
             return Err(CodecError::TooManySenders { sender, max: self.config.max_senders });
         }
         let mut e = SenderEstimator::new(&self.config);
         e.report(r);
-        self.senders.insert(sender, e);
+        self.senders.insert(at, (sender, e));
         Ok(())
     }
 
     /// Forgets a sender (evicted or gone).
     pub fn remove_sender(&mut self, sender: u64) {
-        self.senders.remove(&sender);
+        if let Ok(i) = self.senders.binary_search_by_key(&sender, |s| s.0) {
+            self.senders.remove(i);
+        }
     }
 
     pub fn sender(&self, sender: u64) -> Option<&SenderEstimator> {
-        self.senders.get(&sender)
+        self.senders.binary_search_by_key(&sender, |s| s.0).ok().map(|i| &self.senders[i].1)
     }
 
     /// The request for a block of `k` source symbols lasting
@@ -241,13 +248,14 @@ impl RedundancyController {
     /// `plan_cached(..).symbols` without building the plan (no allocation).
     pub fn plan_symbols_cached(&self, k: u16, cache: &mut NeededCache) -> u32 {
         let c = &self.config;
-        let total_rate: f64 = self.senders.values().map(SenderEstimator::max_rate_sps).sum();
+        let total_rate: f64 = self.senders.iter().map(|s| &s.1).map(SenderEstimator::max_rate_sps).sum();
         let n = self.senders.len().max(1) as f64;
         let loss = if self.senders.is_empty() {
             c.initial_loss
         } else {
             self.senders
-                .values()
+                .iter()
+                .map(|s| &s.1)
                 .map(|s| {
                     let w = if total_rate > 0.0 { s.max_rate_sps() / total_rate } else { 1.0 / n };
                     w * s.loss_upper(c.confidence_z, c.initial_loss)
@@ -275,7 +283,7 @@ impl RedundancyController {
         needed: &mut dyn FnMut(u16, u32, f64, f64, u32) -> Option<u32>,
     ) -> Plan {
         let c = &self.config;
-        let rates: Vec<f64> = self.senders.values().map(SenderEstimator::max_rate_sps).collect();
+        let rates: Vec<f64> = self.senders.iter().map(|s| &s.1).map(SenderEstimator::max_rate_sps).collect();
         let total_rate: f64 = rates.iter().sum();
         let weights: Vec<f64> = if total_rate > 0.0 {
             rates.iter().map(|r| r / total_rate).collect()
@@ -286,7 +294,8 @@ impl RedundancyController {
             c.initial_loss
         } else {
             self.senders
-                .values()
+                .iter()
+                .map(|s| &s.1)
                 .zip(&weights)
                 .map(|(s, w)| w * s.loss_upper(c.confidence_z, c.initial_loss))
                 .sum::<f64>()
@@ -299,7 +308,7 @@ impl RedundancyController {
             Some(n) => (n, true),
             None => (cap, false),
         };
-        let ids: Vec<u64> = self.senders.keys().copied().collect();
+        let ids: Vec<u64> = self.senders.iter().map(|s| s.0).collect();
         Plan {
             symbols,
             loss_used: loss,
