@@ -247,16 +247,23 @@ impl RedundancyController {
 
     /// `plan_cached(..).symbols` without building the plan (no allocation).
     pub fn plan_symbols_cached(&self, k: u16, cache: &mut NeededCache) -> u32 {
+        let (loss, cap) = self.loss_and_cap(k);
+        cache.symbols_needed(k, self.config.headroom_symbols, loss, self.config.target, cap).unwrap_or(cap)
+    }
+
+    /// The loss a plan assumes (the senders' loss bounds weighted by their
+    /// delivery rates, equal weights while none has a rate) and the most
+    /// symbols it may ask for.
+    fn loss_and_cap(&self, k: u16) -> (f64, u32) {
         let c = &self.config;
-        let total_rate: f64 = self.senders.iter().map(|s| &s.1).map(SenderEstimator::max_rate_sps).sum();
+        let total_rate: f64 = self.senders.iter().map(|s| s.1.max_rate_sps()).sum();
         let n = self.senders.len().max(1) as f64;
         let loss = if self.senders.is_empty() {
             c.initial_loss
         } else {
             self.senders
                 .iter()
-                .map(|s| &s.1)
-                .map(|s| {
+                .map(|(_, s)| {
                     let w = if total_rate > 0.0 { s.max_rate_sps() / total_rate } else { 1.0 / n };
                     w * s.loss_upper(c.confidence_z, c.initial_loss)
                 })
@@ -264,8 +271,9 @@ impl RedundancyController {
                 .clamp(0.0, 1.0)
         };
         let floor = k as u32 + c.headroom_symbols;
+        // The tolerance keeps 100 x 0.1 at 10 symbols, not 11.
         let cap = (k as u32 + (k as f64 * c.max_redundancy - 1e-9).ceil() as u32).max(floor);
-        cache.symbols_needed(k, c.headroom_symbols, loss, c.target, cap).unwrap_or(cap)
+        (loss, cap)
     }
 
     /// [`RedundancyController::plan`] with the loss rounded up to the grid of
@@ -283,27 +291,14 @@ impl RedundancyController {
         needed: &mut dyn FnMut(u16, u32, f64, f64, u32) -> Option<u32>,
     ) -> Plan {
         let c = &self.config;
-        let rates: Vec<f64> = self.senders.iter().map(|s| &s.1).map(SenderEstimator::max_rate_sps).collect();
+        let (loss, cap) = self.loss_and_cap(k);
+        let rates: Vec<f64> = self.senders.iter().map(|s| s.1.max_rate_sps()).collect();
         let total_rate: f64 = rates.iter().sum();
         let weights: Vec<f64> = if total_rate > 0.0 {
             rates.iter().map(|r| r / total_rate).collect()
         } else {
             vec![1.0 / self.senders.len().max(1) as f64; self.senders.len()]
         };
-        let loss = if self.senders.is_empty() {
-            c.initial_loss
-        } else {
-            self.senders
-                .iter()
-                .map(|s| &s.1)
-                .zip(&weights)
-                .map(|(s, w)| w * s.loss_upper(c.confidence_z, c.initial_loss))
-                .sum::<f64>()
-                .clamp(0.0, 1.0)
-        };
-        let floor = k as u32 + c.headroom_symbols;
-        // The tolerance keeps 100 x 0.1 at 10 symbols, not 11.
-        let cap = (k as u32 + (k as f64 * c.max_redundancy - 1e-9).ceil() as u32).max(floor);
         let (symbols, reaches_target) = match needed(k, c.headroom_symbols, loss, c.target, cap) {
             Some(n) => (n, true),
             None => (cap, false),
