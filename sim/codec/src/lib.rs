@@ -17,6 +17,9 @@
 //!   [`StructuralReceiver`] with the shared [`StructuralDecoder`] (the real
 //!   decoder on 1-byte symbols, with shortcuts and a memo), and
 //!   [`ModelReceiver`] (decode probability from a [`DecodeTable`]).
+//! - [`block_rx`]: [`BlockReceiver`], one block's receiver at the run's
+//!   [`Fidelity`] whichever it is, and [`Decoding`], what a run's receivers
+//!   share (table, structural decoder, the source bytes at `full`).
 //! - [`table`]: [`DecodeTable`], P(decode failure | K, symbols received),
 //!   its CSV file format and how lookups interpolate.
 //! - [`mod@calibrate`]: measures a [`DecodeTable`] with the real decoder.
@@ -32,6 +35,7 @@
 pub const RAPTORQ_VERSION: &str = "2.0.1";
 
 pub mod block;
+pub mod block_rx;
 pub mod calibrate;
 pub mod encode;
 pub mod error;
@@ -43,6 +47,7 @@ pub mod table;
 mod esi_set;
 mod splitmix;
 
+pub use block_rx::{BlockOutcome, BlockReceiver, Decoding, FULL_SOURCES};
 pub use block::{BlockSpec, ESI_LIMIT, MAX_SOURCE_SYMBOLS, MAX_SYMBOL_BYTES, Owner, ShareLayout, sbn_of};
 pub use calibrate::{
     CalibrationSpec, DEFAULT_ESI_SPAN, DEFAULT_KS, DEFAULT_MAX_EXTRA, DEFAULT_TRIALS, SplitMix64, calibrate,

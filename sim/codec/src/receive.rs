@@ -38,8 +38,10 @@ pub const DEFAULT_MAX_EXTRA_SYMBOLS: usize = 64;
 /// Memo entries kept by [`StructuralDecoder::default`].
 pub const DEFAULT_MEMO_CAPACITY: usize = 4096;
 
-/// How faithfully the last hop is simulated (chosen per scenario).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// How faithfully the last hop is simulated (chosen per scenario; the
+/// scenario crate uses this type, serialised by its name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Fidelity {
     Full,
     Structural,

@@ -22,9 +22,20 @@ pub enum Mode {
     Mesh,
 }
 
+impl Mode {
+    /// The mode's name in scenario files and results (`topology` column).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Tree => "tree",
+            Mode::Pool => "pool",
+            Mode::Mesh => "mesh",
+        }
+    }
+}
+
 /// How a hot stream is pushed with more than 1x redundancy.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Redundancy {
     /// Two link-disjoint paths to every pushed node.
     DisjointPaths,

@@ -186,7 +186,7 @@ mod tests {
         assert!(!link("edge.guangdong.unicom.1", "centre.south.unicom").unwrap().interconnect);
         assert!(link("edge.guangdong.unicom.1", "edge.hunan.unicom.1").is_none());
         assert_eq!((s.broadcasters.count, s.broadcasters.ingest), (300, None));
-        assert_eq!(s.routing.mode, RoutingMode::Mesh);
+        assert_eq!(s.routing.mode, Mode::Mesh);
 
         let e = parse(file, &text.replacen("mode = \"mesh\"", "mode = \"star\"", 1)).unwrap_err().to_string();
         assert!(e.contains("routing.mode") && e.contains("\"pool\""), "{e}");
@@ -223,11 +223,11 @@ mod tests {
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/tree_vs_pool_vs_mesh.toml");
         let text = std::fs::read_to_string(file).unwrap();
         let text = text[..text.find("\n[sweep]").unwrap()].to_string();
-        assert_eq!(parse(file, &text).unwrap().routing.hot_redundancy, HotRedundancy::DisjointPaths);
+        assert_eq!(parse(file, &text).unwrap().routing.hot_redundancy, Redundancy::DisjointPaths);
         let line = text[..text.find("hot_viewers = 100").unwrap()].matches('\n').count() + 2;
         let set = |v: &str| parse(file, &text.replacen("hot_viewers = 100", &format!("hot_viewers = 100\nhot_redundancy = {v}"), 1));
-        assert_eq!(set("\"disjoint-paths\"").unwrap().routing.hot_redundancy, HotRedundancy::DisjointPaths);
-        assert_eq!(set("{ fec = 0.2 }").unwrap().routing.hot_redundancy, HotRedundancy::Fec { overhead: 0.2 });
+        assert_eq!(set("\"disjoint-paths\"").unwrap().routing.hot_redundancy, Redundancy::DisjointPaths);
+        assert_eq!(set("{ fec = 0.2 }").unwrap().routing.hot_redundancy, Redundancy::Fec { overhead: 0.2 });
         for (value, field) in [
             ("{ fec = 0.0 }", "routing.hot_redundancy.fec"),
             ("{ fec = 11.0 }", "routing.hot_redundancy.fec"),

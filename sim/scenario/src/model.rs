@@ -4,6 +4,10 @@
 
 use serde::Serialize;
 
+// Shared with the crates that act on them: one definition each.
+pub use cdnsim_codec::Fidelity;
+pub use cdnsim_routing::{Mode, Redundancy};
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
     pub name: String,
@@ -25,6 +29,24 @@ pub struct Scenario {
     pub viewers: Viewers,
     pub home: Option<Home>,
     pub last_hop: Option<LastHop>,
+}
+
+impl Scenario {
+    /// Propagation between regions `a` and `b` on the scenario's fibre
+    /// model, over a path `inflation` times the great circle (a link's own
+    /// inflation, or the network's). The one place distances become time.
+    pub fn propagation_ns(&self, a: usize, b: usize, inflation: f64) -> u64 {
+        let (ra, rb) = (&self.regions[a], &self.regions[b]);
+        let km = cdnsim_net::geo::great_circle_km(ra.lat_deg, ra.lon_deg, rb.lat_deg, rb.lon_deg);
+        cdnsim_net::geo::propagation(km, inflation, self.network.propagation_km_per_ms).as_ns()
+    }
+
+    /// One-way latency between regions `a` and `b`: the propagation, never
+    /// below the network's `min_latency` (two nodes in one region are
+    /// still a metro network apart).
+    pub fn region_latency_ns(&self, a: usize, b: usize, inflation: f64) -> u64 {
+        self.propagation_ns(a, b, inflation).max(self.network.min_latency_ns)
+    }
 }
 
 /// Home nodes, placed by (region, ISP) counts, all sharing one model.
@@ -184,33 +206,10 @@ pub struct Broadcasters {
     pub access_latency_ns: u64,
 }
 
-/// Which internal topology delivers streams between IDC nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoutingMode {
-    /// The fixed three-level tree: up from the ingest to the root source,
-    /// down through the viewer's centre to its edge.
-    Tree,
-    /// Node pools by (area, ISP) with scored, cost-weighed dynamic routes.
-    Pool,
-    /// Rule-bound weak mesh: every ingest node is a source.
-    Mesh,
-}
-
-impl RoutingMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            RoutingMode::Tree => "tree",
-            RoutingMode::Pool => "pool",
-            RoutingMode::Mesh => "mesh",
-        }
-    }
-}
-
 /// `[routing]`, every default filled in.
 #[derive(Clone, Debug, Serialize)]
 pub struct Routing {
-    pub mode: RoutingMode,
+    pub mode: Mode,
     /// How often nodes measure their links and report to routing.
     pub probe_interval_ns: u64,
     /// Where the mesh's central route service runs (control round trips).
@@ -230,18 +229,7 @@ pub struct Routing {
     pub cost_per_hop: f64,
     pub cost_per_interconnect: f64,
     pub cost_per_price: f64,
-    pub hot_redundancy: HotRedundancy,
-}
-
-/// How a hot stream gets more than 1x redundancy inside the network.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum HotRedundancy {
-    /// Pushed to each target over two link-disjoint paths.
-    DisjointPaths,
-    /// One path; every IDC-to-IDC hop of the stream adds `overhead` repair
-    /// bytes per source byte (forward error correction, per block).
-    Fec { overhead: f64 },
+    pub hot_redundancy: Redundancy,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -294,25 +282,6 @@ pub struct Viewers {
     pub regions: Vec<(usize, f64)>,
 }
 
-/// How faithfully the last hop decodes: real bytes, the real decoder on
-/// symbol ids, or a decode-probability table (`cdnsim calibrate`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Fidelity {
-    Full,
-    Structural,
-    Model,
-}
-
-impl Fidelity {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Fidelity::Full => "full",
-            Fidelity::Structural => "structural",
-            Fidelity::Model => "model",
-        }
-    }
-}
 
 /// `[last_hop]`, every default filled in: the most popular `streams`
 /// streams reach their viewers through home nodes holding fountain-coded

@@ -667,9 +667,9 @@ pub const MAX_INITIAL_VIEWERS: i64 = 100_000_000;
 fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing, ScenarioError> {
     let r = raw.routing.as_ref().map(|r| r.get_ref());
     let mode = match r.map(|r| (r.mode.get_ref().as_str(), r.mode.span())) {
-        None | Some(("tree", _)) => RoutingMode::Tree,
-        Some(("pool", _)) => RoutingMode::Pool,
-        Some(("mesh", _)) => RoutingMode::Mesh,
+        None | Some(("tree", _)) => Mode::Tree,
+        Some(("pool", _)) => Mode::Pool,
+        Some(("mesh", _)) => Mode::Mesh,
         Some((other, span)) => {
             return Err(ctx.err(span, "routing.mode", format!("expected \"tree\", \"pool\" or \"mesh\", found {other:?}")));
         }
@@ -700,10 +700,10 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
         None => 0,
     };
     let hot_redundancy = match r.and_then(|r| r.hot_redundancy.as_ref()) {
-        None => HotRedundancy::DisjointPaths,
+        None => Redundancy::DisjointPaths,
         Some(v) => match v.get_ref() {
-            RawRedundancy::Name(n) if n == "disjoint-paths" => HotRedundancy::DisjointPaths,
-            RawRedundancy::Fec(f) if f.fec.is_finite() && f.fec > 0.0 && f.fec <= 10.0 => HotRedundancy::Fec { overhead: f.fec },
+            RawRedundancy::Name(n) if n == "disjoint-paths" => Redundancy::DisjointPaths,
+            RawRedundancy::Fec(f) if f.fec.is_finite() && f.fec > 0.0 && f.fec <= 10.0 => Redundancy::Fec { overhead: f.fec },
             RawRedundancy::Fec(f) => {
                 return Err(ctx.err(v.span(), "routing.hot_redundancy.fec", format!("expected repair bytes per source byte in (0, 10], found {}", f.fec)));
             }

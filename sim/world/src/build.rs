@@ -1,36 +1,26 @@
 //! Scenario -> the world at time zero.
 
 use cdnsim_engine::{Scheduler, SimDuration, SimTime, stream, stream_indexed};
-use cdnsim_net::geo::{great_circle_km, propagation};
-use cdnsim_net::home::HomeNode;
 use cdnsim_net::{Channel, Fifo, LossModel, NodeId, Topology};
 use cdnsim_scenario::topology::loss_model;
 use std::collections::BTreeMap;
 
-use cdnsim_scenario::{LinkLoss, Role, RoutingMode, Scenario};
+use cdnsim_scenario::{LinkLoss, Mode, Role, Scenario};
 use rand::Rng;
 
 use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{Carry, NodeState, Sub};
 use crate::WorldError;
-use crate::world::{Counters, Homes, LinkState, StreamState, World};
+use crate::homes::Homes;
+use crate::world::{Counters, LinkState, StreamState, World};
 
 pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<World, WorldError> {
-    let net = &sc.network;
-    let region_km = |a: usize, b: usize| {
-        let (ra, rb) = (&sc.regions[a], &sc.regions[b]);
-        great_circle_km(ra.lat_deg, ra.lon_deg, rb.lat_deg, rb.lon_deg)
-    };
 
     let mut topo = Topology::new(sc.nodes.len());
     for (i, l) in sc.links.iter().enumerate() {
         let latency = match l.latency_ns {
             Some(ns) => SimDuration::from_ns(ns),
-            None => {
-                let km = region_km(sc.nodes[l.from].region, sc.nodes[l.to].region);
-                propagation(km, l.route_inflation, net.propagation_km_per_ms)
-                    .max(SimDuration::from_ns(net.min_latency_ns))
-            }
+            None => SimDuration::from_ns(sc.region_latency_ns(sc.nodes[l.from].region, sc.nodes[l.to].region, l.route_inflation)),
         };
         let loss = loss_model(l.loss);
         // Each direction loses packets on its own stream.
@@ -79,8 +69,9 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
                 edges[placement.random_range(0..edges.len())]
             }
         };
-        let ingest_latency = SimDuration::from_ns(b.access_latency_ns)
-            + propagation(region_km(region, sc.nodes[ingest as usize].region), net.route_inflation, net.propagation_km_per_ms);
+        let ingest_latency = SimDuration::from_ns(
+            b.access_latency_ns + sc.propagation_ns(region, sc.nodes[ingest as usize].region, sc.network.route_inflation),
+        );
         let ingest_queue = (b.uplink_bps / 8 / 20).max(64 * 1024).max(sc.stream.chunk_bytes);
         let uplink = Channel::new(b.uplink_bps, ingest_queue, ingest_latency, LossModel::NONE, stream_indexed(seed, "broadcaster.uplink.loss", i as u64));
         streams.push(StreamState { region: region as u16, ingest, uplink, viewers: 0, hot: false });
@@ -117,14 +108,14 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         e2e_us: cdnsim_metrics::LatencyHistogram::new(),
         counters: Counters::default(),
         active_faults: vec![Vec::new(); sc.links.len()],
-        homes: build_homes(sc, seed, seconds),
+        homes: Homes::build(sc, seed, seconds),
         up_legs: BTreeMap::new(),
         fec_blocks: BTreeMap::new(),
         lasthop: None,
         scratch: Vec::new(),
     };
     if sc.last_hop.is_some() {
-        world.lasthop = Some(crate::lasthop::LastHop::new(sc, seed, &world.homes, &world.edges_by_region));
+        world.lasthop = Some(crate::lasthop::LastHopNet::new(sc, seed, &world.homes, &world.edges_by_region));
     }
     for (h, node) in world.homes.nodes.iter().enumerate() {
         sched.schedule_at(node.next_churn_at(), NET, Event::HomeChurn(h as u32));
@@ -139,7 +130,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     // pools to a source-tier node; the mesh waits for a viewer.
     world.publish_all(sched);
     world.lasthop_start(sched);
-    if sc.routing.mode != RoutingMode::Tree {
+    if sc.routing.mode != Mode::Tree {
         sched.schedule_at(SimTime::ZERO + SimDuration::from_ns(sc.routing.probe_interval_ns), NET, Event::Probe);
     }
     for s in 0..world.streams.len() as u32 {
@@ -180,56 +171,4 @@ pub(crate) fn pick(rng: &mut cdnsim_engine::RngStream, items: &[(usize, f64)]) -
         u -= w;
     }
     items[items.len() - 1].0
-}
-
-/// Home nodes in placement order: ids follow the scenario's
-/// `[[home.regions]]` entries, so adding an entry at the end leaves every
-/// earlier node's draws as they were (each node has its own streams).
-fn build_homes(sc: &Scenario, seed: u64, seconds: usize) -> Homes {
-    let Some(home) = &sc.home else {
-        return Homes {
-            model: None,
-            nodes: Vec::new(),
-            id: Vec::new(),
-            region: Vec::new(),
-            isp: Vec::new(),
-            isps: Vec::new(),
-            online_at_start: 0,
-            online_delta: vec![0; seconds],
-        };
-    };
-    let mut isps: Vec<String> = home.placements.iter().map(|p| p.1.clone()).collect();
-    isps.sort();
-    isps.dedup();
-    let n = home.count() as usize;
-    let (mut nodes, mut region, mut isp) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for (r, name, count) in &home.placements {
-        let isp_index = isps.binary_search(name).expect("collected above") as u16;
-        for _ in 0..*count {
-            nodes.push(HomeNode::new(nodes.len() as u32, seed, &home.model));
-            region.push(*r as u16);
-            isp.push(isp_index);
-        }
-    }
-    // Household ticks are most of a home node's events and come once per
-    // interval at a fixed phase per node: laid out in phase order, the
-    // nodes are visited as a sweep through memory instead of at random
-    // (2-3x the event rate at 100k nodes, benches/README.md). Only the
-    // layout changes; ids, streams and results do not.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by_key(|&i| (nodes[i as usize].next_household_tick_at(), i));
-    let pick = |v: &[u16]| order.iter().map(|&i| v[i as usize]).collect::<Vec<u16>>();
-    let (region, isp) = (pick(&region), pick(&isp));
-    let nodes: Vec<HomeNode> = order.iter().map(|&i| nodes[i as usize].clone()).collect();
-    let online_at_start = nodes.iter().filter(|h| h.is_online()).count() as u64;
-    Homes {
-        model: Some(home.model.clone()),
-        nodes,
-        id: order,
-        region,
-        isp,
-        isps,
-        online_at_start,
-        online_delta: vec![0; seconds],
-    }
 }

@@ -13,6 +13,7 @@
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
 
 use cdnsim_engine::Class;
+use cdnsim_lasthop::{Block, ClientId, HomeId, Sender};
 use cdnsim_net::ChannelId;
 
 pub const NET: Class = Class(0);
@@ -42,9 +43,9 @@ pub enum Hop {
 /// Symbols on their way to a last-hop client (see [`Event::Batch`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Batch {
-    pub client: u32,
-    pub sender: u32,
-    pub block: u32,
+    pub client: ClientId,
+    pub sender: Sender,
+    pub block: Block,
     pub count: u16,
     pub offset: u16,
     /// Where the sender was in the client's list when it sent (checked
@@ -76,15 +77,15 @@ pub enum Event {
     /// A home node's household-usage level may change.
     HomeTick(u32),
     /// A home node's share of `block` arrives from its edge.
-    PeerFeed { peer: u32, block: u32 },
-    /// `count` symbols of `block` from `sender` (a home node, or
-    /// `lasthop::SERVER`) reach last-hop client `client`, before loss; the
+    PeerFeed { home: HomeId, block: Block },
+    /// `count` symbols of `block` from `sender` (a home node, or the
+    /// edge server) reach last-hop client `client`, before loss; the
     /// server's are its symbols `offset..offset + count` of the block.
     Batch(Batch),
     /// Last-hop client `client` reviews its senders for `block`.
-    ClientTick { client: u32, block: u32 },
+    ClientTick { client: ClientId, block: Block },
     /// A home node's heartbeat to the last-hop scheduler is due.
-    Heartbeat(u32),
+    Heartbeat(HomeId),
     /// A viewer joins; `arrival`: one of the Poisson arrivals (which
     /// schedules the next), else one of the initial audience.
     ViewerJoin { arrival: bool },

@@ -26,6 +26,7 @@
 mod build;
 pub mod event;
 mod fec;
+mod homes;
 mod lasthop;
 mod node;
 mod overlay;
@@ -84,7 +85,8 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     let per_stream = (std::mem::size_of::<world::StreamState>() + std::mem::size_of::<node::Carry>() + 64) as u64
         + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
     let last_hop = sc.last_hop.as_ref().map_or(0, |l| {
-        sessions * lasthop::client_bytes(l, sc.stream.block_bytes()) + homes * lasthop::peer_bytes()
+        let _ = l;
+        sessions * lasthop::client_bytes(sc) + homes * cdnsim_lasthop::home_bytes()
     });
     sessions * per_viewer
         + last_hop

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use cdnsim_net::{NodeId, Topology};
-use cdnsim_routing::{Graph, LinkInfo, Mode, NodeInfo, ParamError, Policy, Redundancy, Router, ScoreFn, Tier};
-use cdnsim_scenario::{HotRedundancy, Role, RoutingMode, Scenario};
+use cdnsim_routing::{Graph, LinkInfo, NodeInfo, ParamError, Policy, Router, ScoreFn, Tier};
+use cdnsim_scenario::{Role, Scenario};
 
 pub fn router(sc: &Scenario, topo: &Topology) -> Result<Router, ParamError> {
     // Areas and ISPs as small indices, in name order.
@@ -56,18 +56,10 @@ pub fn router(sc: &Scenario, topo: &Topology) -> Result<Router, ParamError> {
         min_dwell_us: r.min_dwell_ns / 1_000,
         hot_on_viewers: r.hot_viewers,
         hot_off_viewers: r.cold_viewers,
-        hot_redundancy: match r.hot_redundancy {
-            HotRedundancy::DisjointPaths => Redundancy::DisjointPaths,
-            HotRedundancy::Fec { overhead } => Redundancy::Fec { overhead },
-        },
+        hot_redundancy: r.hot_redundancy,
         ..Policy::default()
     };
-    let mode = match r.mode {
-        RoutingMode::Tree => Mode::Tree,
-        RoutingMode::Pool => Mode::Pool,
-        RoutingMode::Mesh => Mode::Mesh,
-    };
-    Router::new(graph, mode, policy, ScoreFn::default())
+    Router::new(graph, r.mode, policy, ScoreFn::default())
 }
 
 fn index<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, u16> {

@@ -26,7 +26,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         (0..w.streams.len()).map(|i| format!("{}-{i}", sc.stream.name)).collect()
     };
 
-    let client = |v: &crate::viewer::Viewer| v.client.and_then(|c| w.lasthop.as_ref().map(|lh| &lh.clients[c as usize]));
+    let client = |v: &crate::viewer::Viewer| v.client.and_then(|c| w.lasthop.as_ref().map(|net| net.lh.client_tally(c)));
     let viewers: Vec<ViewerRow> = w
         .viewers
         .iter()
@@ -129,7 +129,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
     let c = &w.counters;
     let router = w.router.stats();
-    let lh = w.lasthop.as_ref().map(|lh| lh.stats).unwrap_or_default();
+    let lh = w.lasthop.as_ref().map(|net| net.lh.stats()).unwrap_or_default();
     let e2e_ms = |p| w.e2e_us.percentile(p).map(|us| us / 1e3);
     let summary = Summary {
         run_id: id.run_id.clone(),
@@ -193,32 +193,36 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
 /// Last-hop summary columns (all runs have them, zero without a last hop,
 /// so one sweep can mix both).
 fn lasthop_columns(w: &World) -> Vec<(String, Value)> {
-    let s = w.lasthop.as_ref().map(|lh| lh.stats).unwrap_or_default();
+    let s = w.lasthop.as_ref().map(|net| net.lh.stats()).unwrap_or_default();
+    let e = w.lasthop.as_ref().map(|net| net.stats).unwrap_or_default();
     // 0 when no home node downloaded anything (NaN would make equal
     // results compare unequal).
     let ratio = |a: u64, b: u64| Value::Real(if b > 0 { a as f64 / b as f64 } else { 0.0 });
     let mut sent = 0u64;
     let mut accounted = 0u64;
-    for p in w.lasthop.iter().flat_map(|lh| &lh.peers) {
-        sent += p.symbols_sent;
-        accounted += p.symbols_arrived + p.symbols_lost + p.symbols_in_flight;
+    if let Some(net) = &w.lasthop {
+        for h in 0..w.homes.nodes.len() as u32 {
+            let t = net.lh.home_tally(cdnsim_lasthop::HomeId(h));
+            sent += t.symbols_sent;
+            accounted += t.symbols_arrived + t.symbols_lost + t.symbols_in_flight;
+        }
     }
     vec![
-        ("fidelity".into(), Value::Text(w.sc.last_hop.as_ref().map_or("none", |l| l.fidelity.name()).into())),
+        ("fidelity".into(), Value::Text(w.sc.last_hop.as_ref().map_or("none", |l| l.fidelity.as_str()).into())),
         ("home_amplification".into(), ratio(s.home_upload_bytes, s.home_download_bytes)),
         ("home_upload_bytes".into(), Value::Count(s.home_upload_bytes)),
         ("home_download_bytes".into(), Value::Count(s.home_download_bytes)),
-        ("idc_egress_to_viewers_bytes".into(), Value::Count(s.egress_to_viewers_bytes)),
-        ("idc_egress_to_homes_bytes".into(), Value::Count(s.egress_to_homes_bytes)),
-        ("idc_egress_relay_bytes".into(), Value::Count(s.egress_relay_bytes)),
+        ("idc_egress_to_viewers_bytes".into(), Value::Count(e.egress_to_viewers_bytes)),
+        ("idc_egress_to_homes_bytes".into(), Value::Count(e.egress_to_homes_bytes)),
+        ("idc_egress_relay_bytes".into(), Value::Count(e.egress_relay_bytes)),
         ("lasthop_clients".into(), Value::Count(s.clients)),
         ("blocks_decoded".into(), Value::Count(s.blocks_decoded)),
         ("full_mismatches".into(), Value::Count(s.full_mismatches)),
         ("evictions".into(), Value::Count(s.evictions)),
         ("sheds".into(), Value::Count(s.sheds)),
         ("symbols_wasted".into(), Value::Count(s.symbols_wasted)),
-        ("feeds_dropped".into(), Value::Count(s.feeds_dropped)),
-        ("edge_drops".into(), Value::Count(s.edge_drops)),
+        ("feeds_dropped".into(), Value::Count(e.feeds_dropped)),
+        ("edge_drops".into(), Value::Count(e.edge_drops)),
         ("direct_connections".into(), Value::Count(s.direct_connections)),
         ("relayed_connections".into(), Value::Count(s.relayed_connections)),
         ("scheduler_requests".into(), Value::Count(s.scheduler_requests)),
@@ -253,7 +257,7 @@ fn stream_table(w: &World, names: &[String]) -> Table {
     t.push("ingest", Col::Str(w.streams.iter().map(|s| w.sc.nodes[s.ingest as usize].name.clone()).collect()));
     t.push("viewers", Col::U64(sessions));
     t.push("hot", Col::Bool(w.streams.iter().map(|s| s.hot).collect()));
-    t.push("last_hop", Col::Bool((0..n as u32).map(|s| w.lasthop.as_ref().is_some_and(|lh| lh.covers(s))).collect()));
+    t.push("last_hop", Col::Bool((0..n as u32).map(|s| w.lasthop.as_ref().is_some_and(|net| net.covers(s))).collect()));
     t.push("viewer_bytes", Col::U64(bytes.clone()));
     t.push("internal_bytes", Col::U64(internal));
     t.push("mean_hops", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], bytes[s] as u128)).collect()));
@@ -277,10 +281,11 @@ fn home_table(w: &World, stop: SimTime) -> Table {
     t.push("base_upload_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].base_upload_bps() as u64).collect()));
     t.push("online_at_end", Col::Bool(rows.iter().map(|&i| h.nodes[i].is_online()).collect()));
     t.push("upload_at_end_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].available_upload_bps(stop, model)).collect()));
-    if let Some(lh) = &w.lasthop {
-        let p = |i: usize| &lh.peers[i];
-        t.push("stream", Col::U64(rows.iter().map(|&i| lh.streams[p(i).fstream as usize].stream as u64).collect()));
-        t.push("slot", Col::U64(rows.iter().map(|&i| p(i).slot as u64).collect()));
+    if let Some(net) = &w.lasthop {
+        let p = |i: usize| net.lh.home_tally(cdnsim_lasthop::HomeId(i as u32));
+        let stream_slot = |i: usize| net.lh.home_stream(cdnsim_lasthop::HomeId(i as u32));
+        t.push("stream", Col::U64(rows.iter().map(|&i| stream_slot(i).0.0 as u64).collect()));
+        t.push("slot", Col::U64(rows.iter().map(|&i| stream_slot(i).1 as u64).collect()));
         t.push("upload_bytes", Col::U64(rows.iter().map(|&i| p(i).upload_bytes).collect()));
         t.push("download_bytes", Col::U64(rows.iter().map(|&i| p(i).download_bytes).collect()));
         t.push(

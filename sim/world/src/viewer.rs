@@ -49,7 +49,7 @@ pub struct Viewer {
     pub play_start: Option<SimTime>,
     pub stats: ViewerStats,
     /// Its last-hop client, when its stream goes over the last hop.
-    pub client: Option<u32>,
+    pub client: Option<cdnsim_lasthop::ClientId>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]

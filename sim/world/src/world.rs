@@ -35,10 +35,9 @@ use std::collections::BTreeMap;
 
 use cdnsim_engine::{Model, RngStream, Scheduler, SimDuration, SimTime};
 use cdnsim_metrics::LatencyHistogram;
-use cdnsim_net::home::{HomeModel, HomeNode};
 use cdnsim_net::{Channel, ChannelId, NodeId, Offer, Topology, Transmit};
 use cdnsim_routing::{Observation, Route, Router};
-use cdnsim_scenario::{FaultKind, HotRedundancy, RoutingMode, Scenario, WatchTime};
+use cdnsim_scenario::{FaultKind, Mode, Redundancy, Scenario, WatchTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -147,7 +146,7 @@ pub struct World {
     /// Per link, the faults acting on it now (indices into the scenario's
     /// faults), in the order they began.
     pub active_faults: Vec<Vec<u16>>,
-    pub homes: Homes,
+    pub homes: crate::homes::Homes,
     /// Tree: each stream's up-leg, ingest first, root last, when they
     /// differ. A relay of its own (the routing crate's tree docs): chunks
     /// climb it without entering the carries of the nodes on it.
@@ -157,29 +156,9 @@ pub struct World {
     /// most `fec::OPEN_BLOCKS` blocks per channel and stream.
     pub fec_blocks: BTreeMap<(u32, u32, u32), FecBlock>,
     /// The fountain-coded last hop, when the scenario has one.
-    pub lasthop: Option<crate::lasthop::LastHop>,
+    pub lasthop: Option<crate::lasthop::LastHopNet>,
     /// Reused buffer for the receivers of one chunk.
     pub(crate) scratch: Vec<u32>,
-}
-
-/// Home nodes: their state, placement and model. They go on and offline
-/// and their usable upload changes; the last hop that uses them comes in a
-/// later layer.
-pub struct Homes {
-    pub model: Option<HomeModel>,
-    /// In memory in the order of their household ticks (see build.rs).
-    pub nodes: Vec<HomeNode>,
-    /// Id of each node: its position in the scenario's placements, which
-    /// names its random streams and orders `home_nodes.parquet`.
-    pub id: Vec<u32>,
-    /// Region and ISP of each node (struct of arrays: the hot path reads
-    /// only `nodes`).
-    pub region: Vec<u16>,
-    pub isp: Vec<u16>,
-    pub isps: Vec<String>,
-    pub online_at_start: u64,
-    /// Change of the online count during each simulated second.
-    pub online_delta: Vec<i64>,
 }
 
 impl Model for World {
@@ -210,11 +189,10 @@ impl Model for World {
             Event::Probe => self.on_probe(sched),
             Event::HomeChurn(h) => self.on_home_churn(sched, h),
             Event::HomeTick(h) => {
-                let model = self.homes.model.as_ref().expect("home events need a home model");
-                let next = self.homes.nodes[h as usize].household_tick(sched.now(), model);
+                let next = self.homes.household_tick(h as usize, sched.now());
                 sched.schedule_at(next, NET, Event::HomeTick(h));
             }
-            Event::PeerFeed { peer, block } => self.on_peer_feed(sched, peer, block),
+            Event::PeerFeed { home, block } => self.on_peer_feed(sched, home, block),
             Event::Batch(b) => self.on_batch(sched, b),
             Event::ClientTick { client, block } => self.on_client_tick(sched, client, block),
             Event::Heartbeat(h) => self.on_heartbeat(sched, h),
@@ -371,7 +349,7 @@ impl World {
     /// is hot and the scenario protects hot streams with FEC.
     fn fec_repair(&self, stream: u32) -> Option<u32> {
         match self.sc.routing.hot_redundancy {
-            HotRedundancy::Fec { overhead } if self.streams[stream as usize].hot => {
+            Redundancy::Fec { overhead } if self.streams[stream as usize].hot => {
                 Some(fec::repair_chunks(overhead, self.sc.stream.block_bytes(), self.sc.stream.chunk_bytes))
             }
             _ => None,
@@ -673,13 +651,7 @@ impl World {
     }
 
     fn on_home_churn(&mut self, sched: &mut Scheduler<Event>, h: u32) {
-        let now = sched.now();
-        let model = self.homes.model.as_ref().expect("home events need a home model");
-        let node = &mut self.homes.nodes[h as usize];
-        let next = node.churn(now, model);
-        let delta = if node.is_online() { 1 } else { -1 };
-        let s = second_index(now, self.homes.online_delta.len());
-        self.homes.online_delta[s] += delta;
+        let next = self.homes.churn(h as usize, sched.now());
         sched.schedule_at(next, NET, Event::HomeChurn(h));
         self.lasthop_churn(sched, h);
     }
@@ -692,7 +664,7 @@ impl World {
         for s in 0..self.streams.len() as u32 {
             let ingest = self.streams[s as usize].ingest;
             match self.router.publish(now_us, s, ingest) {
-                Ok(Some(route)) if self.sc.routing.mode == RoutingMode::Tree => {
+                Ok(Some(route)) if self.sc.routing.mode == Mode::Tree => {
                     // The tree's up-leg is a relay of its own: the root is
                     // where the down-leg starts, and the ingest serves its
                     // own viewers from there too (routing crate, tree).
@@ -743,7 +715,7 @@ impl World {
         self.viewers.push(Viewer::new(stream, edge, region as u16, now, leave, shortest as u8));
         sched.schedule_at(leave, SESSION, Event::ViewerLeave(v));
         sched.schedule_in(SimDuration::from_ns(self.sc.viewers.playout_delay_ns), PLAYOUT, Event::Deadline(v));
-        if self.lasthop.as_ref().is_some_and(|lh| lh.covers(stream)) {
+        if self.lasthop.as_ref().is_some_and(|net| net.covers(stream)) {
             self.lasthop_join(sched, v);
             self.viewers_changed(sched, stream, 1);
             return;
@@ -784,7 +756,7 @@ impl World {
     fn viewers_changed(&mut self, sched: &mut Scheduler<Event>, stream: u32, delta: i32) {
         let s = &mut self.streams[stream as usize];
         s.viewers = s.viewers.saturating_add_signed(delta);
-        if self.sc.routing.mode == RoutingMode::Tree {
+        if self.sc.routing.mode == Mode::Tree {
             return;
         }
         if self.router.set_viewers(stream, s.viewers) == Some(true) && !s.hot {
@@ -859,11 +831,8 @@ impl World {
     /// Propagation there and back between a node's region and the route
     /// service's, on the scenario's fibre model.
     fn service_round_trip(&self, node: u32) -> SimDuration {
-        let net = &self.sc.network;
-        let (a, b) = (&self.sc.regions[self.sc.nodes[node as usize].region], &self.sc.regions[self.sc.routing.service_region]);
-        let km = cdnsim_net::geo::great_circle_km(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg);
-        let one_way = cdnsim_net::geo::propagation(km, net.route_inflation, net.propagation_km_per_ms)
-            .max(SimDuration::from_ns(net.min_latency_ns));
+        let (a, b) = (self.sc.nodes[node as usize].region, self.sc.routing.service_region);
+        let one_way = SimDuration::from_ns(self.sc.region_latency_ns(a, b, self.sc.network.route_inflation));
         one_way + one_way
     }
 
