@@ -1,9 +1,10 @@
 """Execute notebooks headless, as CI does: `python run_notebooks.py [--out DIR] NOTEBOOK...`.
 
-Each notebook runs in a fresh kernel with this folder as its working
-directory (so `import cdnsim_results` works) and reads its results from
-`$CDNSIM_RESULTS`. With --out, the executed copies (outputs included) are
-written there. Exit code 1 names the first cell that failed.
+Each notebook runs in a fresh kernel of this Python (the venv of
+setup_venv.sh, where `import cdnsim` finds the package) with this folder as
+its working directory, and reads its results from `$CDNSIM_RESULTS`. With
+--out, the executed copies (outputs included) are written there. Exit code
+1 names the first cell that failed.
 """
 
 import argparse

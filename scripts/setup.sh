@@ -20,9 +20,10 @@ if ! command -v valgrind >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind
 fi
 
-# The notebooks' Python environment (notebooks/requirements.txt), where the
-# notebook test (tests/integration/notebooks.rs) looks for it: beside
-# cargo's target folder. The test creates it too when missing; doing it
-# here keeps the download out of the test's time.
+# The notebooks' Python environment (notebooks/requirements.txt and the
+# cdnsim package from python/, editable), where the notebook test
+# (tests/integration/notebooks.rs) and .ci/run's pytest step look for it:
+# beside cargo's target folder. The test creates it too when missing;
+# doing it here keeps the download out of the test's time.
 target=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target}
 bash "$(dirname "$0")/../notebooks/setup_venv.sh" "$target/notebook-venv"

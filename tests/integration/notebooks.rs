@@ -6,9 +6,10 @@
 //! test runs them into a fresh results folder, then executes the notebook
 //! headless with `$CDNSIM_RESULTS` pointing there. The bundled backbones
 //! beside a scenario (`topologies/`) are copied beside its edited copy. The
-//! Python environment (notebooks/requirements.txt) is created once under the
-//! target folder by notebooks/setup_venv.sh; scripts/setup.sh creates it
-//! ahead for CI.
+//! Python environment (notebooks/requirements.txt, and the cdnsim package
+//! from python/ installed editable, which the notebooks import) is created
+//! once under the target folder by notebooks/setup_venv.sh; scripts/setup.sh
+//! creates it ahead for CI.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
