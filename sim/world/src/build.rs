@@ -12,7 +12,7 @@ use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{Carry, NodeState, Sub};
 use crate::WorldError;
 use crate::homes::Homes;
-use crate::world::{Counters, LinkState, StreamState, World};
+use crate::world::{Counters, LinkState, StreamState, World, pick};
 
 pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<World, WorldError> {
 
@@ -129,7 +129,9 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     // The tree carries every stream up to its root whatever the audience,
     // pools to a source-tier node; the mesh waits for a viewer.
     world.publish_all(sched);
-    world.lasthop_start(sched);
+    if world.lasthop.is_some() {
+        world.with_lasthop(|net, homes, w| net.start(sched, homes, w));
+    }
     if sc.routing.mode != Mode::Tree {
         sched.schedule_at(SimTime::ZERO + SimDuration::from_ns(sc.routing.probe_interval_ns), NET, Event::Probe);
     }
@@ -161,14 +163,3 @@ fn mean_loss(l: LinkLoss) -> f64 {
     }
 }
 
-pub(crate) fn pick(rng: &mut cdnsim_engine::RngStream, items: &[(usize, f64)]) -> usize {
-    let total: f64 = items.iter().map(|r| r.1).sum();
-    let mut u = rng.random::<f64>() * total;
-    for &(r, w) in items {
-        if u < w {
-            return r;
-        }
-        u -= w;
-    }
-    items[items.len() - 1].0
-}

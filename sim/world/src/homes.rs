@@ -6,8 +6,9 @@ use cdnsim_engine::SimTime;
 use cdnsim_net::home::{HomeModel, HomeNode};
 use cdnsim_scenario::Scenario;
 
-use crate::world::second_index;
+use crate::series::second_index;
 
+#[derive(Default)]
 pub struct Homes {
     pub model: Option<HomeModel>,
     /// In memory in the order of their household ticks (see `Homes::build`).

@@ -25,8 +25,8 @@
 use cdnsim_codec::{DecodeTable, Decoding};
 use cdnsim_engine::{RngStream, Scheduler, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_lasthop::{
-    Block, ClientId, ClientPlace, Config, Connection, EdgeId, FirstFit, HomeId, HomeInfo, LastHop, NatClass, Output,
-    Sender, StreamId, Timer, Underlay,
+    Arrival, Block, ClientId, ClientPlace, Config, Connection, EdgeId, FirstFit, HomeId, HomeInfo, LastHop, NatClass,
+    Output, Sender, StreamId, Timer, Underlay,
 };
 use cdnsim_net::home::{HomeModel, NatType};
 use cdnsim_net::{Fifo, Offer};
@@ -35,7 +35,7 @@ use rand::Rng;
 
 use crate::event::{Batch, Event, NET};
 use crate::homes::Homes;
-use crate::world::World;
+use crate::series::Second;
 
 /// The decode table every `model` scenario uses, made by `cdnsim calibrate`.
 const DECODE_TABLE_CSV: &str = include_str!("../../../data/decode_model.csv");
@@ -64,6 +64,10 @@ pub struct LastHopNet {
     /// One way between regions (row-major), access network included.
     region_ns: Vec<u64>,
     regions: usize,
+    /// Per IDC node: its region, and its ISP among the home nodes' ISPs.
+    node_region: Vec<u16>,
+    node_isp: Vec<Option<u16>>,
+    access_ns: u64,
     loss_rng: RngStream,
     nat_rng: RngStream,
     pub stats: EdgeStats,
@@ -204,6 +208,9 @@ impl LastHopNet {
             loss: cfg.loss,
             region_ns,
             regions,
+            node_region: sc.nodes.iter().map(|n| n.region as u16).collect(),
+            node_isp: sc.nodes.iter().map(|n| homes.isps.iter().position(|i| *i == n.isp).map(|i| i as u16)).collect(),
+            access_ns: sc.viewers.access_latency_ns,
             loss_rng: stream(seed, "lasthop.loss"),
             nat_rng: stream(seed, "lasthop.client_nat"),
             stats: EdgeStats::default(),
@@ -216,29 +223,37 @@ impl LastHopNet {
     }
 }
 
-impl World {
-    fn net(&mut self) -> &mut LastHopNet {
-        self.lasthop.as_mut().expect("last-hop events need a last hop")
-    }
+/// What the last hop needs of the rest of the world: the delivery of
+/// streams to edges, and the run's byte counters. The world implements it;
+/// this file knows nothing else of it.
+pub trait Surroundings {
+    /// Edge `edge` gains a last-hop user of `stream`: it must carry it.
+    fn attach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32);
+    /// It loses one; it may let the stream go.
+    fn detach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32);
+    /// The per-second totals of `stream` for the second `now` falls in.
+    fn second(&mut self, now: SimTime, stream: u32) -> &mut Second;
+    /// `bytes` of `stream` leave an IDC node.
+    fn idc_egress(&mut self, now: SimTime, stream: u32, bytes: u64);
+}
 
+impl LastHopNet {
     /// Home nodes online at time zero register; every node gets its
     /// heartbeat clock.
-    pub(crate) fn lasthop_start(&mut self, sched: &mut Scheduler<Event>) {
-        let Some(net) = &mut self.lasthop else { return };
-        net.lh.start();
-        for h in 0..self.homes.nodes.len() {
-            if self.homes.nodes[h].is_online() {
-                let bps = self.homes.upload_bps(h, SimTime::ZERO);
-                net.lh.register(0, HomeId(h as u32), bps);
+    pub fn start(&mut self, sched: &mut Scheduler<Event>, homes: &Homes, w: &mut dyn Surroundings) {
+        self.lh.start();
+        for h in 0..homes.nodes.len() {
+            if homes.nodes[h].is_online() {
+                self.lh.register(0, HomeId(h as u32), homes.upload_bps(h, SimTime::ZERO));
             }
         }
-        self.lasthop_outputs(sched);
+        self.outputs(sched, homes, w);
     }
 
     /// Carries out what the last hop asked for, in its order.
-    fn lasthop_outputs(&mut self, sched: &mut Scheduler<Event>) {
+    fn outputs(&mut self, sched: &mut Scheduler<Event>, homes: &Homes, w: &mut dyn Surroundings) {
         let now = sched.now();
-        while let Some(out) = self.net().lh.poll() {
+        while let Some(out) = self.lh.poll() {
             match out {
                 Output::Timer { at_ns, timer } => {
                     let event = match timer {
@@ -247,45 +262,37 @@ impl World {
                     };
                     sched.schedule_at(SimTime::from_ns(at_ns), NET, event);
                 }
-                Output::Attach { stream, edge } => self.lasthop_attach(sched, stream.0, edge.0),
-                Output::Detach { stream, edge } => {
-                    if let Some(carry) = self.carries.get_mut(&(stream.0, edge.0)) {
-                        carry.lasthop_users -= 1;
-                    }
-                    self.maybe_release(sched, stream.0, edge.0);
-                }
+                Output::Attach { stream, edge } => w.attach(sched, stream.0, edge.0),
+                Output::Detach { stream, edge } => w.detach(sched, stream.0, edge.0),
                 Output::Feed { edge, home, stream, block, bytes } => {
-                    let region = self.homes.region[home.0 as usize] as usize;
-                    let edge_region = self.sc.nodes[edge.0 as usize].region;
-                    let net = self.net();
-                    let latency = SimDuration::from_ns(net.region_ns[edge_region * net.regions + region]);
-                    match self.net().egress[edge.0 as usize].offer(now, bytes as u32) {
+                    let region = homes.region[home.0 as usize] as usize;
+                    let latency = SimDuration::from_ns(self.region_ns[self.node_region[edge.0 as usize] as usize * self.regions + region]);
+                    match self.egress[edge.0 as usize].offer(now, bytes as u32) {
                         Offer::Dropped => {
-                            self.net().stats.feeds_dropped += 1;
-                            self.net().stats.edge_drops += 1;
+                            self.stats.feeds_dropped += 1;
+                            self.stats.edge_drops += 1;
                         }
                         Offer::Sent { depart, .. } => {
-                            self.idc_egress(now, stream.0, bytes);
-                            self.net().stats.egress_to_homes_bytes += bytes;
+                            w.idc_egress(now, stream.0, bytes);
+                            self.stats.egress_to_homes_bytes += bytes;
                             sched.schedule_at(depart + latency, NET, Event::PeerFeed { home, block });
                         }
                     }
                 }
                 Output::ServerSend { edge, client, stream, block, offset, count, bytes } => {
-                    let latency = SimDuration::from_ns(self.sc.viewers.access_latency_ns);
-                    if let Offer::Sent { depart, .. } = self.net().egress[edge.0 as usize].offer(now, bytes as u32) {
-                        self.idc_egress(now, stream.0, bytes);
-                        self.net().stats.egress_to_viewers_bytes += bytes;
+                    if let Offer::Sent { depart, .. } = self.egress[edge.0 as usize].offer(now, bytes as u32) {
+                        w.idc_egress(now, stream.0, bytes);
+                        self.stats.egress_to_viewers_bytes += bytes;
                         let batch = Batch { client, sender: Sender::Server, block, count, offset, hint: 0 };
-                        sched.schedule_at(depart + latency, NET, Event::Batch(batch));
+                        sched.schedule_at(depart + SimDuration::from_ns(self.access_ns), NET, Event::Batch(batch));
                     } else {
-                        self.net().stats.edge_drops += 1;
+                        self.stats.edge_drops += 1;
                     }
                 }
                 Output::HomeSend { home, client, stream, block, count, hint, arrive_ns, relayed, bytes } => {
                     if relayed {
-                        self.net().stats.egress_relay_bytes += bytes;
-                        self.idc_egress(now, stream.0, bytes);
+                        self.stats.egress_relay_bytes += bytes;
+                        w.idc_egress(now, stream.0, bytes);
                     }
                     let batch = Batch { client, sender: Sender::Home(home), block, count, offset: 0, hint };
                     sched.schedule_at(SimTime::from_ns(arrive_ns), NET, Event::Batch(batch));
@@ -294,119 +301,78 @@ impl World {
         }
     }
 
-
-    /// The edge gains a last-hop user: it must carry the stream.
-    fn lasthop_attach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32) {
-        let cpb = self.chunks_per_block;
-        let new = !self.carries.contains_key(&(stream, edge));
-        self.carries.entry((stream, edge)).or_insert_with(|| crate::node::Carry::new(crate::node::Sub::Planned, cpb)).lasthop_users += 1;
-        if new {
-            self.request_route(sched, stream, edge);
-        }
-    }
-
-    fn idc_egress(&mut self, now: SimTime, stream: u32, bytes: u64) {
-        self.counters.idc_egress_bytes += bytes;
-        self.second(now, stream).idc_egress_bytes += bytes;
-    }
-
-    /// Churn of home node `h` (already applied to its state).
-    pub(crate) fn lasthop_churn(&mut self, sched: &mut Scheduler<Event>, h: u32) {
-        if self.lasthop.is_none() {
-            return;
-        }
+    /// Home node `h` went on- or offline (already applied to its state).
+    pub fn churn(&mut self, sched: &mut Scheduler<Event>, h: u32, homes: &Homes, w: &mut dyn Surroundings) {
         let now = sched.now();
-        let (online, bps) = (self.homes.nodes[h as usize].is_online(), self.homes.upload_bps(h as usize, now));
-        self.net().lh.churn(now.as_ns(), HomeId(h), online, bps);
-        self.lasthop_outputs(sched);
+        let (online, bps) = (homes.nodes[h as usize].is_online(), homes.upload_bps(h as usize, now));
+        self.lh.churn(now.as_ns(), HomeId(h), online, bps);
+        self.outputs(sched, homes, w);
     }
 
-    pub(crate) fn on_heartbeat(&mut self, sched: &mut Scheduler<Event>, h: HomeId) {
+    pub fn heartbeat(&mut self, sched: &mut Scheduler<Event>, h: HomeId, homes: &Homes, w: &mut dyn Surroundings) {
         let now = sched.now();
-        let bps = self.homes.upload_bps(h.0 as usize, now);
-        self.net().lh.heartbeat(now.as_ns(), h, bps);
-        self.lasthop_outputs(sched);
+        self.lh.heartbeat(now.as_ns(), h, homes.upload_bps(h.0 as usize, now));
+        self.outputs(sched, homes, w);
     }
 
     /// Block `block` of `stream` completed at `edge`.
-    pub(crate) fn lasthop_block(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32, block: u32) {
-        let Some(net) = &mut self.lasthop else { return };
-        net.lh.block_ready(StreamId(stream), EdgeId(edge), Block(block));
-        self.lasthop_outputs(sched);
+    pub fn block_ready(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32, block: u32, homes: &Homes, w: &mut dyn Surroundings) {
+        self.lh.block_ready(StreamId(stream), EdgeId(edge), Block(block));
+        self.outputs(sched, homes, w);
     }
 
-    pub(crate) fn on_peer_feed(&mut self, sched: &mut Scheduler<Event>, h: HomeId, block: Block) {
+    /// Home node `h`'s share of `block` arrived.
+    pub fn feed(&mut self, sched: &mut Scheduler<Event>, h: HomeId, block: Block, homes: &Homes, w: &mut dyn Surroundings) {
         let now = sched.now();
-        let bps = self.homes.upload_bps(h.0 as usize, now);
-        let net = self.net();
-        let downloaded = net.lh.feed_arrived(now.as_ns(), h, block, bps);
+        let downloaded = self.lh.feed_arrived(now.as_ns(), h, block, homes.upload_bps(h.0 as usize, now));
         if downloaded > 0 {
-            let (stream, _) = net.lh.home_stream(h);
-            self.second(now, stream.0).bytes_to_homes += downloaded;
+            let (stream, _) = self.lh.home_stream(h);
+            w.second(now, stream.0).bytes_to_homes += downloaded;
         }
-        self.lasthop_outputs(sched);
+        self.outputs(sched, homes, w);
     }
 
-    /// A viewer of a last-hop stream joins: a client on its edge's server.
-    pub(crate) fn lasthop_join(&mut self, sched: &mut Scheduler<Event>, v: u32) {
-        let now = sched.now();
-        let viewer = &self.viewers[v as usize];
-        let (stream, edge, region) = (viewer.stream, viewer.edge, viewer.region);
-        let edge_isp = &self.sc.nodes[edge as usize].isp;
-        let isp = self.homes.isps.iter().position(|i| i == edge_isp).map(|i| i as u16);
-        let model = self.homes.model.as_ref().expect("home nodes have a model");
-        let net = self.lasthop.as_mut().expect("checked");
-        let nat = NatClass(model.nat_mix().sample(&mut net.nat_rng).index() as u8);
-        // The server starts at the newest block the edge holds.
-        let newest = self.carries.get(&(stream, edge)).and_then(|k| k.window.newest_complete()).map(Block);
-        let c = net.lh.client_join(now.as_ns(), StreamId(stream), EdgeId(edge), region, isp, nat, newest);
-        debug_assert_eq!(c.0 as usize, net.viewer_of.len());
-        net.viewer_of.push(v);
-        self.viewers[v as usize].client = Some(c);
-        self.lasthop_outputs(sched);
+    /// Viewer `v` of a last-hop stream joins at `edge`, whose newest
+    /// complete block is `newest`: a client on the edge's server.
+    pub fn join(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        v: u32,
+        (stream, edge, region): (u32, u32, u16),
+        newest: Option<u32>,
+        homes: &Homes,
+        w: &mut dyn Surroundings,
+    ) -> ClientId {
+        let isp = self.node_isp[edge as usize];
+        let model = homes.model.as_ref().expect("home nodes have a model");
+        let nat = NatClass(model.nat_mix().sample(&mut self.nat_rng).index() as u8);
+        let now = sched.now().as_ns();
+        let c = self.lh.client_join(now, StreamId(stream), EdgeId(edge), region, isp, nat, newest.map(Block));
+        debug_assert_eq!(c.0 as usize, self.viewer_of.len());
+        self.viewer_of.push(v);
+        self.outputs(sched, homes, w);
+        c
     }
 
-    pub(crate) fn on_client_tick(&mut self, sched: &mut Scheduler<Event>, c: ClientId, block: Block) {
-        let v = self.net().viewer_of[c.0 as usize];
-        let next = self.viewers[v as usize].next_block.unwrap_or(0);
-        self.net().lh.client_review(sched.now().as_ns(), c, block, next);
-        self.lasthop_outputs(sched);
+    /// Client `c`'s review of `block`; its player wants `next_play` next.
+    pub fn review(&mut self, sched: &mut Scheduler<Event>, c: ClientId, block: Block, next_play: u32, homes: &Homes, w: &mut dyn Surroundings) {
+        self.lh.client_review(sched.now().as_ns(), c, block, next_play);
+        self.outputs(sched, homes, w);
     }
 
-    pub(crate) fn lasthop_leave(&mut self, sched: &mut Scheduler<Event>, c: ClientId) {
-        self.net().lh.client_leave(c);
-        self.lasthop_outputs(sched);
+    pub fn leave(&mut self, sched: &mut Scheduler<Event>, c: ClientId, homes: &Homes, w: &mut dyn Surroundings) {
+        self.lh.client_leave(c);
+        self.outputs(sched, homes, w);
     }
 
-    /// Symbols reach a client; the way loses each independently.
-    pub(crate) fn on_batch(&mut self, sched: &mut Scheduler<Event>, b: Batch) {
-        let Batch { client: c, sender, block, count, offset, hint } = b;
-        let now = sched.now();
-        let v = self.net().viewer_of[c.0 as usize];
-        let next = self.viewers[v as usize].next_block.unwrap_or(0);
-        let access_loss = self.sc.viewers.access_loss;
-        let net = self.lasthop.as_mut().expect("checked");
-        let loss = if sender == Sender::Server { access_loss } else { net.loss };
-        let rng = &mut net.loss_rng;
+    /// Symbols reach a client (its player wants `next_play` next); the way
+    /// loses each independently. `None`: the client had left.
+    pub fn batch(&mut self, b: Batch, next_play: u32, access_loss: f64) -> Option<Arrival> {
+        let Batch { client, sender, block, count, offset, hint } = b;
+        let loss = if sender == Sender::Server { access_loss } else { self.loss };
+        let rng = &mut self.loss_rng;
         let lost = || loss > 0.0 && rng.random::<f64>() < loss;
-        let Some(arrival) = net.lh.symbols_arrived(c, sender, block, offset, count, hint, next, lost) else { return };
-        let (stream, bytes) = (self.viewers[v as usize].stream, arrival.bytes);
-        self.counters.viewer_bytes += bytes;
-        if sender == Sender::Server {
-            let hops = self.carries.get(&(stream, self.viewers[v as usize].edge)).map_or(0, |k| k.hops);
-            let viewer = &mut self.viewers[v as usize];
-            viewer.stats.bytes += bytes;
-            viewer.stats.hop_bytes += bytes * hops as u64;
-            self.second(now, stream).bytes_to_viewers += bytes;
-        } else {
-            self.viewers[v as usize].stats.home_bytes += bytes;
-            self.second(now, stream).bytes_from_homes += bytes;
-        }
-        if arrival.decoded {
-            let (cpb, block_ns) = (self.chunks_per_block, self.sc.stream.block_ns);
-            let (_, action) = self.viewers[v as usize].block_complete(now, block.0, cpb, block_ns);
-            self.after_player(sched, v, action);
-        }
+        self.lh.symbols_arrived(client, sender, block, offset, count, hint, next_play, lost)
     }
 }
 

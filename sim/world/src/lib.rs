@@ -31,6 +31,7 @@ mod lasthop;
 mod node;
 mod overlay;
 mod record;
+mod series;
 mod viewer;
 mod world;
 

@@ -42,22 +42,12 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
+use crate::series::{Second, second_index};
 use crate::fec::{self, FecBlock};
+use crate::homes::Homes;
+use crate::lasthop::{LastHopNet, Surroundings};
 use crate::node::{Carry, NodeState, Sub};
 use crate::viewer::{Action, Viewer};
-
-/// Per-second totals of one stream, for `timeseries.parquet`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Second {
-    /// Bytes viewers received from IDC nodes, and from home nodes.
-    pub bytes_to_viewers: u64,
-    pub bytes_from_homes: u64,
-    /// Last-hop shares sent from edges to home nodes.
-    pub bytes_to_homes: u64,
-    pub idc_egress_bytes: u64,
-    pub internal_bytes: u64,
-    pub stalls: u64,
-}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counters {
@@ -146,7 +136,7 @@ pub struct World {
     /// Per link, the faults acting on it now (indices into the scenario's
     /// faults), in the order they began.
     pub active_faults: Vec<Vec<u16>>,
-    pub homes: crate::homes::Homes,
+    pub homes: Homes,
     /// Tree: each stream's up-leg, ingest first, root last, when they
     /// differ. A relay of its own (the routing crate's tree docs): chunks
     /// climb it without entering the carries of the nodes on it.
@@ -156,7 +146,7 @@ pub struct World {
     /// most `fec::OPEN_BLOCKS` blocks per channel and stream.
     pub fec_blocks: BTreeMap<(u32, u32, u32), FecBlock>,
     /// The fountain-coded last hop, when the scenario has one.
-    pub lasthop: Option<crate::lasthop::LastHopNet>,
+    pub lasthop: Option<LastHopNet>,
     /// Reused buffer for the receivers of one chunk.
     pub(crate) scratch: Vec<u32>,
 }
@@ -192,21 +182,19 @@ impl Model for World {
                 let next = self.homes.household_tick(h as usize, sched.now());
                 sched.schedule_at(next, NET, Event::HomeTick(h));
             }
-            Event::PeerFeed { home, block } => self.on_peer_feed(sched, home, block),
+            Event::PeerFeed { home, block } => self.with_lasthop(|net, homes, w| net.feed(sched, home, block, homes, w)),
             Event::Batch(b) => self.on_batch(sched, b),
-            Event::ClientTick { client, block } => self.on_client_tick(sched, client, block),
-            Event::Heartbeat(h) => self.on_heartbeat(sched, h),
+            Event::ClientTick { client, block } => {
+                let v = self.lasthop.as_ref().expect("a last hop").viewer_of[client.0 as usize];
+                let next = self.viewers[v as usize].next_block.unwrap_or(0);
+                self.with_lasthop(|net, homes, w| net.review(sched, client, block, next, homes, w))
+            }
+            Event::Heartbeat(h) => self.with_lasthop(|net, homes, w| net.heartbeat(sched, h, homes, w)),
             Event::ViewerJoin { arrival } => self.on_join(sched, arrival),
             Event::ViewerLeave(v) => self.on_leave(sched, v),
             Event::Deadline(v) => self.on_deadline(sched, v),
         }
     }
-}
-
-/// The per-second row `now` falls in, of `seconds` rows; an event exactly
-/// at the stop time counts in the last second.
-pub fn second_index(now: SimTime, seconds: usize) -> usize {
-    ((now.as_ns() / 1_000_000_000) as usize).min(seconds - 1)
 }
 
 /// "From the newest complete block the sender holds": what a new
@@ -594,7 +582,7 @@ impl World {
         }
         self.scratch = out;
         if lasthop_block {
-            self.lasthop_block(sched, c.stream, n, c.block);
+            self.with_lasthop(|net, homes, w| net.block_ready(sched, c.stream, n, c.block, homes, w));
         }
         if dropped_child {
             self.maybe_release(sched, c.stream, n);
@@ -653,7 +641,9 @@ impl World {
     fn on_home_churn(&mut self, sched: &mut Scheduler<Event>, h: u32) {
         let next = self.homes.churn(h as usize, sched.now());
         sched.schedule_at(next, NET, Event::HomeChurn(h));
-        self.lasthop_churn(sched, h);
+        if self.lasthop.is_some() {
+            self.with_lasthop(|net, homes, w| net.churn(sched, h, homes, w));
+        }
     }
 
     /// The broadcasters start: routing says where each stream goes before
@@ -697,7 +687,7 @@ impl World {
         let region = if local > 0.0 && rng.random::<f64>() < local {
             self.streams[stream as usize].region as usize
         } else {
-            crate::build::pick(rng, &self.sc.viewers.regions)
+            pick(rng, &self.sc.viewers.regions)
         };
         let edges = &self.edges_by_region[region];
         let edge = edges[rng.random_range(0..edges.len())];
@@ -716,7 +706,10 @@ impl World {
         sched.schedule_at(leave, SESSION, Event::ViewerLeave(v));
         sched.schedule_in(SimDuration::from_ns(self.sc.viewers.playout_delay_ns), PLAYOUT, Event::Deadline(v));
         if self.lasthop.as_ref().is_some_and(|net| net.covers(stream)) {
-            self.lasthop_join(sched, v);
+            let newest = self.carries.get(&(stream, edge)).and_then(|k| k.window.newest_complete());
+            let place = (stream, edge, region as u16);
+            let c = self.with_lasthop(|net, homes, w| net.join(sched, v, place, newest, homes, w));
+            self.viewers[v as usize].client = Some(c);
             self.viewers_changed(sched, stream, 1);
             return;
         }
@@ -741,7 +734,7 @@ impl World {
         viewer.end(now);
         let (stream, edge) = (viewer.stream, viewer.edge);
         if let Some(c) = viewer.client {
-            self.lasthop_leave(sched, c);
+            self.with_lasthop(|net, homes, w| net.leave(sched, c, homes, w));
         } else {
             if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
                 carry.viewers.retain(|&x| x != v);
@@ -1065,6 +1058,87 @@ impl World {
     }
 }
 
+impl World {
+    /// Runs `f` on the last hop with the home nodes and the rest of the
+    /// world beside it (the last hop sees the world only as its
+    /// [`Surroundings`]).
+    pub(crate) fn with_lasthop<R>(&mut self, f: impl FnOnce(&mut LastHopNet, &Homes, &mut World) -> R) -> R {
+        let mut net = self.lasthop.take().expect("last-hop events need a last hop");
+        let homes = std::mem::take(&mut self.homes);
+        let r = f(&mut net, &homes, self);
+        self.homes = homes;
+        self.lasthop = Some(net);
+        r
+    }
+
+    /// Symbols reach a last-hop client: the viewer's bytes, and its player
+    /// when the block decoded.
+    fn on_batch(&mut self, sched: &mut Scheduler<Event>, b: crate::event::Batch) {
+        let now = sched.now();
+        let net = self.lasthop.as_mut().expect("last-hop events need a last hop");
+        let v = net.viewer_of[b.client.0 as usize];
+        let next = self.viewers[v as usize].next_block.unwrap_or(0);
+        let Some(arrival) = net.batch(b, next, self.sc.viewers.access_loss) else { return };
+        let (stream, bytes) = (self.viewers[v as usize].stream, arrival.bytes);
+        self.counters.viewer_bytes += bytes;
+        if b.sender == cdnsim_lasthop::Sender::Server {
+            let hops = self.carries.get(&(stream, self.viewers[v as usize].edge)).map_or(0, |k| k.hops);
+            let viewer = &mut self.viewers[v as usize];
+            viewer.stats.bytes += bytes;
+            viewer.stats.hop_bytes += bytes * hops as u64;
+            self.second(now, stream).bytes_to_viewers += bytes;
+        } else {
+            self.viewers[v as usize].stats.home_bytes += bytes;
+            self.second(now, stream).bytes_from_homes += bytes;
+        }
+        if arrival.decoded {
+            let (cpb, block_ns) = (self.chunks_per_block, self.sc.stream.block_ns);
+            let (_, action) = self.viewers[v as usize].block_complete(now, b.block.0, cpb, block_ns);
+            self.after_player(sched, v, action);
+        }
+    }
+}
+
+impl Surroundings for World {
+    fn attach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32) {
+        let cpb = self.chunks_per_block;
+        let new = !self.carries.contains_key(&(stream, edge));
+        self.carries.entry((stream, edge)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).lasthop_users += 1;
+        if new {
+            self.request_route(sched, stream, edge);
+        }
+    }
+
+    fn detach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32) {
+        if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
+            carry.lasthop_users -= 1;
+        }
+        self.maybe_release(sched, stream, edge);
+    }
+
+    fn second(&mut self, now: SimTime, stream: u32) -> &mut Second {
+        World::second(self, now, stream)
+    }
+
+    fn idc_egress(&mut self, now: SimTime, stream: u32, bytes: u64) {
+        self.counters.idc_egress_bytes += bytes;
+        self.second(now, stream).idc_egress_bytes += bytes;
+    }
+}
+
 /// Weight of a link's known loss against measured traffic in a probing
 /// round, in probes: an idle link's score comes from probes alone.
 const PROBES_PER_ROUND: f64 = 20.0;
+
+/// One of `items` (index, weight), with probability proportional to its weight.
+pub(crate) fn pick(rng: &mut cdnsim_engine::RngStream, items: &[(usize, f64)]) -> usize {
+    let total: f64 = items.iter().map(|r| r.1).sum();
+    let mut u = rng.random::<f64>() * total;
+    for &(r, w) in items {
+        if u < w {
+            return r;
+        }
+        u -= w;
+    }
+    items[items.len() - 1].0
+}
