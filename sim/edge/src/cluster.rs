@@ -18,8 +18,8 @@
 //! percent `p` (0..=99, 100 folded into 99 + 1). Each bucket keeps the
 //! componentwise maximum free capacity of its members, so a bucket where
 //! nothing can fit is skipped at once (exact on insert; on removal it is
-//! marked stale only if the leaving machine held a maximum, and recomputed
-//! when next needed).
+//! marked stale only when the last machine holding a maximum leaves, and
+//! recomputed when next needed).
 //!
 //! A placement visits the buckets in the policy's [`ScanOrder`], scores
 //! the machines that fit in the first bucket holding any fit, and stops
@@ -253,7 +253,24 @@ impl MachineState {
 struct Bucket {
     members: Vec<u32>,
     max_free: [u64; NUM_RESOURCES],
+    /// Members holding each maximum: the maximum goes stale only when the
+    /// last of them leaves (pod sizes are few, so ties are the rule).
+    max_count: [u32; NUM_RESOURCES],
     stale: bool,
+}
+
+impl Bucket {
+    #[inline]
+    fn add_free(&mut self, free: &[u64; NUM_RESOURCES]) {
+        for d in 0..NUM_RESOURCES {
+            if free[d] > self.max_free[d] {
+                self.max_free[d] = free[d];
+                self.max_count[d] = 1;
+            } else if free[d] == self.max_free[d] {
+                self.max_count[d] += 1;
+            }
+        }
+    }
 }
 
 struct PoolState {
@@ -350,7 +367,7 @@ impl Cluster {
             admits: spec.admits,
             policy: spec.policy,
             max_candidates: spec.max_candidates,
-            buckets: vec![Bucket { members: Vec::new(), max_free: [0; NUM_RESOURCES], stale: false }; NUM_BUCKETS],
+            buckets: vec![Bucket { members: Vec::new(), max_free: [0; NUM_RESOURCES], max_count: [0; NUM_RESOURCES], stale: false }; NUM_BUCKETS],
             machines: Vec::new(),
             cordoned: 0,
             nonempty: 0,
@@ -421,9 +438,7 @@ impl Cluster {
         let pos = b.members.len() as u32;
         b.members.push(m.0);
         if !b.stale {
-            for d in 0..NUM_RESOURCES {
-                b.max_free[d] = b.max_free[d].max(free[d]);
-            }
+            b.add_free(&free);
         }
         let ms = &mut self.machines[m.index()];
         ms.bucket = level;
@@ -445,23 +460,29 @@ impl Cluster {
         }
         if b.members.is_empty() {
             b.max_free = [0; NUM_RESOURCES];
+            b.max_count = [0; NUM_RESOURCES];
             b.stale = false;
-        } else if !b.stale && (0..NUM_RESOURCES).any(|d| free[d] == b.max_free[d] && free[d] > 0) {
-            b.stale = true;
+        } else if !b.stale {
+            for d in 0..NUM_RESOURCES {
+                if free[d] == b.max_free[d] {
+                    b.max_count[d] -= 1;
+                    if b.max_count[d] == 0 {
+                        b.stale = true;
+                    }
+                }
+            }
         }
         self.machines[m.index()].bucket = NOT_INDEXED;
     }
 
     fn refresh(machines: &[MachineState], b: &mut Bucket) {
-        let mut mf = [0u64; NUM_RESOURCES];
-        for &m in &b.members {
-            let f = machines[m as usize].free();
-            for d in 0..NUM_RESOURCES {
-                mf[d] = mf[d].max(f[d]);
-            }
-        }
-        b.max_free = mf;
+        b.max_free = [0; NUM_RESOURCES];
+        b.max_count = [0; NUM_RESOURCES];
         b.stale = false;
+        for i in 0..b.members.len() {
+            let f = machines[b.members[i] as usize].free();
+            b.add_free(&f);
+        }
     }
 
     /// Places `need` for `customer` in `pool`.
