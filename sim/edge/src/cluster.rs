@@ -163,6 +163,8 @@ pub enum Rejection {
     },
     /// Machines fit, but the policy refused them all; its last reason.
     Policy(&'static str),
+    /// The cluster holds [`MAX_ALLOCS`] allocations.
+    AllocationLimit,
 }
 
 /// A request placed.
@@ -495,16 +497,20 @@ impl Cluster {
             Err(Rejection::NotAdmitted) => st.rejected_not_admitted += 1,
             Err(Rejection::NoMachines { .. }) => st.rejected_no_machines += 1,
             Err(Rejection::NoFit { resource, .. }) => st.rejected_no_fit[resource as usize] += 1,
-            Err(Rejection::Policy(_)) => st.rejected_policy += 1,
+            Err(Rejection::Policy(_)) | Err(Rejection::AllocationLimit) => st.rejected_policy += 1,
         }
         r
     }
 
     fn place_raw(&mut self, pool: PoolId, need: &[u64; NUM_RESOURCES], customer: CustomerId) -> Result<Placement, Rejection> {
+        let live_allocs = self.live_allocs;
         let Cluster { machines, pools, .. } = self;
         let ps = &mut pools[pool.index()];
         if !ps.admits.admits(customer) {
             return Err(Rejection::NotAdmitted);
+        }
+        if live_allocs >= MAX_ALLOCS {
+            return Err(Rejection::AllocationLimit);
         }
         let cordoned = ps.cordoned;
         if ps.machines.len() as u32 - cordoned == 0 {
@@ -700,6 +706,24 @@ impl Cluster {
             self.index_insert(m);
         }
         Ok(())
+    }
+
+    /// Up to `count` uncordoned machines of `pool` to drain first: fewest
+    /// allocations, then least allocated (mean share), then lowest id. A
+    /// binpacked pool offers its empty machines first, so releasing them
+    /// cuts nothing. The caller cordons them, tombstones their pods and
+    /// releases each machine once empty.
+    pub fn drain_candidates(&self, pool: PoolId, count: usize) -> Vec<MachineId> {
+        let Some(p) = self.pools.get(pool.index()) else { return Vec::new() };
+        let mut v: Vec<(u32, u16, MachineId)> = p
+            .machines
+            .iter()
+            .map(|&m| (m, &self.machines[m.index()]))
+            .filter(|(_, s)| !s.cordoned)
+            .map(|(m, s)| (s.allocs, s.level(), m))
+            .collect();
+        v.sort();
+        v.into_iter().take(count).map(|(_, _, m)| m).collect()
     }
 
     /// The machine of a live allocation.
@@ -955,6 +979,102 @@ mod tests {
         let (mut c, p, _) = one_room(Box::new(refuse_all), 2);
         assert_eq!(c.place(p, &cpu(1), CustomerId(0)), Err(Rejection::Policy("label mismatch")));
         assert_eq!(c.pool_info(p).unwrap().stats.machine_policy, 2);
+    }
+
+    /// The index against a brute-force scan: after random placements,
+    /// releases and cordons, every fresh bucket's maximum and holder count
+    /// are exact, and each placement picks what the documented rule picks
+    /// (best score in the first bucket, in scan order, holding a fit; ties
+    /// to the lower id), or fails exactly when no machine fits.
+    #[test]
+    fn index_matches_brute_force() {
+        use rand::{Rng, SeedableRng};
+        for (seed, policy) in [(1u64, "binpack"), (2, "spread"), (3, "hybrid")] {
+            let mut t = Topology::new();
+            let g = t.add_region("r").unwrap();
+            let room = t.add_room(g, "a").unwrap();
+            let mut c = Cluster::new(t);
+            let mut spec = PoolSpec::new("p", Level::Room(room), Admission::Shared, crate::policy::by_name(policy).unwrap());
+            spec.max_candidates = usize::MAX;
+            let p = c.add_pool(spec).unwrap();
+            for i in 0..40u64 {
+                c.add_machine(room, Resources::new(4000 + 1000 * (i % 3), 8000, 100, 0, 10), p).unwrap();
+            }
+            let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+            let mut live: Vec<AllocId> = Vec::new();
+            for _ in 0..4000 {
+                let op = rng.random_range(0..10);
+                if op < 6 {
+                    let need = [rng.random_range(1..6) * 250, rng.random_range(0..5) * 500, rng.random_range(0..3) * 10, 0, 1];
+                    let expected = brute_force(&c, p, &need);
+                    match c.place(p, &Resources::from_array(need), CustomerId(0)) {
+                        Ok(pl) => {
+                            assert_eq!(Some(pl.machine), expected, "{policy}");
+                            live.push(pl.alloc);
+                        }
+                        Err(_) => assert_eq!(expected, None, "{policy}"),
+                    }
+                } else if op < 9 && !live.is_empty() {
+                    let a = live.swap_remove(rng.random_range(0..live.len()));
+                    c.release(a).unwrap();
+                } else {
+                    let m = MachineId(rng.random_range(0..40));
+                    if c.machines[m.index()].cordoned { c.uncordon(m).unwrap() } else { c.cordon(m).unwrap() }
+                }
+                for b in c.pools[p.index()].buckets.iter().filter(|b| !b.stale && !b.members.is_empty()) {
+                    for d in 0..NUM_RESOURCES {
+                        let frees: Vec<u64> = b.members.iter().map(|&m| c.machines[m as usize].free()[d]).collect();
+                        let mx = *frees.iter().max().unwrap();
+                        assert_eq!(b.max_free[d], mx);
+                        assert_eq!(b.max_count[d] as usize, frees.iter().filter(|&&f| f == mx).count());
+                    }
+                }
+            }
+        }
+    }
+
+    fn brute_force(c: &Cluster, p: PoolId, need: &[u64; NUM_RESOURCES]) -> Option<MachineId> {
+        let ps = &c.pools[p.index()];
+        let order = ps.policy.order();
+        // Scan position of a bucket: lower goes first.
+        let pos = |level: u16| match order {
+            ScanOrder::EmptiestFirst => level as usize,
+            ScanOrder::FullestFirst => if level == 0 { NUM_BUCKETS } else { NUM_BUCKETS - level as usize },
+        };
+        let fitting: Vec<(usize, i64, MachineId)> = ps
+            .machines
+            .iter()
+            .map(|&m| (m, &c.machines[m.index()]))
+            .filter(|(_, s)| !s.cordoned && fits_array(need, &s.free()).is_ok())
+            .map(|(m, s)| {
+                let v = MachineView { id: m, room: s.room, capacity: &s.cap, allocated: &s.alloc, allocations: s.allocs };
+                let Verdict::Score(sc) = ps.policy.verdict(&v, need) else { panic!("built-ins never refuse") };
+                (pos(s.level()), sc, m)
+            })
+            .collect();
+        let first = fitting.iter().map(|x| x.0).min()?;
+        fitting.iter().filter(|x| x.0 == first).max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2))).map(|x| x.2)
+    }
+
+    #[test]
+    fn drain_candidates_and_region_check() {
+        let mut t = Topology::new();
+        let g = t.add_region("r").unwrap();
+        let rooms: Vec<RoomId> = (0..4).map(|i| t.add_room(g, format!("r{i}")).unwrap()).collect();
+        let mut c = Cluster::new(t);
+        let p = c.add_pool(PoolSpec::new("p", Level::Region(g), Admission::Shared, Box::new(Binpack::default()))).unwrap();
+        for &r in &rooms {
+            c.add_machine(r, cpu(1000), p).unwrap();
+        }
+        c.place(p, &cpu(500), CustomerId(0)).unwrap();
+        c.place(p, &cpu(400), CustomerId(0)).unwrap();
+        // Machine 0 holds both (binpack); 1..3 are empty.
+        assert_eq!(c.drain_candidates(p, 2), vec![MachineId(1), MachineId(2)]);
+        c.cordon(MachineId(1)).unwrap();
+        assert_eq!(c.drain_candidates(p, 9), vec![MachineId(2), MachineId(3), MachineId(0)]);
+        // 4 rooms of 1000: any two down leaves 2000.
+        assert!(c.check_region(g, &cpu(2000), 2).is_ok());
+        assert!(matches!(c.check_region(g, &cpu(2001), 2), Err(EdgeError::Redundancy { .. })));
     }
 
     #[test]

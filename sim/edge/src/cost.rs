@@ -32,6 +32,7 @@ pub struct BandwidthMeter {
     current: u64,
     bytes: u64,
     samples_bps: Vec<u64>,
+    dropped: u64,
 }
 
 impl BandwidthMeter {
@@ -45,7 +46,7 @@ impl BandwidthMeter {
         if interval_ns == 0 {
             return Err(invalid("cost", "interval_ns", "> 0", 0));
         }
-        Ok(BandwidthMeter { start_ns, interval_ns, current: 0, bytes: 0, samples_bps: Vec::new() })
+        Ok(BandwidthMeter { start_ns, interval_ns, current: 0, bytes: 0, samples_bps: Vec::new(), dropped: 0 })
     }
 
     fn close_until(&mut self, now_ns: u64) {
@@ -54,6 +55,8 @@ impl BandwidthMeter {
             if self.samples_bps.len() < MAX_SAMPLES {
                 let bps = (self.bytes as u128 * 8 * NS_PER_S as u128 / self.interval_ns as u128) as u64;
                 self.samples_bps.push(bps);
+            } else {
+                self.dropped += 1;
             }
             self.bytes = 0;
             self.current += 1;
@@ -65,6 +68,12 @@ impl BandwidthMeter {
     pub fn add(&mut self, now_ns: u64, bytes: u64) {
         self.close_until(now_ns);
         self.bytes += bytes;
+    }
+
+    /// Intervals past [`MAX_SAMPLES`] that were not kept (a billing period
+    /// is at most a 31-day month: start a new meter for the next one).
+    pub fn dropped_samples(&self) -> u64 {
+        self.dropped
     }
 
     /// Closes every interval that ended by `now_ns` and returns the

@@ -1,7 +1,7 @@
 //! Errors. Each names the model that refused and why; the caller adds the
 //! place in its own input (a scenario's file:line:col and field).
 
-use crate::ids::{AllocId, MachineId, PodId, PoolId, RegionId, RoomId, SessionId};
+use crate::ids::{AllocId, MachineId, PodId, PoolId, RegionId, RoomId};
 use crate::resources::{Resource, Resources};
 
 /// Everything this crate can refuse.
@@ -65,14 +65,6 @@ pub enum EdgeError {
         operation: &'static str,
         /// The state it is in.
         state: &'static str,
-    },
-    /// A session id already present on a pod.
-    #[error("pod {pod}: {session} is already open")]
-    DuplicateSession {
-        /// The pod.
-        pod: PodId,
-        /// The session.
-        session: SessionId,
     },
     /// N-2 (N-k) redundancy violated: with `down` rooms of the region out,
     /// the remaining capacity in `resource` is below the region's peak.

@@ -31,12 +31,19 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use rand::RngCore;
+
 use crate::error::{EdgeError, invalid};
 use crate::ids::{PodId, SessionId};
 use crate::resources::{Resource, Resources};
+use crate::workload::DurationDist;
 
 /// Bound on sessions per pod.
 pub const MAX_SESSIONS_PER_POD: u32 = 65_536;
+/// Bound on undrained events of one pod: one call emits at most one
+/// event per session plus two, so a caller that drains after every call
+/// never reaches it; past it events are dropped and counted.
+pub const MAX_POD_EVENTS: usize = MAX_SESSIONS_PER_POD as usize + 64;
 
 /// The pod's business state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -158,6 +165,9 @@ pub enum SessionRefusal {
     MaxSessions,
     /// Short of this resource.
     NoFit(Resource),
+    /// The session id is already open here (a caller bug; nothing is
+    /// counted twice).
+    Duplicate,
 }
 
 /// A pod's settings.
@@ -203,6 +213,8 @@ pub struct PodStats {
     pub transitions: u64,
     /// Times revived from Tombstone.
     pub revivals: u64,
+    /// Events dropped because the caller did not drain them.
+    pub events_dropped: u64,
 }
 
 /// A media-server pod. See the module docs.
@@ -292,6 +304,14 @@ impl Pod {
         self.events.pop_front()
     }
 
+    fn emit(&mut self, e: PodEvent) {
+        if self.events.len() < MAX_POD_EVENTS {
+            self.events.push_back(e);
+        } else {
+            self.stats.events_dropped += 1;
+        }
+    }
+
     fn set_state(&mut self, s: PodState) {
         self.state = s;
         self.stats.transitions += 1;
@@ -303,26 +323,26 @@ impl Pod {
         if let Some(t) = self.ready_at_ns.filter(|&t| t <= now_ns) {
             self.ready_at_ns = None;
             self.set_state(PodState::Allocated);
-            self.events.push_back(PodEvent::Ready { at_ns: t });
+            self.emit(PodEvent::Ready { at_ns: t });
         }
         if let Some(t) = self.restart_until_ns.filter(|&t| t <= now_ns) {
             self.restart_until_ns = None;
-            self.events.push_back(PodEvent::Upgraded { at_ns: t });
+            self.emit(PodEvent::Upgraded { at_ns: t });
         }
         if let Some(t) = self.tombstone_deadline_ns.filter(|&t| t <= now_ns) {
             self.tombstone_deadline_ns = None;
             self.cut_all(t, CutCause::Eviction);
             self.set_state(PodState::WaitingDeletion);
-            self.events.push_back(PodEvent::WaitingDeletion { at_ns: t });
+            self.emit(PodEvent::WaitingDeletion { at_ns: t });
         }
     }
 
     fn cut_all(&mut self, at_ns: u64, cause: CutCause) {
         let n = self.sessions.len() as u64;
-        for (&session, _) in &self.sessions {
-            self.events.push_back(PodEvent::SessionCut { at_ns, session, cause });
+        let cut = std::mem::take(&mut self.sessions);
+        for &session in cut.keys() {
+            self.emit(PodEvent::SessionCut { at_ns, session, cause });
         }
-        self.sessions.clear();
         self.used = Resources::ZERO;
         match cause {
             CutCause::Eviction => self.stats.cut_eviction += n,
@@ -344,13 +364,11 @@ impl Pod {
         if self.sessions.len() as u32 >= self.cfg.max_sessions {
             return Err(SessionRefusal::MaxSessions);
         }
+        if self.sessions.contains_key(&session) {
+            return Err(SessionRefusal::Duplicate);
+        }
         let used = self.used.checked_add(need).ok_or(SessionRefusal::NoFit(Resource::Cpu))?;
         used.fits(&self.cfg.capacity).map_err(SessionRefusal::NoFit)?;
-        if self.sessions.contains_key(&session) {
-            // A caller bug rather than a capacity matter; refuse without
-            // double counting.
-            return Err(SessionRefusal::MaxSessions);
-        }
         self.sessions.insert(session, need);
         self.used = used;
         self.stats.served += 1;
@@ -367,7 +385,7 @@ impl Pod {
         if self.state == PodState::Tombstone && self.sessions.is_empty() {
             self.tombstone_deadline_ns = None;
             self.set_state(PodState::WaitingDeletion);
-            self.events.push_back(PodEvent::WaitingDeletion { at_ns: now_ns });
+            self.emit(PodEvent::WaitingDeletion { at_ns: now_ns });
         }
         true
     }
@@ -384,16 +402,16 @@ impl Pod {
             ScaleIn::Tombstone { timeout_ns } if !self.sessions.is_empty() => {
                 self.set_state(PodState::Tombstone);
                 self.tombstone_deadline_ns = Some(now_ns.saturating_add(timeout_ns));
-                self.events.push_back(PodEvent::Tombstoned { at_ns: now_ns, sessions: self.sessions.len() as u32 });
+                self.emit(PodEvent::Tombstoned { at_ns: now_ns, sessions: self.sessions.len() as u32 });
             }
             ScaleIn::Tombstone { .. } => {
                 self.set_state(PodState::WaitingDeletion);
-                self.events.push_back(PodEvent::WaitingDeletion { at_ns: now_ns });
+                self.emit(PodEvent::WaitingDeletion { at_ns: now_ns });
             }
             ScaleIn::Naive => {
                 self.cut_all(now_ns, CutCause::NaiveScaleIn);
                 self.set_state(PodState::WaitingDeletion);
-                self.events.push_back(PodEvent::WaitingDeletion { at_ns: now_ns });
+                self.emit(PodEvent::WaitingDeletion { at_ns: now_ns });
             }
         }
         Ok(())
@@ -407,7 +425,7 @@ impl Pod {
         self.tombstone_deadline_ns = None;
         self.set_state(PodState::Allocated);
         self.stats.revivals += 1;
-        self.events.push_back(PodEvent::Revived { at_ns: now_ns });
+        self.emit(PodEvent::Revived { at_ns: now_ns });
         Ok(())
     }
 
@@ -435,6 +453,24 @@ impl Pod {
                 Ok(false)
             }
         }
+    }
+}
+
+/// Pod start-up time distributions: the image already on the node
+/// (pre-warmed, the talk's choice: OpenKruise image pre-warming ahead of
+/// each release stage) or pulled from a registry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartupTimes {
+    /// Start-up with the image on the node.
+    pub prewarmed: DurationDist,
+    /// Start-up with an image pull.
+    pub pulled: DurationDist,
+}
+
+impl StartupTimes {
+    /// One start-up time, ns, from the distribution that applies.
+    pub fn sample(&self, image_on_node: bool, rng: &mut impl RngCore) -> u64 {
+        if image_on_node { self.prewarmed.sample(rng) } else { self.pulled.sample(rng) }
     }
 }
 
@@ -580,6 +616,8 @@ mod tests {
             p.open_session(0, s(i), ONE).unwrap();
         }
         assert_eq!(p.open_session(0, s(11), ONE), Err(SessionRefusal::NoFit(Resource::Cpu)));
+        assert_eq!(p.open_session(0, s(1), ONE), Err(SessionRefusal::Duplicate));
+        assert_eq!(p.stats().served, 10);
     }
 
     #[test]

@@ -99,8 +99,8 @@ impl Serverless {
         if cfg.max_instances == 0 || cfg.max_instances > MAX_INSTANCES {
             return Err(invalid("serverless", "max_instances", "1 to 1048576", cfg.max_instances));
         }
-        if cfg.sessions_per_instance == 0 {
-            return Err(invalid("serverless", "sessions_per_instance", ">= 1", 0));
+        if cfg.sessions_per_instance == 0 || cfg.sessions_per_instance > 65_536 {
+            return Err(invalid("serverless", "sessions_per_instance", "1 to 65536", cfg.sessions_per_instance));
         }
         Ok(Serverless {
             cfg,
