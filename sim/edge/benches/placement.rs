@@ -54,7 +54,8 @@ fn setup(policy: Box<dyn PlacementPolicy>) -> (Cluster, Vec<AllocId>, Xoshiro256
 fn bench(cr: &mut Criterion) {
     let mut g = cr.benchmark_group("placement_5000_machines_150000_pods");
     g.throughput(Throughput::Elements(1));
-    let policies: [(&str, fn() -> Box<dyn PlacementPolicy>); 3] = [
+    type Make = fn() -> Box<dyn PlacementPolicy>;
+    let policies: [(&str, Make); 3] = [
         ("spread", || Box::new(Spread::default())),
         ("binpack", || Box::new(Binpack::default())),
         ("hybrid", || Box::new(Hybrid::default())),

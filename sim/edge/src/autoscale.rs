@@ -338,7 +338,7 @@ impl MachinePlanner {
     /// A planner owning `owned` machines; first decision one hour after
     /// `start_ns`.
     pub fn new(cfg: PlannerConfig, start_ns: u64, owned: u32) -> Result<Self, EdgeError> {
-        if cfg.lead_time_ns == 0 || cfg.lead_time_ns % NS_PER_HOUR != 0 || cfg.lead_time_ns > 24 * NS_PER_HOUR {
+        if cfg.lead_time_ns == 0 || !cfg.lead_time_ns.is_multiple_of(NS_PER_HOUR) || cfg.lead_time_ns > 24 * NS_PER_HOUR {
             return Err(invalid("planner", "lead_time_ns", "1 to 24 whole hours", cfg.lead_time_ns));
         }
         if !(cfg.demand_per_machine.is_finite() && cfg.demand_per_machine > 0.0) {

@@ -246,7 +246,7 @@ impl MachineState {
                 n += 1;
             }
         }
-        let pct = if n == 0 { 0 } else { sum / n };
+        let pct = sum.checked_div(n).unwrap_or(0);
         1 + pct.min(NUM_BUCKETS as u64 - 2) as u16
     }
 }

@@ -64,28 +64,31 @@
 //!
 //! # Module map
 //!
-//! - [`ids`]: newtype ids ([`MachineId`], [`PodId`], [`RoomId`],
+//! - [`ids`] - newtype ids ([`MachineId`], [`PodId`], [`RoomId`],
 //!   [`RegionId`], [`PoolId`], [`SessionId`], [`CustomerId`],
 //!   [`AllocId`]).
-//! - [`resources`]: [`Resources`] capacity vectors and [`Resource`]
+//! - [`resources`] - [`Resources`] capacity vectors and [`Resource`]
 //!   dimensions.
-//! - [`topology`]: [`Topology`] (regions, rooms) and
+//! - [`topology`] - [`Topology`] (regions, rooms) and
 //!   [`check_n_minus_k`].
-//! - [`policy`]: the [`PlacementPolicy`] trait, [`Verdict`], [`Refusal`],
+//! - [`policy`] - the [`PlacementPolicy`] trait, [`Verdict`], [`Refusal`],
 //!   [`Spread`], [`Binpack`], [`Hybrid`].
-//! - [`cluster`]: [`Cluster`] (machines, pools, allocation index,
+//! - [`cluster`] - [`Cluster`] (machines, pools, allocation index,
 //!   overflow chains, cordon / release), [`Rejection`], [`PoolStats`].
-//! - [`pod`]: [`Pod`] state machine, [`ScaleIn`], [`Upgrade`],
+//! - [`pod`] - [`Pod`] state machine, [`ScaleIn`], [`Upgrade`],
 //!   [`PortPool`].
-//! - [`autoscale`]: [`Autoscaler`], [`Forecaster`], [`MachinePlanner`].
-//! - [`serverless`]: [`Serverless`].
-//! - [`cost`]: [`BandwidthMeter`], [`percentile_95`], [`Prices`],
+//! - [`autoscale`] - [`Autoscaler`], [`Forecaster`], [`MachinePlanner`].
+//! - [`serverless`] - [`Serverless`].
+//! - [`cost`] - [`BandwidthMeter`], [`percentile_95`], [`Prices`],
 //!   [`bill`], [`CostReport`].
-//! - [`workload`]: [`DailyProfile`], [`FlashCrowd`], [`Arrivals`],
+//! - [`workload`] - [`DailyProfile`], [`FlashCrowd`], [`Arrivals`],
 //!   [`DurationDist`].
-//! - [`error`]: [`EdgeError`].
+//! - [`error`] - [`EdgeError`].
 
 #![warn(missing_docs)]
+// Capacity vectors are parallel arrays indexed by dimension; an index loop
+// over the dimensions reads better than zipped iterators.
+#![allow(clippy::needless_range_loop)]
 
 pub mod autoscale;
 pub mod cluster;

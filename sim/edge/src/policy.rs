@@ -162,7 +162,7 @@ fn mean_after_ppm(m: &MachineView<'_>, need: &[u64; NUM_RESOURCES], w: &Weights)
             wsum += w[d] as u64;
         }
     }
-    if wsum == 0 { 0 } else { (sum / wsum) as i64 }
+    sum.checked_div(wsum).unwrap_or(0) as i64
 }
 
 /// Spread: the least allocated machine wins (Kubernetes' default

@@ -51,7 +51,7 @@ fn p95_by_hand() {
     assert_eq!(percentile_95(&s), 500 * MBPS);
 
     // 432 = 5% of 8640 samples are free: 432 peaks bill nothing, 433 do.
-    let peaks = |n: u64| move |i: u64| if i % 19 == 0 && i / 19 < n { 1_000 } else { 100 };
+    let peaks = |n: u64| move |i: u64| if i.is_multiple_of(19) && i / 19 < n { 1_000 } else { 100 };
     assert_eq!(percentile_95(&meter_samples(peaks(432))), 100 * MBPS);
     assert_eq!(percentile_95(&meter_samples(peaks(433))), 1_000 * MBPS);
 }
