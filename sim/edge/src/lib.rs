@@ -62,6 +62,30 @@
 //! sequence) and calls each machine's `handle_timeout` in that order; ties
 //! at one time go in the order the driver registered them.
 //!
+//! # How the pieces fit (for a driver)
+//!
+//! - A **pod** occupies an allocation: `Cluster::place_chain(&chain,
+//!   &pod_config.capacity, customer)` picks its machine; the driver keeps
+//!   the [`AllocId`] with the [`Pod`], draws its start-up time
+//!   ([`pod::StartupTimes`], pre-warmed or pulled) and a host port
+//!   ([`PortPool`] per machine). Sessions then use the pod's capacity
+//!   through [`Pod::open_session`]; which pod of a room takes a session is
+//!   the driver's choice. When a pod reports
+//!   [`PodEvent::WaitingDeletion`], the driver releases its allocation and
+//!   port.
+//! - For questions about the pools alone (overflow, sharing, packing), a
+//!   session or pod can be placed on machines directly with the cluster,
+//!   as the tests in `tests/` do.
+//! - A request no edge level takes goes to [`Serverless`]; its usage and
+//!   the edge's [`BandwidthMeter`] samples and machine hours feed [`bill`].
+//! - Scaling: [`Autoscaler`] decisions become pod creations (revive
+//!   tombstone pods first) or scale-ins ([`Pod::scale_in`], emptiest pods
+//!   first); [`MachinePlanner`] actions become machines added to a pool
+//!   after the lead time, or [`Cluster::drain_candidates`] cordoned,
+//!   drained and released ([`Cluster::release_machine`]).
+//! - Before a run, [`Cluster::check_region`] (or [`check_n_minus_k`]) tells
+//!   a scenario whether each region survives two rooms down.
+//!
 //! # Module map
 //!
 //! - [`ids`] - newtype ids ([`MachineId`], [`PodId`], [`RoomId`],
