@@ -12,10 +12,12 @@
 //!
 //! Placement is the hot path (target: 70 000 placements/s on 5 000
 //! machines carrying 150 000 pods), so a pool does not score every machine.
-//! It keeps its uncordoned machines in [`NUM_BUCKETS`] buckets by
-//! allocation level: bucket 0 holds the empty machines, bucket `1 + p`
-//! those whose mean utilisation over the dimensions with capacity is in
-//! percent `p` (0..=99, 100 folded into 99 + 1). Each bucket keeps the
+//! It keeps its uncordoned machines in buckets by allocation level: bucket
+//! 0 holds the empty machines, bucket `1 + p` those whose mean utilisation
+//! over the dimensions with capacity is `p` per mille (0..=999, full
+//! folded into 999), [`LEVELS`] + 1 in all. Only non-empty buckets exist
+//! (a B-tree keyed by level), so a small pool costs memory for the levels
+//! it uses, not for all of them. Each bucket keeps the
 //! componentwise maximum free capacity of its members, so a bucket where
 //! nothing can fit is skipped at once (exact on insert; on removal it is
 //! marked stale only when the last machine holding a maximum leaves, and
@@ -27,11 +29,13 @@
 //! role of Kubernetes' `percentageOfNodesToScore` and Borg's relaxed
 //! randomisation). The winner is the best-scoring machine examined, ties
 //! to the lower machine id. So the chosen machine's level is within one
-//! percent of the best possible in the scan order, and an empty machine is
+//! per mille of the best possible in the scan order, and an empty machine is
 //! chosen by a fullest-first policy only when no non-empty machine fits:
 //! the property the binpack tests rely on.
 //!
 //! Every refusal is counted per pool ([`PoolStats`]) with its reason.
+
+use std::collections::BTreeMap;
 
 use crate::error::{EdgeError, invalid};
 use crate::ids::{AllocId, CustomerId, MachineId, PoolId, RegionId, RoomId};
@@ -39,8 +43,9 @@ use crate::policy::{MachineView, PlacementPolicy, Refusal, ScanOrder, Verdict};
 use crate::resources::{NUM_RESOURCES, Resource, Resources, fits_array};
 use crate::topology::{Topology, check_n_minus_k};
 
-/// Allocation buckets per pool: empty, then 1% steps.
-pub const NUM_BUCKETS: usize = 101;
+/// Allocation levels of the index (per mille steps); bucket 0, the empty
+/// machines, comes on top.
+pub const LEVELS: u16 = 1_000;
 /// Bound on machines in a cluster.
 pub const MAX_MACHINES: usize = 1 << 22;
 /// Bound on pools.
@@ -233,7 +238,7 @@ impl MachineState {
         std::array::from_fn(|d| self.cap[d] - self.alloc[d])
     }
 
-    /// Bucket 0 when empty, else 1 + floor(mean percent), capped.
+    /// Bucket 0 when empty, else 1 + floor(mean per mille), capped.
     #[inline]
     fn level(&self) -> u16 {
         if self.allocs == 0 && self.alloc.iter().all(|&a| a == 0) {
@@ -242,12 +247,12 @@ impl MachineState {
         let (mut sum, mut n) = (0u64, 0u64);
         for d in 0..NUM_RESOURCES {
             if self.cap[d] > 0 {
-                sum += ((self.alloc[d] as u128 * 100) / self.cap[d] as u128) as u64;
+                sum += ((self.alloc[d] as u128 * LEVELS as u128) / self.cap[d] as u128) as u64;
                 n += 1;
             }
         }
         let pct = sum.checked_div(n).unwrap_or(0);
-        1 + pct.min(NUM_BUCKETS as u64 - 2) as u16
+        1 + pct.min(LEVELS as u64 - 1) as u16
     }
 }
 
@@ -262,6 +267,10 @@ struct Bucket {
 }
 
 impl Bucket {
+    fn new() -> Self {
+        Bucket { members: Vec::new(), max_free: [0; NUM_RESOURCES], max_count: [0; NUM_RESOURCES], stale: false }
+    }
+
     #[inline]
     fn add_free(&mut self, free: &[u64; NUM_RESOURCES]) {
         for d in 0..NUM_RESOURCES {
@@ -281,7 +290,7 @@ struct PoolState {
     admits: Admission,
     policy: Box<dyn PlacementPolicy>,
     max_candidates: usize,
-    buckets: Vec<Bucket>,
+    buckets: BTreeMap<u16, Bucket>,
     machines: Vec<MachineId>,
     cordoned: u32,
     nonempty: u32,
@@ -294,6 +303,69 @@ struct PoolState {
 struct AllocEntry {
     machine: MachineId,
     need: [u64; NUM_RESOURCES],
+}
+
+/// The state of one placement's scan over a pool's buckets.
+struct Scan<'a> {
+    machines: &'a [MachineState],
+    policy: &'a dyn PlacementPolicy,
+    need: &'a [u64; NUM_RESOURCES],
+    max_candidates: usize,
+    stats: &'a mut PoolStats,
+    no_fit: [u64; NUM_RESOURCES],
+    policy_refused: Option<&'static str>,
+    best: Option<(i64, u32)>,
+    scored: usize,
+    examined: u32,
+}
+
+impl Scan<'_> {
+    /// Examines one bucket; true when the scan should stop (a fit found).
+    fn bucket(&mut self, b: &mut Bucket) -> bool {
+        if b.stale {
+            Cluster::refresh_bucket(self.machines, b);
+        }
+        if let Err(r) = fits_array(self.need, &b.max_free) {
+            self.no_fit[r as usize] += b.members.len() as u64;
+            return false;
+        }
+        for &m in &b.members {
+            let ms = &self.machines[m as usize];
+            self.examined += 1;
+            let free = ms.free();
+            if let Err(r) = fits_array(self.need, &free) {
+                self.no_fit[r as usize] += 1;
+                self.stats.machine_no_fit[r as usize] += 1;
+                continue;
+            }
+            let view = MachineView { id: MachineId(m), room: ms.room, capacity: &ms.cap, allocated: &ms.alloc, allocations: ms.allocs };
+            match self.policy.verdict(&view, self.need) {
+                Verdict::Score(s) => {
+                    self.scored += 1;
+                    let better = match self.best {
+                        None => true,
+                        Some((bs, bm)) => s > bs || (s == bs && m < bm),
+                    };
+                    if better {
+                        self.best = Some((s, m));
+                    }
+                    if self.scored >= self.max_candidates {
+                        break;
+                    }
+                }
+                Verdict::Refuse(r) => {
+                    self.stats.machine_policy += 1;
+                    match r {
+                        Refusal::NoFit(d) => self.no_fit[d as usize] += 1,
+                        Refusal::Policy(why) => self.policy_refused = Some(why),
+                        Refusal::Cordoned => self.policy_refused = Some("cordoned"),
+                        Refusal::WrongPool => self.policy_refused = Some("wrong pool"),
+                    }
+                }
+            }
+        }
+        self.best.is_some()
+    }
 }
 
 /// Machines, pools and allocations. See the module docs for the index.
@@ -369,7 +441,7 @@ impl Cluster {
             admits: spec.admits,
             policy: spec.policy,
             max_candidates: spec.max_candidates,
-            buckets: vec![Bucket { members: Vec::new(), max_free: [0; NUM_RESOURCES], max_count: [0; NUM_RESOURCES], stale: false }; NUM_BUCKETS],
+            buckets: BTreeMap::new(),
             machines: Vec::new(),
             cordoned: 0,
             nonempty: 0,
@@ -436,7 +508,7 @@ impl Cluster {
         let ms = &self.machines[m.index()];
         let level = ms.level();
         let free = ms.free();
-        let b = &mut self.pools[ms.pool.index()].buckets[level as usize];
+        let b = self.pools[ms.pool.index()].buckets.entry(level).or_insert_with(Bucket::new);
         let pos = b.members.len() as u32;
         b.members.push(m.0);
         if !b.stale {
@@ -455,15 +527,14 @@ impl Cluster {
         if bucket == NOT_INDEXED {
             return;
         }
-        let b = &mut self.pools[pool.index()].buckets[bucket as usize];
+        let buckets = &mut self.pools[pool.index()].buckets;
+        let b = buckets.get_mut(&bucket).expect("indexed machines are in their bucket");
         b.members.swap_remove(pos as usize);
         if let Some(&moved) = b.members.get(pos as usize) {
             self.machines[moved as usize].pos = pos;
         }
         if b.members.is_empty() {
-            b.max_free = [0; NUM_RESOURCES];
-            b.max_count = [0; NUM_RESOURCES];
-            b.stale = false;
+            buckets.remove(&bucket);
         } else if !b.stale {
             for d in 0..NUM_RESOURCES {
                 if free[d] == b.max_free[d] {
@@ -477,7 +548,7 @@ impl Cluster {
         self.machines[m.index()].bucket = NOT_INDEXED;
     }
 
-    fn refresh(machines: &[MachineState], b: &mut Bucket) {
+    fn refresh_bucket(machines: &[MachineState], b: &mut Bucket) {
         b.max_free = [0; NUM_RESOURCES];
         b.max_count = [0; NUM_RESOURCES];
         b.stale = false;
@@ -516,72 +587,43 @@ impl Cluster {
         if ps.machines.len() as u32 - cordoned == 0 {
             return Err(Rejection::NoMachines { cordoned });
         }
-        let order = ps.policy.order();
-        let mut no_fit = [0u64; NUM_RESOURCES];
-        let mut policy_refused: Option<&'static str> = None;
-        let mut best: Option<(i64, u32)> = None;
-        let mut scored = 0usize;
-        let mut examined = 0u32;
-        for i in 0..NUM_BUCKETS {
-            let bi = match order {
-                ScanOrder::EmptiestFirst => i,
-                // Fullest first, empty machines (bucket 0) last.
-                ScanOrder::FullestFirst => {
-                    if i + 1 < NUM_BUCKETS { NUM_BUCKETS - 1 - i } else { 0 }
-                }
-            };
-            let b = &mut ps.buckets[bi];
-            if b.members.is_empty() {
-                continue;
-            }
-            if b.stale {
-                Self::refresh(machines, b);
-            }
-            if let Err(r) = fits_array(need, &b.max_free) {
-                no_fit[r as usize] += b.members.len() as u64;
-                continue;
-            }
-            for &m in &b.members {
-                let ms = &machines[m as usize];
-                examined += 1;
-                let free = ms.free();
-                if let Err(r) = fits_array(need, &free) {
-                    no_fit[r as usize] += 1;
-                    ps.stats.machine_no_fit[r as usize] += 1;
-                    continue;
-                }
-                let view =
-                    MachineView { id: MachineId(m), room: ms.room, capacity: &ms.cap, allocated: &ms.alloc, allocations: ms.allocs };
-                match ps.policy.verdict(&view, need) {
-                    Verdict::Score(s) => {
-                        scored += 1;
-                        let better = match best {
-                            None => true,
-                            Some((bs, bm)) => s > bs || (s == bs && m < bm),
-                        };
-                        if better {
-                            best = Some((s, m));
-                        }
-                        if scored >= ps.max_candidates {
-                            break;
-                        }
-                    }
-                    Verdict::Refuse(r) => {
-                        ps.stats.machine_policy += 1;
-                        match r {
-                            Refusal::NoFit(d) => no_fit[d as usize] += 1,
-                            Refusal::Policy(why) => policy_refused = Some(why),
-                            Refusal::Cordoned => policy_refused = Some("cordoned"),
-                            Refusal::WrongPool => policy_refused = Some("wrong pool"),
-                        }
+        let PoolState { buckets, policy, stats, max_candidates, .. } = ps;
+        let mut scan = Scan {
+            machines,
+            policy: policy.as_ref(),
+            need,
+            max_candidates: *max_candidates,
+            stats,
+            no_fit: [0; NUM_RESOURCES],
+            policy_refused: None,
+            best: None,
+            scored: 0,
+            examined: 0,
+        };
+        match scan.policy.order() {
+            ScanOrder::EmptiestFirst => {
+                for b in buckets.values_mut() {
+                    if scan.bucket(b) {
+                        break;
                     }
                 }
             }
-            if best.is_some() {
-                break;
+            ScanOrder::FullestFirst => {
+                let mut found = false;
+                for (_, b) in buckets.range_mut(1..).rev() {
+                    if scan.bucket(b) {
+                        found = true;
+                        break;
+                    }
+                }
+                // Empty machines last.
+                if !found && let Some(b) = buckets.get_mut(&0) {
+                    scan.bucket(b);
+                }
             }
         }
-        ps.stats.examined += examined as u64;
+        let Scan { no_fit, policy_refused, best, examined, .. } = scan;
+        pools[pool.index()].stats.examined += examined as u64;
         let Some((score, m)) = best else {
             if let Some(why) = policy_refused {
                 return Err(Rejection::Policy(why));
@@ -1021,7 +1063,8 @@ mod tests {
                     let m = MachineId(rng.random_range(0..40));
                     if c.machines[m.index()].cordoned { c.uncordon(m).unwrap() } else { c.cordon(m).unwrap() }
                 }
-                for b in c.pools[p.index()].buckets.iter().filter(|b| !b.stale && !b.members.is_empty()) {
+                for b in c.pools[p.index()].buckets.values().filter(|b| !b.stale) {
+                    assert!(!b.members.is_empty());
                     for d in 0..NUM_RESOURCES {
                         let frees: Vec<u64> = b.members.iter().map(|&m| c.machines[m as usize].free()[d]).collect();
                         let mx = *frees.iter().max().unwrap();
@@ -1039,7 +1082,7 @@ mod tests {
         // Scan position of a bucket: lower goes first.
         let pos = |level: u16| match order {
             ScanOrder::EmptiestFirst => level as usize,
-            ScanOrder::FullestFirst => if level == 0 { NUM_BUCKETS } else { NUM_BUCKETS - level as usize },
+            ScanOrder::FullestFirst => if level == 0 { LEVELS as usize + 1 } else { LEVELS as usize - level as usize },
         };
         let fitting: Vec<(usize, i64, MachineId)> = ps
             .machines

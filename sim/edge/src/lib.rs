@@ -130,7 +130,7 @@ pub use autoscale::{
     Autoscaler, AutoscalerConfig, Forecaster, MachinePlanner, Metric, NUM_METRICS, PlannerAction, PlannerConfig, ScaleDecision,
 };
 pub use cluster::{
-    Admission, ChainOutcome, Cluster, Level, MAX_CHAIN, MachineInfo, NUM_BUCKETS, Placement, PoolInfo, PoolSpec, PoolStats,
+    Admission, ChainOutcome, Cluster, Level, LEVELS, MAX_CHAIN, MachineInfo, Placement, PoolInfo, PoolSpec, PoolStats,
     Rejection, Tried,
 };
 pub use cost::{BandwidthMeter, CostReport, FIVE_MINUTES_NS, MONTH_NS, Prices, Usage, bill, machine_hours, percentile_95};

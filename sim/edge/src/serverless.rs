@@ -60,7 +60,8 @@ pub struct ServerlessUsage {
     pub bytes: u64,
     /// Cold starts.
     pub cold_starts: u64,
-    /// Sessions that found a warm instance.
+    /// Sessions that joined an existing instance (warm, or still in its
+    /// cold start).
     pub warm_starts: u64,
     /// Sessions refused at the limit.
     pub rejected: u64,
