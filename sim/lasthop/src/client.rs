@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use cdnsim_codec::{BlockOutcome, BlockReceiver, Decoding, IntervalReport, RedundancyController};
 
 use crate::ids::{EdgeId, HomeId, NatClass};
-use crate::system::Stats;
+use crate::stats::Stats;
 
 /// Blocks a client keeps receive state for, behind the newest.
 pub const RX_BLOCKS: usize = 8;

@@ -43,8 +43,9 @@
 //!   upload pacing, [`HomeTally`].
 //! - [`scheduler`]: the heartbeat view, locality buckets and the
 //!   [`Placement`] trait with its default [`FirstFit`].
+//! - [`stats`]: [`Stats`], what a run adds up.
 //! - [`system`]: [`LastHop`], which wires them together: the edge servers'
-//!   users, the [`Output`]s and [`Timer`]s, [`Stats`].
+//!   users, the [`Output`]s and [`Timer`]s.
 //!
 //! What is simplified (README, "What the model covers"): control messages
 //! (subscriptions, asks, scheduler answers, shed notices) take no time; a
@@ -55,10 +56,12 @@ pub mod client;
 pub mod config;
 pub mod ids;
 pub mod scheduler;
+pub mod stats;
 pub mod system;
 
 pub use agent::{HomeInfo, HomeTally};
 pub use config::{Config, MAX_SENDERS};
 pub use ids::{Block, ClientId, EdgeId, HomeId, NatClass, Sender, StreamId};
 pub use scheduler::{FirstFit, Placement, Request, View};
-pub use system::{Arrival, ClientPlace, ClientTally, Connection, LastHop, Output, Stats, Timer, Underlay, client_bytes, home_bytes};
+pub use stats::Stats;
+pub use system::{Arrival, ClientPlace, ClientTally, Connection, LastHop, Output, Timer, Underlay, client_bytes, home_bytes};

@@ -14,6 +14,7 @@ use crate::client::{Ask, Client, Sending};
 use crate::config::{Config, MAX_SENDERS};
 use crate::ids::{Block, ClientId, EdgeId, HomeId, NatClass, Sender, StreamId};
 use crate::scheduler::{Placement, Request, Scheduler};
+pub use crate::stats::Stats;
 
 /// What the last hop asks of the network it runs on, answered at once.
 pub trait Underlay {
@@ -84,25 +85,6 @@ pub struct Arrival {
     pub bytes: u64,
     /// The block decoded with them: the player has it.
     pub decoded: bool,
-}
-
-/// What the last hop added up, for the results.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub home_upload_bytes: u64,
-    pub home_download_bytes: u64,
-    pub decode_failures: u64,
-    pub blocks_decoded: u64,
-    pub full_mismatches: u64,
-    pub evictions: u64,
-    pub sheds: u64,
-    pub symbols_wasted: u64,
-    pub relayed_connections: u64,
-    pub direct_connections: u64,
-    pub scheduler_requests: u64,
-    /// Blocks the server completed after home nodes fell short.
-    pub server_repairs: u64,
-    pub clients: u64,
 }
 
 /// A client's tallies, for its viewer's row.

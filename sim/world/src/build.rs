@@ -10,7 +10,7 @@ use rand::Rng;
 
 use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{Carry, NodeState, Sub};
-use crate::WorldError;
+use crate::run::WorldError;
 use crate::homes::Homes;
 use crate::world::{Counters, LinkState, StreamState, World, pick};
 

@@ -5,20 +5,26 @@
 //! Module map:
 //! - [`event`]: the events and their tie-break classes (the order of
 //!   same-instant events is part of the model, so it is written down there).
+//! - `run`: [`RunIdentity`], [`RunResults`], [`WorldError`].
 //! - `build`: scenario -> initial world (topology, nodes, random streams).
+//! - `world`: delivery over the overlay and the dispatch of every event:
+//!   capture, transmission with per-hop retransmission, routes and
+//!   subscriptions, probing and switching, faults, viewer sessions.
 //! - `node`: an IDC node's part in each stream it carries, and its block
 //!   window.
 //! - `overlay`: the scenario as the routing crate's graph, and the router.
 //! - `fec`: forward error correction on the internal links of hot streams
 //!   (an MDS erasure model per block per hop).
 //! - `viewer`: a viewer session and its player (playout, stalls, skips).
-//! - `lasthop`: the fountain-coded last hop: home nodes holding shares of
-//!   a stream's coded symbols, clients pulling from tens of them, the
-//!   scheduler, load shedding and decoding at three fidelities.
-//! - `world`: the event handlers: capture, transmission with per-hop
-//!   retransmission, routes and subscriptions, probing and switching,
-//!   viewer sessions.
+//! - `homes`: home nodes: placement, churn, household usage.
+//! - `lasthop`: the adapter for the last-hop crate (`cdnsim-lasthop`): the
+//!   edges' last-hop queues, symbol loss, NAT traversal and latencies; it
+//!   sees the rest of the world only through its `Surroundings` trait.
+//! - `series`: per-second totals per stream.
 //! - `record`: summary, time series and viewer rows at the end of a run.
+//!
+//! docs/architecture.md says which files a new node kind, overlay mode or
+//! metric touches.
 //!
 //! What this slice models, and what it does not, is listed in README.md
 //! under "What the model covers".
@@ -31,40 +37,15 @@ mod lasthop;
 mod node;
 mod overlay;
 mod record;
+mod run;
 mod series;
 mod viewer;
 mod world;
 
-use cdnsim_engine::{EngineError, Scheduler, SimTime, run};
-use cdnsim_metrics::{Summary, Table, TimeseriesRow, ViewerRow};
+use cdnsim_engine::{Scheduler, SimTime, run};
 use cdnsim_scenario::Scenario;
 
-/// Everything a run produced, ready for the metrics writer.
-pub struct RunResults {
-    pub summary: Summary,
-    pub timeseries: Vec<TimeseriesRow>,
-    pub viewers: Vec<ViewerRow>,
-    /// `home_nodes`: one row per home node (absent without home nodes).
-    pub extra_tables: Vec<(String, Table)>,
-    pub events: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum WorldError {
-    #[error("scenario {scenario:?}: {source}")]
-    Engine { scenario: String, source: EngineError },
-    #[error("scenario {scenario:?}: routing: {message}")]
-    Routing { scenario: String, message: String },
-}
-
-/// Who a run is: its id, seed and replication number. The seed drives every
-/// random stream; the id names the results folder.
-#[derive(Clone, Debug)]
-pub struct RunIdentity {
-    pub run_id: String,
-    pub seed: u64,
-    pub replication: u64,
-}
+pub use run::{RunIdentity, RunResults, WorldError};
 
 /// An upper estimate of a run's peak memory, in bytes, from what the
 /// scenario implies before anything runs: viewer sessions (expected

@@ -7,7 +7,7 @@ use cdnsim_engine::SimTime;
 use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, percentile};
 
 use crate::world::World;
-use crate::{RunIdentity, RunResults};
+use crate::run::{RunIdentity, RunResults};
 
 const NS_PER_MS: f64 = 1e6;
 
