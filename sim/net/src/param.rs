@@ -1,6 +1,6 @@
 //! The one error every validated constructor of the crate returns: a
 //! parameter outside its valid range, named as the constructor names it.
-//! Home-node models and the backbone both build on [`require`].
+//! Home-node models and the backbone both check through `require`.
 
 use std::fmt;
 
