@@ -14,7 +14,7 @@ use std::time::Instant;
 use cdnsim_codec::table::MAX_EXTRA;
 use cdnsim_codec::{CalibrationSpec, DecodeRow, DecodeTable, MAX_SOURCE_SYMBOLS, RAPTORQ_VERSION, calibrate_k};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Prints a line; a closed stdout (`| head`) is not worth a panic.
 fn say(line: &str) {
@@ -96,7 +96,10 @@ pub fn run(out: &Path, options: Options) -> Result<(), Failure> {
         "Read by cdnsim_codec::DecodeTable (lookup rules in sim/codec/src/table.rs).".to_string(),
     ];
     let text = table.to_csv(&comments);
-    write_atomically(out, &text)?;
+    // Written to a temporary name and renamed, so a reader never sees half
+    // a table.
+    let fail = |e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", out.display()));
+    cdnsim_metrics::atomic::write_file(out, |tmp| std::fs::write(tmp, &text).map_err(fail), |_, e| fail(e))?;
     say(&format!(
         "wrote {} ({} Ks x {} extras, {trials} trials each) in {:.1} s",
         out.display(),
@@ -136,13 +139,6 @@ fn measure(ks: &[u16], spec: &CalibrationSpec, threads: usize) -> Vec<DecodeRow>
     });
     let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
     results.into_iter().flat_map(|r| r.expect("every K was measured")).collect()
-}
-
-/// Written to a temporary name and renamed, so a reader never sees half a table.
-fn write_atomically(out: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = out.with_extension("csv.tmp");
-    std::fs::write(&tmp, text).map_err(|e| Failure::BadInput(format!("{}: cannot write: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, out).map_err(|e| Failure::BadInput(format!("{}: cannot write: {e}", out.display())))
 }
 
 #[cfg(test)]

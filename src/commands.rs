@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use cdnsim_metrics::read_parquet;
+use cdnsim_metrics::{atomic, read_parquet};
 use cdnsim_scenario::sweep::{PlannedRun, Sweep};
 
-use crate::Failure;
+use crate::failure::Failure;
 use crate::runner::{self, Batch, LogFormat, Outcome};
 
 /// Prints a line; a closed stdout (`| head`) is not an error worth a panic.
@@ -149,14 +149,6 @@ fn sweep_json(sweep: &Sweep, file: &Path) -> String {
     serde_json::to_string_pretty(&json).expect("json") + "\n"
 }
 
-/// Writes `text` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
-    let tmp = path.with_file_name(format!(".tmp-{}-{}", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
-    let fail = |e: std::io::Error| Failure::Internal(format!("{}: {e}", path.display()));
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
-}
-
 pub fn run(file: &Path, out: &Path, seed: Option<u64>, opts: &RunOptions) -> Result<(), Failure> {
     let sweep = load(file, seed)?;
     let all = sweep.runs();
@@ -200,7 +192,9 @@ pub fn run(file: &Path, out: &Path, seed: Option<u64>, opts: &RunOptions) -> Res
         tracing::info!(shard = s.index, shards = s.count, source = s.source, runs = selected.len(), of = all.len(), "shard");
     }
     std::fs::create_dir_all(&scenario_dir).map_err(|e| Failure::Internal(format!("{}: {e}", scenario_dir.display())))?;
-    write_atomic(&scenario_dir.join("sweep.json"), &sweep_json(&sweep, file))?;
+    let sweep_file = scenario_dir.join("sweep.json");
+    let fail = |e: std::io::Error| Failure::Internal(format!("{}: {e}", sweep_file.display()));
+    atomic::write_file(&sweep_file, |tmp| std::fs::write(tmp, sweep_json(&sweep, file)).map_err(fail), |_, e| fail(e))?;
 
     let replay = |id: &str| replay_command(file, out, seed, id);
     let batch = Batch { sweep: &sweep, file, out, jobs, replay: &replay };
@@ -366,9 +360,11 @@ pub fn print_table(header: &[String], rows: &[Vec<String>]) {
 fn write_report(dir: &Path) -> Result<(PathBuf, String), Failure> {
     let (table, text) = crate::sweep_charts::report(dir)?;
     let path = dir.join("report.parquet");
-    let tmp = dir.join(format!(".tmp-report-{}.parquet", std::process::id()));
-    table.write_parquet(&tmp).map_err(|e| Failure::Internal(e.to_string()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
+    atomic::write_file(
+        &path,
+        |tmp| table.write_parquet(tmp).map_err(|e| Failure::Internal(e.to_string())),
+        |p, e| Failure::Internal(format!("{}: {e}", p.display())),
+    )?;
     cdnsim_metrics::failures::write_failures(dir).map_err(|e| Failure::Internal(e.to_string()))?;
     Ok((path, text))
 }

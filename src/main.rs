@@ -5,6 +5,8 @@
 //!   (scenario errors, missing folders, a sweep too big for the machine),
 //!   1 internal failure, 3 some runs of a sweep failed (the others
 //!   completed; see `failures.parquet`).
+//! - `failure`: [`Failure`], why a command failed; `main` turns it into
+//!   the exit code, every other module returns it.
 //! - `commands`: what each subcommand does.
 //! - `runner`: runs of a sweep in parallel (rayon), with progress, logs,
 //!   panics caught and failures recorded.
@@ -14,6 +16,7 @@
 
 mod calibrate;
 mod commands;
+mod failure;
 mod runner;
 mod shard;
 mod sweep_charts;
@@ -22,6 +25,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use failure::Failure;
 
 /// cdnsim: a deterministic discrete-event simulator for live-video delivery
 /// networks. Same scenario and seed, same bytes.
@@ -104,16 +109,6 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
-}
-
-/// Why a command failed, which decides the exit code.
-pub enum Failure {
-    /// The user's input is wrong: exit 2.
-    BadInput(String),
-    /// Something broke that the input did not cause: exit 1.
-    Internal(String),
-    /// Some runs failed, the others completed: exit 3.
-    RunsFailed(String),
 }
 
 fn main() -> ExitCode {

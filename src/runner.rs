@@ -203,13 +203,14 @@ fn unix_s(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Removes `.tmp-<run id>-*` folders: this process is about to write the run,
-/// so any such folder is left over from a writer that was killed.
+/// Removes the temporary folders of this run (`.tmp-<run id>-<pid>`, see
+/// `cdnsim_metrics::atomic`): this process is about to write the run, so
+/// any such folder is left over from a writer that was killed.
 fn remove_debris(scenario_dir: &Path, run_id: &str) {
     let Ok(entries) = std::fs::read_dir(scenario_dir) else { return };
-    let prefix = format!(".tmp-{run_id}-");
+    let run_dir = scenario_dir.join(run_id);
     for e in entries.filter_map(|e| e.ok()) {
-        if e.file_name().to_string_lossy().starts_with(&prefix) {
+        if cdnsim_metrics::atomic::is_temp_of(&e.file_name().to_string_lossy(), &run_dir) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }

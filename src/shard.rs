@@ -6,7 +6,7 @@
 //! by at most one run, and a shard run again (a Kubernetes retry, a Slurm
 //! requeue) does the same runs (skipping those already complete).
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// Shard `index` of `count`, and where it came from (for the log).
 #[derive(Clone, Debug, PartialEq, Eq)]

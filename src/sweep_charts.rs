@@ -9,7 +9,7 @@ use cdnsim_chart::sweep::{BarSeries, Interval, IntervalSeries};
 use cdnsim_metrics::report::{Cell, Estimate, ParamSpec, PointEstimates, RunSummary, aggregate, read_runs, report_table};
 use cdnsim_metrics::{Table, read_parquet};
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// A swept parameter as `sweep.json` describes it.
 #[derive(Clone, Debug)]

@@ -3,6 +3,7 @@
 //! Every test that runs a simulation prints its seed and the command that
 //! replays it when it fails (see `common::run_ok`).
 
+mod architecture;
 mod backbone_china;
 mod bad_input;
 mod bursty_loss;

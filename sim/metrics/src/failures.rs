@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::DataType;
 
-use crate::MetricsError;
+use crate::atomic;
+use crate::error::MetricsError;
 use crate::table::{Col, Table, read_parquet};
 
 /// Bound on the failure records one folder holds (one per run at most).
@@ -56,10 +57,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MetricsError {
 pub fn record_failure(scenario_dir: &Path, f: &Failure) -> Result<(), MetricsError> {
     let dir = records_dir(scenario_dir);
     fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let tmp = dir.join(format!(".tmp-{}-{}.parquet", f.run_id, std::process::id()));
-    failures_table(std::slice::from_ref(f)).write_parquet(&tmp)?;
     let dest = dir.join(format!("{}.parquet", f.run_id));
-    fs::rename(&tmp, &dest).map_err(io(&dest))
+    atomic::write_file(&dest, |tmp| failures_table(std::slice::from_ref(f)).write_parquet(tmp), |p, e| io(p)(e))
 }
 
 /// Drops the failure record of a run that has now completed, and debris
@@ -67,9 +66,10 @@ pub fn record_failure(scenario_dir: &Path, f: &Failure) -> Result<(), MetricsErr
 pub fn clear_failure(scenario_dir: &Path, run_id: &str) -> Result<(), MetricsError> {
     let dir = records_dir(scenario_dir);
     let Ok(entries) = fs::read_dir(&dir) else { return Ok(()) };
+    let record = dir.join(format!("{run_id}.parquet"));
     for e in entries.filter_map(|e| e.ok()) {
         let name = e.file_name().to_string_lossy().to_string();
-        if name == format!("{run_id}.parquet") || name.starts_with(&format!(".tmp-{run_id}-")) {
+        if name == format!("{run_id}.parquet") || atomic::is_temp_of(&name, &record) {
             fs::remove_file(e.path()).map_err(io(&e.path()))?;
         }
     }
@@ -129,9 +129,7 @@ pub fn write_failures(scenario_dir: &Path) -> Result<Vec<Failure>, MetricsError>
         }
         return Ok(rows);
     }
-    let tmp = scenario_dir.join(format!(".tmp-failures-{}.parquet", std::process::id()));
-    failures_table(&rows).write_parquet(&tmp)?;
-    fs::rename(&tmp, &dest).map_err(io(&dest))?;
+    atomic::write_file(&dest, |tmp| failures_table(&rows).write_parquet(tmp), |p, e| io(p)(e))?;
     Ok(rows)
 }
 

@@ -2,6 +2,9 @@
 //! results contract of DESIGN.md written as Parquet through polars.
 //!
 //! Module map:
+//! - `error`: [`MetricsError`], with the path of the file concerned.
+//! - [`atomic`]: replacing a file or a folder through a temporary name and
+//!   a rename, for every file the workbench writes.
 //! - [`stats`]: nearest-rank percentiles and a log-linear latency histogram
 //!   (bounded memory, however many samples).
 //! - [`table`]: a column-oriented table and its Parquet writer.
@@ -14,7 +17,9 @@
 //! - [`failures`]: runs that failed, one record each, gathered into
 //!   `failures.parquet`.
 
+pub mod atomic;
 pub mod contract;
+mod error;
 pub mod failures;
 pub mod output;
 pub mod report;
@@ -22,16 +27,7 @@ pub mod stats;
 pub mod table;
 
 pub use contract::{SUMMARY_COLUMNS, Summary, TimeseriesRow, Value, ViewerRow};
+pub use error::MetricsError;
 pub use output::{RunFiles, RunOutcome, run_dir, write_run};
 pub use stats::{LatencyHistogram, percentile};
 pub use table::{Col, Table, read_parquet};
-
-#[derive(Debug, thiserror::Error)]
-pub enum MetricsError {
-    #[error("cannot write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("cannot write {path} as Parquet: {message}")]
-    Parquet { path: String, message: String },
-    #[error("cannot read {path}: {message}")]
-    Read { path: String, message: String },
-}

@@ -1,12 +1,13 @@
 //! Writing one run's results: everything goes into a temporary folder
 //! beside the final one, which is renamed into place only when every file
-//! is written. A rename within one filesystem is atomic, so a results
-//! folder holds a complete run or none of it, even after a kill.
+//! is written ([`crate::atomic::write_dir`]), so a results folder holds a
+//! complete run or none of it, even after a kill.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::MetricsError;
+use crate::atomic;
+use crate::error::MetricsError;
 use crate::contract::{Summary, TimeseriesRow, ViewerRow, timeseries_table, viewers_table};
 use crate::table::Table;
 
@@ -42,36 +43,28 @@ pub fn write_run(out: &Path, files: &RunFiles) -> Result<RunOutcome, MetricsErro
         return Ok(RunOutcome::AlreadyComplete(final_dir));
     }
     let parent = final_dir.parent().expect("run dir has a parent");
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| MetricsError::Io { path, source }
-    };
-    fs::create_dir_all(parent).map_err(io(parent))?;
-    // The process id keeps two processes that race on one run apart; the
-    // loser's rename fails harmlessly below.
-    let tmp = parent.join(format!(".tmp-{}-{}", s.run_id, std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
-    fs::create_dir(&tmp).map_err(io(&tmp))?;
-    let result = (|| {
-        s.to_table().write_parquet(&tmp.join("summary.parquet"))?;
-        timeseries_table(files.timeseries).write_parquet(&tmp.join("timeseries.parquet"))?;
-        viewers_table(files.viewers).write_parquet(&tmp.join("viewers.parquet"))?;
-        for (name, table) in files.extra_tables {
-            table.write_parquet(&tmp.join(format!("{name}.parquet")))?;
-        }
-        // The manifest goes last: its presence marks a complete run.
-        let m = tmp.join("manifest.json");
-        fs::write(&m, &files.manifest_json).map_err(io(&m))?;
-        if final_dir.exists() {
-            // A folder without a manifest is debris from an old crash.
-            fs::remove_dir_all(&final_dir).map_err(io(&final_dir))?;
-        }
-        fs::rename(&tmp, &final_dir).map_err(io(&final_dir))
-    })();
+    let io = |path: &Path, source| MetricsError::Io { path: path.display().to_string(), source };
+    fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    // Two processes that race on one run write apart (the temporary names
+    // carry the process id); the loser's rename fails harmlessly below.
+    let result = atomic::write_dir(
+        &final_dir,
+        |tmp| {
+            s.to_table().write_parquet(&tmp.join("summary.parquet"))?;
+            timeseries_table(files.timeseries).write_parquet(&tmp.join("timeseries.parquet"))?;
+            viewers_table(files.viewers).write_parquet(&tmp.join("viewers.parquet"))?;
+            for (name, table) in files.extra_tables {
+                table.write_parquet(&tmp.join(format!("{name}.parquet")))?;
+            }
+            // The manifest goes last: its presence marks a complete run. A
+            // folder already at the final place without one is debris from
+            // an old crash, which the rename replaces.
+            let m = tmp.join("manifest.json");
+            fs::write(&m, &files.manifest_json).map_err(|e| io(&m, e))
+        },
+        io,
+    );
     if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
         if final_dir.join("manifest.json").exists() {
             return Ok(RunOutcome::AlreadyComplete(final_dir));
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::MetricsError;
+use crate::error::MetricsError;
 use crate::table::{Col, Table, read_parquet};
 
 /// Bound on the runs one report reads: a folder with more is refused,

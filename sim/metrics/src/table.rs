@@ -6,7 +6,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::MetricsError;
+use crate::error::MetricsError;
 
 /// One column's values. Optional values are `null` in Parquet.
 #[derive(Clone, Debug, PartialEq)]

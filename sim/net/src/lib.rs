@@ -13,6 +13,8 @@
 //!   node pair and shortest hop counts computed once and cached.
 //! - [`home`]: home nodes: NAT types and traversal, upload capacity with its
 //!   daily and household variation, and on/off churn started in steady state.
+//! - [`param`]: [`ParamError`], what every validated constructor (home-node
+//!   models, the backbone) returns for a bad parameter.
 //!
 //! Nothing here schedules events: functions take the current time and
 //! return when things happen, and the world turns that into events.
@@ -23,9 +25,11 @@ pub mod fifo;
 pub mod geo;
 pub mod home;
 pub mod loss;
+pub mod param;
 pub mod topology;
 
 pub use channel::{Channel, Transmit};
 pub use fifo::{Fifo, Offer};
 pub use loss::{Loss, LossModel};
+pub use param::ParamError;
 pub use topology::{ChannelId, NodeId, Topology};

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::limits::{MAX_LABELS, MAX_STREAMS};
+
 /// A configuration value that cannot be used: which field, what a valid
 /// value looks like and what was given. The field path is relative to the
 /// value checked (`links[3].b`, `min_quality`); callers prefix their own
@@ -67,9 +69,9 @@ pub enum NoRoute {
         /// The node that asked.
         target: u32,
     },
-    /// The stream table is full ([`crate::MAX_STREAMS`]).
+    /// The stream table is full ([`MAX_STREAMS`]).
     TooManyStreams,
-    /// The search reached [`crate::MAX_LABELS`] labels before proving an
+    /// The search reached [`MAX_LABELS`] labels before proving an
     /// answer optimal.
     SearchLimit,
 }
@@ -87,8 +89,8 @@ impl fmt::Display for NoRoute {
             NoRoute::NoPath { target } => {
                 write!(f, "no acceptable path to node {target} within the hop bound and the quality minimum")
             }
-            NoRoute::TooManyStreams => write!(f, "the stream table is full ({} streams)", crate::MAX_STREAMS),
-            NoRoute::SearchLimit => write!(f, "the route search reached its limit of {} labels", crate::MAX_LABELS),
+            NoRoute::TooManyStreams => write!(f, "the stream table is full ({MAX_STREAMS} streams)"),
+            NoRoute::SearchLimit => write!(f, "the route search reached its limit of {MAX_LABELS} labels"),
         }
     }
 }

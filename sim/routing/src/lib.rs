@@ -41,11 +41,13 @@
 //!   [`Reroute`], [`Push`], [`RouterStats`].
 //! - [`seam`]: seamless switching: [`resume_block`] and [`SpliceCounter`].
 //! - [`error`]: [`ParamError`] (bad configuration) and [`NoRoute`].
+//! - `limits`: the table bounds [`MAX_STREAMS`] and [`MAX_LABELS`].
 
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod graph;
+mod limits;
 pub mod policy;
 pub mod router;
 pub mod score;
@@ -54,7 +56,8 @@ mod search;
 
 pub use error::{NoRoute, ParamError};
 pub use graph::{Graph, LinkInfo, NodeInfo, Tier};
+pub use limits::{MAX_LABELS, MAX_STREAMS};
 pub use policy::{Mode, Policy, Redundancy};
-pub use router::{MAX_LABELS, MAX_STREAMS, Push, Reroute, Route, Router, RouterStats};
+pub use router::{Push, Reroute, Route, Router, RouterStats};
 pub use score::{FitError, Observation, ScoreFn};
 pub use seam::{Resume, SpliceCounter, resume_block};

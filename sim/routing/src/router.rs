@@ -41,15 +41,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::error::{NoRoute, ParamError};
 use crate::graph::{Graph, Tier};
+use crate::limits::MAX_STREAMS;
 use crate::policy::{Mode, Policy, Redundancy};
 use crate::score::{Observation, ScoreFn, Smoothed};
 use crate::search::{self, ArcData, BoundCache, Found, INF, Net, Request, Rules, Scratch, Start};
 
-/// Most streams the router tracks at once (carriers or viewer classes).
-pub const MAX_STREAMS: usize = 1 << 22;
-/// Most labels one search may create before giving up with
-/// [`NoRoute::SearchLimit`].
-pub const MAX_LABELS: usize = 1 << 20;
 /// Memory for shortest-hop BFS results, all sources together.
 const HOP_CACHE_BYTES: usize = 16 << 20;
 

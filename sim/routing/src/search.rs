@@ -36,6 +36,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use crate::error::NoRoute;
+use crate::limits::MAX_LABELS;
 
 pub(crate) const INF: u64 = u64::MAX;
 const NONE: u32 = u32::MAX;
@@ -345,7 +346,7 @@ impl Scratch {
             }
             i = e.next;
         }
-        if self.labels.len() >= crate::MAX_LABELS {
+        if self.labels.len() >= MAX_LABELS {
             return Err(NoRoute::SearchLimit);
         }
         let idx = self.labels.len() as u32;

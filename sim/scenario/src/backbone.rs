@@ -19,7 +19,7 @@ use toml::Spanned;
 
 use crate::error::ScenarioError;
 use crate::raw::{RawLink, RawNode, RawOverlay};
-use crate::resolve::Ctx;
+use crate::ctx::Ctx;
 use crate::topology::{IdcRole, TopologyData, load_topology};
 
 pub(crate) struct Loaded {

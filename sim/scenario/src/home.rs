@@ -6,16 +6,14 @@
 use std::collections::BTreeMap;
 
 use cdnsim_engine::SimDuration;
-use cdnsim_net::home::{
-    CapacityDist, DiurnalProfile, HomeModel, HouseholdModel, NatMix, OnOffDist, ParamError, SessionDist,
-    TraversalMatrix,
-};
+use cdnsim_net::ParamError;
+use cdnsim_net::home::{CapacityDist, DiurnalProfile, HomeModel, HouseholdModel, NatMix, OnOffDist, SessionDist, TraversalMatrix};
 use toml::Spanned;
 
 use crate::error::ScenarioError;
 use crate::model::{Home, MAX_HOME_NODES};
 use crate::raw::{RawHome, RawSession, RawUpload};
-use crate::resolve::Ctx;
+use crate::ctx::Ctx;
 
 pub(crate) fn resolve(
     ctx: &Ctx,

@@ -5,6 +5,9 @@
 //! Module map:
 //! - [`units`]: `"50 ms"`, `"10 Mbps"`, `"1 KiB"` into ns, bit/s, bytes.
 //! - `raw`: the file as written (serde, `deny_unknown_fields`, spans kept).
+//! - `ctx`: where an error is reported (file, `line:col`, field) and the
+//!   value checks shared by every resolver below; it imports none of them.
+//! - `loss`: a link's `loss = ...`, as scenario and topology files write it.
 //! - `resolve`: cross-checks and defaults; the only place that knows both.
 //! - `backbone`: `[network] topology`: IDC nodes and the links between
 //!   them taken from a bundled backbone.
@@ -16,8 +19,10 @@
 //! - [`sweep`]: `[sweep]` tables: expansion into points, run ids, seeds.
 
 mod backbone;
+mod ctx;
 pub mod error;
 mod home;
+mod loss;
 pub mod model;
 mod raw;
 mod resolve;

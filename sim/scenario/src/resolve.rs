@@ -3,14 +3,15 @@
 //! names the field and points at the value that is wrong.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use toml::Spanned;
 
-use crate::error::{ScenarioError, line_col};
+use crate::ctx::Ctx;
+use crate::error::ScenarioError;
+use crate::home;
+use crate::loss::link_loss;
 use crate::model::*;
 use crate::raw::*;
-use crate::home;
 use crate::units::SizeBytes;
 
 /// Bounds that keep a scenario's memory and event counts sane; a file that
@@ -18,61 +19,6 @@ use crate::units::SizeBytes;
 pub const MAX_CHUNKS_PER_BLOCK: u64 = 4096;
 pub const MAX_RETRANSMITS: i64 = 16;
 pub const DEFAULT_MAX_PENDING_EVENTS: usize = 10_000_000;
-
-/// Where errors are reported: the file's label and its text, to turn a
-/// span into `line:col`. Shared by every resolver of a TOML file.
-pub(crate) struct Ctx<'a> {
-    pub(crate) file: &'a str,
-    pub(crate) text: &'a str,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn err(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        let (line, col) = line_col(self.text, span.start);
-        ScenarioError::Invalid { file: self.file.to_string(), line, col, field: field.into(), message: message.into() }
-    }
-
-    pub(crate) fn lookup(
-        &self,
-        names: &BTreeMap<&str, usize>,
-        what: &str,
-        value: &Spanned<String>,
-        field: String,
-    ) -> Result<usize, ScenarioError> {
-        names.get(value.get_ref().as_str()).copied().ok_or_else(|| {
-            let known: Vec<_> = names.keys().copied().collect();
-            self.err(
-                value.span(),
-                field,
-                format!("expected the name of {what} ({}), found {:?}", known.join(", "), value.get_ref()),
-            )
-        })
-    }
-
-    fn fraction(&self, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {
-        let x = *v.get_ref();
-        if !(0.0..1.0).contains(&x) {
-            return Err(self.err(v.span(), field, format!("expected a probability in [0, 1), found {x}")));
-        }
-        Ok(x)
-    }
-
-    fn positive(&self, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {
-        let x = *v.get_ref();
-        if !(x.is_finite() && x > 0.0) {
-            return Err(self.err(v.span(), field, format!("expected a positive number, found {x}")));
-        }
-        Ok(x)
-    }
-
-    fn nonzero<T: Copy>(&self, v: &Spanned<T>, field: &str, get: impl Fn(T) -> u64) -> Result<u64, ScenarioError> {
-        let x = get(*v.get_ref());
-        if x == 0 {
-            return Err(self.err(v.span(), field, "expected a value above zero, found zero"));
-        }
-        Ok(x)
-    }
-}
 
 fn index_names<'a, T>(
     ctx: &Ctx,
@@ -544,44 +490,6 @@ fn inflation(ctx: &Ctx, v: &Spanned<f64>, field: String) -> Result<f64, Scenario
         return Err(ctx.err(v.span(), field, format!("expected a factor of at least 1 (paths are never shorter than the geodesic), found {x}")));
     }
     Ok(x)
-}
-
-/// `loss = p` or a Gilbert-Elliott table, checked; the message says what
-/// is wrong, the caller says where.
-pub(crate) fn link_loss(raw: &RawLoss) -> Result<LinkLoss, String> {
-    match raw {
-        RawLoss::Probability(p) => {
-            if !(0.0..1.0).contains(p) {
-                return Err(format!("expected a probability in [0, 1), found {p}"));
-            }
-            Ok(LinkLoss::Bernoulli { p: *p })
-        }
-        RawLoss::Model(m) => {
-            if m.model != "gilbert-elliott" {
-                return Err(format!("expected model = \"gilbert-elliott\", found {:?}", m.model));
-            }
-            for (name, x, open) in [
-                ("p_good_to_bad", m.p_good_to_bad, false),
-                ("p_bad_to_good", m.p_bad_to_good, false),
-                ("loss_good", m.loss_good, true),
-                ("loss_bad", m.loss_bad, false),
-            ] {
-                let ok = if open { (0.0..1.0).contains(&x) } else { (0.0..=1.0).contains(&x) };
-                if !ok {
-                    return Err(format!("expected {name} to be a probability, found {x}"));
-                }
-            }
-            if m.p_bad_to_good == 0.0 {
-                return Err("expected p_bad_to_good above 0 (or the link stays bad forever), found 0".into());
-            }
-            Ok(LinkLoss::GilbertElliott {
-                p_good_to_bad: m.p_good_to_bad,
-                p_bad_to_good: m.p_bad_to_good,
-                loss_good: m.loss_good,
-                loss_bad: m.loss_bad,
-            })
-        }
-    }
 }
 
 fn need<'a, T, P>(ctx: &Ctx, parent: &Spanned<P>, v: &'a Option<T>, field: &str) -> Result<&'a T, ScenarioError> {

@@ -43,7 +43,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::error::{ScenarioError, line_col};
 use crate::model::Scenario;
-use crate::resolve::Ctx;
+use crate::ctx::Ctx;
 
 /// Bounds on one sweep: points (value combinations) and runs (points x
 /// replications). A sweep beyond them is refused where it is written.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::error::ScenarioError;
-use crate::resolve::Ctx;
+use crate::ctx::Ctx;
 use crate::raw::RawLoss;
 use cdnsim_net::LossModel;
 use cdnsim_net::backbone::{BackboneInput, IdcSpec, InterconnectSpec, LinkSpec, PopSpec};
@@ -388,7 +388,7 @@ impl Resolver<'_> {
     }
 
     fn loss(&self, v: &Spanned<RawLoss>, field: String) -> Res<LinkLoss> {
-        crate::resolve::link_loss(v.get_ref()).map_err(|m| self.err(v.span(), field, m))
+        crate::loss::link_loss(v.get_ref()).map_err(|m| self.err(v.span(), field, m))
     }
 
     fn groups(&self, groups: &[Spanned<String>], field: &str) -> Res<Vec<String>> {

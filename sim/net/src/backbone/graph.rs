@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::graph::{NodeIndex, UnGraph};
 
-use super::paths::Cache;
-use super::*;
+use super::ids::{Endpoint, GroupId, IdcId, InterconnectId, IspId, LinkId, PopId, RegionId};
+use super::input::{
+    BackboneInput, MAX_BACKBONE_LINKS, MAX_GROUPS_PER_LINK, MAX_IDCS, MAX_INTERCONNECTS, MAX_ISPS, MAX_POPS, MAX_REGIONS,
+};
+use super::tree::Cache;
 use crate::geo::{great_circle_km, propagation};
-use crate::home::{ParamError, require};
+use crate::loss::LossModel;
+use crate::param::{ParamError, require};
 
 /// A PoP of the built backbone.
 #[derive(Clone, Debug, PartialEq)]

@@ -56,152 +56,31 @@
 //! Taking a corridor down and back up therefore restores the original
 //! paths exactly (the property tests check this against a fresh build).
 //!
-//! Module map:
+//! Module map (each module uses only those listed before it, so the
+//! arrows between them point one way; this file only re-exports):
+//! - `ids`: the id newtypes ([`PopId`], [`LinkId`], ...) and [`Endpoint`].
+//! - `input`: the table bounds and [`BackboneInput`], what a backbone is
+//!   built from.
+//! - `tree`: one shortest-path tree per (PoP, mode) and the cache holding
+//!   them: storage only, filled by `paths`.
 //! - [`graph`]: the built [`Backbone`]: validation, latencies, links, link
 //!   state and shared-risk groups.
-//! - `paths`: the per-PoP trees, their cache and the path queries.
+//! - `paths`: computing the trees, invalidating them on link changes and
+//!   the path queries, as methods of [`Backbone`].
 //! - [`synth`]: a seeded synthetic generator for scale and property tests.
 
 pub mod graph;
+mod ids;
+mod input;
 mod paths;
 pub mod synth;
-
-use crate::loss::LossModel;
+mod tree;
 
 pub use graph::{Attachment, Backbone, Idc, Interconnect, Link, LinkKind, Pop};
+pub use ids::{Endpoint, GroupId, IdcId, InterconnectId, IspId, LinkId, PopId, RegionId};
+pub use input::{
+    BackboneInput, IdcSpec, InterconnectSpec, LinkSpec, MAX_BACKBONE_LINKS, MAX_GROUPS_PER_LINK, MAX_IDCS, MAX_INTERCONNECTS,
+    MAX_ISPS, MAX_POPS, MAX_REGIONS, PopSpec,
+};
 pub use paths::{CacheStats, Path};
 pub use synth::{SynthParams, synthetic};
-
-/// Table bounds, checked when a backbone is built. The PoP bound keeps the
-/// path cache (2 P^2 entries of 14 bytes) under 120 MiB.
-pub const MAX_ISPS: usize = 64;
-pub const MAX_REGIONS: usize = 4096;
-pub const MAX_POPS: usize = 2048;
-pub const MAX_BACKBONE_LINKS: usize = 1 << 20;
-pub const MAX_INTERCONNECTS: usize = 1024;
-pub const MAX_IDCS: usize = 1 << 20;
-pub const MAX_GROUPS_PER_LINK: usize = 16;
-
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub u32);
-
-        impl $name {
-            pub fn index(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
-
-id_type!(
-    /// An ISP, by its position in [`BackboneInput::isps`].
-    IspId
-);
-id_type!(
-    /// A province or region, by its position in [`BackboneInput::regions`].
-    RegionId
-);
-id_type!(
-    /// A PoP, by its position in [`BackboneInput::pops`].
-    PopId
-);
-id_type!(
-    /// An IDC, by its position in [`BackboneInput::idcs`].
-    IdcId
-);
-id_type!(
-    /// An interconnect site, by its position in
-    /// [`BackboneInput::interconnects`].
-    InterconnectId
-);
-id_type!(
-    /// A full-duplex link of the built backbone: backbone links first (in
-    /// input order), then interconnect pairs, then IDC access links.
-    LinkId
-);
-id_type!(
-    /// A shared-risk group, in order of first mention.
-    GroupId
-);
-
-/// Either end of a path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Endpoint {
-    Pop(PopId),
-    Idc(IdcId),
-}
-
-/// Everything needed to build a [`Backbone`]; indices refer to the vectors
-/// of this struct.
-#[derive(Clone, Debug)]
-pub struct BackboneInput {
-    /// Signal speed in fibre, about two thirds of c (200 km/ms).
-    pub propagation_km_per_ms: f64,
-    /// Floor on a derived link latency (two PoPs in one city are still a
-    /// metro network apart); at least 1 ns.
-    pub min_latency_ns: u64,
-    /// Route inflation for the distance between an interconnect's PoPs.
-    pub interconnect_route_inflation: f64,
-    pub isps: Vec<String>,
-    pub regions: Vec<String>,
-    pub pops: Vec<PopSpec>,
-    pub links: Vec<LinkSpec>,
-    pub interconnects: Vec<InterconnectSpec>,
-    pub idcs: Vec<IdcSpec>,
-}
-
-/// The PoP of ISP `isp` in region `region` (at most one per pair).
-#[derive(Clone, Debug)]
-pub struct PopSpec {
-    pub region: usize,
-    pub isp: usize,
-    pub lat_deg: f64,
-    pub lon_deg: f64,
-}
-
-/// A backbone link between two PoPs of one ISP.
-#[derive(Clone, Debug)]
-pub struct LinkSpec {
-    pub a: usize,
-    pub b: usize,
-    pub capacity_bps: u64,
-    pub loss: LossModel,
-    /// Fibre route length over the great circle (>= 1).
-    pub route_inflation: f64,
-    /// One-way latency when known; otherwise derived from the distance.
-    pub latency_ns: Option<u64>,
-    /// Shared-risk groups (corridor names).
-    pub groups: Vec<String>,
-}
-
-/// A site where ISPs exchange traffic: every pair of `pops` (each of a
-/// different ISP) is joined by a link with these properties.
-#[derive(Clone, Debug)]
-pub struct InterconnectSpec {
-    pub name: String,
-    pub pops: Vec<usize>,
-    /// Added to the propagation latency between the two PoPs: the detour
-    /// and queueing of a congested exchange.
-    pub extra_latency_ns: u64,
-    pub capacity_bps: u64,
-    pub loss: LossModel,
-    pub groups: Vec<String>,
-}
-
-/// An IDC attached to one PoP (single-line) or several PoPs of different
-/// ISPs (multi-line BGP), all in its own region.
-#[derive(Clone, Debug)]
-pub struct IdcSpec {
-    pub name: String,
-    pub region: usize,
-    pub pops: Vec<usize>,
-    /// Capacity of the IDC's uplink; each access link carries it.
-    pub egress_bps: u64,
-    /// Bandwidth price per GB sent out (currency of the data set).
-    pub price_per_gb: f64,
-    /// One-way latency from the IDC to each of its PoPs.
-    pub access_latency_ns: u64,
-}

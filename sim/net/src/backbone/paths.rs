@@ -7,10 +7,8 @@ use petgraph::graph::{EdgeReference, NodeIndex};
 use petgraph::visit::EdgeFiltered;
 
 use super::graph::{Backbone, LinkKind};
-use super::{Endpoint, GroupId, IspId, LinkId, PopId};
-
-const UNREACHED: u64 = u64::MAX;
-const NO_LINK: u32 = u32::MAX;
+use super::ids::{Endpoint, GroupId, IspId, LinkId, PopId};
+use super::tree::{NO_LINK, Tree, UNREACHED};
 
 /// Which links a tree may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,29 +20,6 @@ enum Mode {
 }
 
 const MODES: [Mode; 2] = [Mode::OwnIsp, Mode::Any];
-
-/// Shortest paths from one PoP to every PoP, indexed by PoP.
-#[derive(Clone)]
-struct Tree {
-    dist_ns: Vec<u64>,
-    /// The link into each PoP on its path from the root.
-    pred: Vec<u32>,
-    hops: Vec<u16>,
-}
-
-#[derive(Clone)]
-pub(super) struct Cache {
-    /// `trees[pop][mode]`.
-    trees: Vec<[Option<Tree>; 2]>,
-    computed: u64,
-    invalidated: u64,
-}
-
-impl Cache {
-    pub(super) fn new(pops: usize) -> Self {
-        Cache { trees: (0..pops).map(|_| [None, None]).collect(), computed: 0, invalidated: 0 }
-    }
-}
 
 /// What the path cache holds and has done, for tests and cost reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

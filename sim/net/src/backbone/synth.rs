@@ -9,9 +9,10 @@ use cdnsim_engine::{RngStream, stream};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::*;
+use super::input::{BackboneInput, IdcSpec, InterconnectSpec, LinkSpec, MAX_IDCS, MAX_ISPS, MAX_POPS, MAX_REGIONS, PopSpec};
 use crate::geo::great_circle_km;
-use crate::home::{ParamError, require};
+use crate::loss::LossModel;
+use crate::param::{ParamError, require};
 
 /// Shape of a synthetic backbone.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +190,7 @@ pub fn synthetic(params: &SynthParams, seed: u64) -> Result<BackboneInput, Param
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backbone::Backbone;
 
     #[test]
     fn same_seed_same_backbone_and_builds() {

@@ -17,7 +17,7 @@ use rand::Rng;
 use rand_distr::weighted::WeightedIndex;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{ParamError, require};
+use crate::param::{ParamError, require};
 
 /// The largest upload a home node may have: the node stores its upload in
 /// a u32 (bps) to keep its state small, so about 4.29 Gbps.

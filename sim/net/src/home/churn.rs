@@ -17,7 +17,7 @@ use cdnsim_engine::{SimDuration, SimTime};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, Pareto, StandardNormal, Weibull};
 
-use super::{ParamError, require};
+use crate::param::{ParamError, require};
 
 /// Distribution of a session length. Parameters are stored in ns (f64).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]

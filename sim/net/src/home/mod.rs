@@ -20,7 +20,7 @@
 //! transition; the world turns those times into events.
 //!
 //! Parameters are validated when a value is built: every constructor that
-//! can be given bad numbers returns a [`ParamError`] naming the parameter,
+//! can be given bad numbers returns a [`ParamError`](crate::ParamError) naming the parameter,
 //! and nothing here panics on user input. Enum variants that carry
 //! parameters are `#[non_exhaustive]`, so outside this crate they can only be
 //! built through the validated constructors (their fields stay readable).
@@ -30,40 +30,7 @@ pub mod churn;
 pub mod nat;
 pub mod node;
 
-use std::fmt;
-
 pub use capacity::{CapacityDist, DiurnalProfile, Household, HouseholdModel, MAX_UPLOAD_BPS};
 pub use churn::{OnOff, OnOffDist, SessionDist};
 pub use nat::{Connection, NatMix, NatType, TraversalMatrix};
 pub use node::{HOME_NODE_STATE_BUDGET_BYTES, HomeModel, HomeNode, STREAM_CHURN, STREAM_HOUSEHOLD, STREAM_INIT};
-
-/// A parameter outside its valid range.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamError {
-    /// The parameter, as the constructor names it (`"sigma"`,
-    /// `"matrix[3][3]"`); the caller prefixes its own path.
-    pub param: String,
-    /// What a valid value looks like.
-    pub expected: String,
-    /// The value given.
-    pub found: String,
-}
-
-impl ParamError {
-    pub(crate) fn new(param: impl Into<String>, expected: impl Into<String>, found: impl fmt::Display) -> Self {
-        ParamError { param: param.into(), expected: expected.into(), found: found.to_string() }
-    }
-}
-
-impl fmt::Display for ParamError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: expected {}, found {}", self.param, self.expected, self.found)
-    }
-}
-
-impl std::error::Error for ParamError {}
-
-/// `Ok` when `ok`, else the error for `param`.
-pub(crate) fn require(ok: bool, param: &str, expected: &str, found: impl fmt::Display) -> Result<(), ParamError> {
-    if ok { Ok(()) } else { Err(ParamError::new(param, expected, found)) }
-}

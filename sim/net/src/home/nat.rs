@@ -10,7 +10,7 @@ use std::fmt;
 
 use rand::Rng;
 
-use super::{ParamError, require};
+use crate::param::{ParamError, require};
 
 /// The NAT in front of a home node, in the NAT1..NAT4 terms the industry
 /// (and the shared-CDN talk) uses; RFC 4787 behaviour in brackets.

@@ -12,7 +12,7 @@ use cdnsim_engine::{RngStream, SimTime, stream_indexed};
 use super::capacity::{CapacityDist, DiurnalProfile, Household, HouseholdModel};
 use super::churn::{OnOff, OnOffDist};
 use super::nat::{NatMix, NatType, TraversalMatrix};
-use super::{ParamError, require};
+use crate::param::{ParamError, require};
 
 /// The most state one home node may take (the goal).
 pub const HOME_NODE_STATE_BUDGET_BYTES: usize = 1024;
