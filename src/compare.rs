@@ -55,6 +55,8 @@ pub struct CompareOptions {
 /// At most this many metrics share the chart (its palette has seven
 /// colours); gated metrics come first, then the headline ones.
 const CHART_METRICS: usize = 7;
+/// Points on the chart: the first this many (the table has them all).
+const CHART_POINTS: usize = 24;
 /// The headline metrics charted when present.
 const HEADLINE: &[&str] = &["amplification", "stall_ratio", "startup_ms_p95", "e2e_ms_p95", "idc_egress_bytes", "hop_waste", "internal_bytes"];
 
@@ -147,7 +149,8 @@ impl Row {
 
     /// Paired half-width over Welch half-width on the same values.
     pub fn width_ratio(&self) -> Option<f64> {
-        let (p, w) = (self.paired?.ci95?, self.welch?.ci95?);
+        let p = self.paired.filter(|p| !p.identical)?.ci95?;
+        let w = self.welch?.ci95?;
         let (pw, ww) = (p.1 - p.0, w.1 - w.0);
         (ww > 0.0).then_some(pw / ww)
     }
@@ -495,12 +498,13 @@ pub fn write(c: &Comparison, out: &Path, gates: &[Gate]) -> Result<Vec<PathBuf>,
         }
     }
     if !metrics.is_empty() {
-        let categories: Vec<String> = (0..c.points.len()).map(|i| c.describe(i)).collect();
+        let shown = c.points.len().min(CHART_POINTS);
+        let categories: Vec<String> = (0..shown).map(|i| c.describe(i)).collect();
         let series: Vec<BarSeries> = metrics
             .iter()
             .map(|m| BarSeries {
                 label: m.clone(),
-                values: (0..c.points.len())
+                values: (0..shown)
                     .map(|i| {
                         let r = c.rows.iter().find(|r| r.point == i && &r.metric == m)?;
                         let (x, ci) = r.relative()?;
@@ -509,7 +513,8 @@ pub fn write(c: &Comparison, out: &Path, gates: &[Gate]) -> Result<Vec<PathBuf>,
                     .collect(),
             })
             .collect();
-        let title = format!("Change from BASE to NEW ({}, 95% CI)", if c.unpaired { "unpaired" } else { "paired" });
+        let first = if shown < c.points.len() { format!("; first {shown} of {} points", c.points.len()) } else { String::new() };
+        let title = format!("Change from BASE to NEW ({}, 95% CI{first})", if c.unpaired { "unpaired" } else { "paired" });
         let x_label = if c.params.is_empty() { "point".to_string() } else { c.params.iter().map(|p| p.key.clone()).collect::<Vec<_>>().join(", ") };
         written.extend(
             cdnsim_chart::sweep::bars(&out.join("compare_change"), &title, &x_label, "change relative to BASE mean (%)", &categories, &series)
