@@ -5,6 +5,7 @@
 
 mod backbone_china;
 mod bad_input;
+mod bench;
 mod bursty_loss;
 mod common;
 mod compare_aa;
