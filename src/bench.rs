@@ -121,12 +121,7 @@ struct Located<'a> {
 impl Located<'_> {
     fn err(&self, at: usize, field: impl Into<String>, message: impl Into<String>) -> Failure {
         let (line, col) = line_col(self.text, at);
-        Failure::BadInput(format!(
-            "{}:{line}:{col}: {}: {}",
-            self.file,
-            field.into(),
-            message.into()
-        ))
+        Failure::BadInput(format!("{}:{line}:{col}: {}: {}", self.file, field.into(), message.into()))
     }
 }
 
@@ -140,20 +135,14 @@ struct Origin {
     inserted: bool,
 }
 
-fn gates_of(
-    src: &Located,
-    table: &BTreeMap<String, Spanned<RawThreshold>>,
-    prefix: &str,
-) -> Result<Vec<Gate>, Failure> {
+fn gates_of(src: &Located, table: &BTreeMap<String, Spanned<RawThreshold>>, prefix: &str) -> Result<Vec<Gate>, Failure> {
     let mut out = Vec::new();
     for (metric, v) in table {
         let field = format!("{prefix}.{metric}");
         let threshold = match v.get_ref() {
             RawThreshold::Text(s) => Threshold::parse(s),
             RawThreshold::Number(x) if x.is_finite() && *x >= 0.0 => Ok(Threshold::Absolute(*x)),
-            RawThreshold::Number(x) => {
-                Err(format!("expected a threshold of zero or more, found {x}"))
-            }
+            RawThreshold::Number(x) => Err(format!("expected a threshold of zero or more, found {x}")),
         }
         .map_err(|m| src.err(v.span().start, &field, m))?;
         out.push(Gate::new(metric, threshold).map_err(|m| src.err(v.span().start, &field, m))?);
@@ -163,46 +152,21 @@ fn gates_of(
 
 /// The scenario text with the entry's sweep settings written in, and the
 /// origin of every line that differs from the file.
-fn patch(
-    src: &Located,
-    scenario_file: &str,
-    text: &str,
-    e: &RawEntry,
-    idx: usize,
-) -> Result<(String, Vec<Origin>), Failure> {
+fn patch(src: &Located, scenario_file: &str, text: &str, e: &RawEntry, idx: usize) -> Result<(String, Vec<Origin>), Failure> {
     let field = |k: &str| format!("scenario[{idx}].{k}");
     // (bench offset, field, the line to insert or the value to write)
     let mut lines: Vec<(usize, String, String)> = Vec::new();
     if let Some(r) = &e.replications {
-        lines.push((
-            r.span().start,
-            field("replications"),
-            format!("replications = {}", r.get_ref()),
-        ));
+        lines.push((r.span().start, field("replications"), format!("replications = {}", r.get_ref())));
     }
     if let Some(s) = &e.seeds {
         if !matches!(s.get_ref().as_str(), "common" | "independent") {
-            return Err(src.err(
-                s.span().start,
-                field("seeds"),
-                format!(
-                    "expected \"common\" or \"independent\", found {:?}",
-                    s.get_ref()
-                ),
-            ));
+            return Err(src.err(s.span().start, field("seeds"), format!("expected \"common\" or \"independent\", found {:?}", s.get_ref())));
         }
-        lines.push((
-            s.span().start,
-            field("seeds"),
-            format!("seeds = {:?}", s.get_ref()),
-        ));
+        lines.push((s.span().start, field("seeds"), format!("seeds = {:?}", s.get_ref())));
     }
     if e.overrides.len() > MAX_OVERRIDES {
-        return Err(src.err(
-            e.file.span().start,
-            field("overrides"),
-            format!("expected at most {MAX_OVERRIDES} overrides"),
-        ));
+        return Err(src.err(e.file.span().start, field("overrides"), format!("expected at most {MAX_OVERRIDES} overrides")));
     }
     for (key, v) in &e.overrides {
         if !(key.contains('.') || key.contains('[')) {
@@ -212,11 +176,7 @@ fn patch(
                 "expected a quoted dotted key naming a field, such as \"run.duration\"",
             ));
         }
-        lines.push((
-            v.span().start,
-            field(&format!("overrides.\"{key}\"")),
-            format!("{key:?} = [{}]", &src.text[v.span()]),
-        ));
+        lines.push((v.span().start, field(&format!("overrides.\"{key}\"")), format!("{key:?} = [{}]", &src.text[v.span()])));
     }
 
     let doc = DeTable::parse(text).map_err(|_| {
@@ -238,19 +198,12 @@ fn patch(
             for (at, f, l) in lines {
                 out.push_str(&l);
                 out.push('\n');
-                origins.push(Origin {
-                    line: out.matches('\n').count(),
-                    at,
-                    field: f,
-                    inserted: true,
-                });
+                origins.push(Origin { line: out.matches('\n').count(), at, field: f, inserted: true });
             }
         }
         Some((key, v)) => {
             let DeValue::Table(t) = v.get_ref() else {
-                return Err(Failure::BadInput(format!(
-                    "{scenario_file}: `sweep` is not a table"
-                )));
+                return Err(Failure::BadInput(format!("{scenario_file}: `sweep` is not a table")));
             };
             if !text[..key.span().start].trim_end().ends_with('[') {
                 let (l, c) = line_col(text, key.span().start);
@@ -264,9 +217,7 @@ fn patch(
             let mut insert = Vec::new();
             for (at, f, l) in lines {
                 let name = l.split(" = ").next().expect("a key").to_string();
-                let own = t.iter().find(|(k, _)| {
-                    format!("{:?}", k.get_ref().as_ref()) == name || k.get_ref().as_ref() == name
-                });
+                let own = t.iter().find(|(k, _)| format!("{:?}", k.get_ref().as_ref()) == name || k.get_ref().as_ref() == name);
                 match own {
                     Some((_, val)) if name == "replications" || name == "seeds" => {
                         replace.push((val.span(), at, f, l[name.len() + 3..].to_string()));
@@ -282,16 +233,9 @@ fn patch(
             replace.sort_by_key(|r| std::cmp::Reverse(r.0.start));
             for (span, at, f, value) in replace {
                 out.replace_range(span.clone(), &value);
-                origins.push(Origin {
-                    line: line_col(text, span.start).0,
-                    at,
-                    field: f,
-                    inserted: false,
-                });
+                origins.push(Origin { line: line_col(text, span.start).0, at, field: f, inserted: false });
             }
-            let header_end = out[key.span().end..]
-                .find('\n')
-                .map_or(out.len(), |i| key.span().end + i + 1);
+            let header_end = out[key.span().end..].find('\n').map_or(out.len(), |i| key.span().end + i + 1);
             let first_line = line_col(&out, header_end).0;
             let block: String = insert.iter().map(|(_, _, l)| format!("{l}\n")).collect();
             let n = insert.len();
@@ -301,12 +245,7 @@ fn patch(
                 }
             }
             for (i, (at, f, _)) in insert.into_iter().enumerate() {
-                origins.push(Origin {
-                    line: first_line + i,
-                    at,
-                    field: f,
-                    inserted: true,
-                });
+                origins.push(Origin { line: first_line + i, at, field: f, inserted: true });
             }
             out.insert_str(header_end, &block);
         }
@@ -318,25 +257,13 @@ fn patch(
 /// the bench file's override, or the scenario file's own line.
 fn relocate(e: ScenarioError, src: &Located, scenario_file: &str, origins: &[Origin]) -> Failure {
     match e {
-        ScenarioError::Invalid {
-            line,
-            col,
-            field,
-            message,
-            ..
-        } => {
+        ScenarioError::Invalid { line, col, field, message, .. } => {
             if let Some(o) = origins.iter().find(|o| o.line == line) {
                 return src.err(o.at, &o.field, format!("{field}: {message}"));
             }
             // Lines of the file keep their text; inserted lines above move them.
-            let shift = origins
-                .iter()
-                .filter(|o| o.inserted && o.line < line)
-                .count();
-            Failure::BadInput(format!(
-                "{scenario_file}:{}:{col}: {field}: {message}",
-                line.saturating_sub(shift)
-            ))
+            let shift = origins.iter().filter(|o| o.inserted && o.line < line).count();
+            Failure::BadInput(format!("{scenario_file}:{}:{col}: {field}: {message}", line.saturating_sub(shift)))
         }
         other => Failure::BadInput(other.to_string()),
     }
@@ -344,77 +271,38 @@ fn relocate(e: ScenarioError, src: &Located, scenario_file: &str, origins: &[Ori
 
 /// Reads and checks a bench file and every scenario it names.
 fn load(file: &Path) -> Result<Vec<Entry>, Failure> {
-    let (label, text) =
-        cdnsim_scenario::error::read_text(file).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let raw: RawBench =
-        deserialize_located(&label, &text).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let src = Located {
-        file: &label,
-        text: &text,
-    };
+    let (label, text) = cdnsim_scenario::error::read_text(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let raw: RawBench = deserialize_located(&label, &text).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let src = Located { file: &label, text: &text };
     let common = gates_of(&src, &raw.gates, "gates")?;
     if raw.scenario.get_ref().is_empty() || raw.scenario.get_ref().len() > MAX_ENTRIES {
-        return Err(src.err(
-            raw.scenario.span().start,
-            "scenario",
-            format!("expected 1 to {MAX_ENTRIES} [[scenario]] entries"),
-        ));
+        return Err(src.err(raw.scenario.span().start, "scenario", format!("expected 1 to {MAX_ENTRIES} [[scenario]] entries")));
     }
     let dir = file.parent().unwrap_or(Path::new("."));
     let mut entries: Vec<Entry> = Vec::new();
     for (i, e) in raw.scenario.get_ref().iter().enumerate() {
         let path = dir.join(e.file.get_ref());
         let (scenario_file, scenario_text) =
-            cdnsim_scenario::error::read_text(&path).map_err(|err| {
-                src.err(
-                    e.file.span().start,
-                    format!("scenario[{i}].file"),
-                    err.to_string(),
-                )
-            })?;
+            cdnsim_scenario::error::read_text(&path).map_err(|err| src.err(e.file.span().start, format!("scenario[{i}].file"), err.to_string()))?;
         let name = match &e.name {
             Some(n) => n.get_ref().clone(),
-            None => path
-                .file_stem()
-                .map_or("scenario".into(), |s| s.to_string_lossy().to_string()),
+            None => path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().to_string()),
         };
-        let at = e
-            .name
-            .as_ref()
-            .map_or(e.file.span().start, |n| n.span().start);
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            || name.starts_with('.')
-        {
-            return Err(src.err(
-                at,
-                format!("scenario[{i}].name"),
-                format!("expected a folder name (letters, digits, . _ -), found {name:?}"),
-            ));
+        let at = e.name.as_ref().map_or(e.file.span().start, |n| n.span().start);
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) || name.starts_with('.') {
+            return Err(src.err(at, format!("scenario[{i}].name"), format!("expected a folder name (letters, digits, . _ -), found {name:?}")));
         }
         if entries.iter().any(|x| x.name == name) {
-            return Err(src.err(
-                at,
-                format!("scenario[{i}].name"),
-                format!("expected names that differ, found {name:?} twice (set `name`)"),
-            ));
+            return Err(src.err(at, format!("scenario[{i}].name"), format!("expected names that differ, found {name:?} twice (set `name`)")));
         }
         let (patched, origins) = patch(&src, &scenario_file, &scenario_text, e, i)?;
-        cdnsim_scenario::sweep::expand(&scenario_file, &patched, None)
-            .map_err(|err| relocate(err, &src, &scenario_file, &origins))?;
+        cdnsim_scenario::sweep::expand(&scenario_file, &patched, None).map_err(|err| relocate(err, &src, &scenario_file, &origins))?;
         let mut gates = common.clone();
         for g in gates_of(&src, &e.gates, &format!("scenario[{i}].gates"))? {
             gates.retain(|x| x.metric != g.metric);
             gates.push(g);
         }
-        entries.push(Entry {
-            name,
-            scenario_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-            text: patched,
-            gates,
-        });
+        entries.push(Entry { name, scenario_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(), text: patched, gates });
     }
     Ok(entries)
 }
@@ -429,15 +317,9 @@ fn copy_topologies(from: &Path, to: &Path) -> Result<(), Failure> {
     let io = |p: &Path, e: std::io::Error| Failure::Internal(format!("{}: {e}", p.display()));
     let dest = to.join("topologies");
     std::fs::create_dir_all(&dest).map_err(|e| io(&dest, e))?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&src)
-        .map_err(|e| io(&src, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&src).map_err(|e| io(&src, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
-    for f in files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|x| x == "toml"))
-    {
+    for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "toml")) {
         std::fs::copy(f, dest.join(f.file_name().expect("a file"))).map_err(|e| io(f, e))?;
     }
     Ok(())
@@ -453,10 +335,7 @@ fn scenario_dir(dir: &Path) -> Result<PathBuf, Failure> {
     found.sort();
     match found.len() {
         1 => Ok(found.remove(0)),
-        n => Err(Failure::BadInput(format!(
-            "{}: expected one scenario folder (with sweep.json), found {n}",
-            dir.display()
-        ))),
+        n => Err(Failure::BadInput(format!("{}: expected one scenario folder (with sweep.json), found {n}", dir.display()))),
     }
 }
 
@@ -465,37 +344,22 @@ fn scenario_dir(dir: &Path) -> Result<PathBuf, Failure> {
 fn copy_minimal(from: &Path, to: &Path) -> Result<(), Failure> {
     let io = |p: &Path, e: std::io::Error| Failure::Internal(format!("{}: {e}", p.display()));
     std::fs::create_dir_all(to).map_err(|e| io(to, e))?;
-    std::fs::copy(from.join("sweep.json"), to.join("sweep.json"))
-        .map_err(|e| io(&from.join("sweep.json"), e))?;
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(from)
-        .map_err(|e| io(from, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("manifest.json").is_file())
-        .collect();
+    std::fs::copy(from.join("sweep.json"), to.join("sweep.json")).map_err(|e| io(&from.join("sweep.json"), e))?;
+    let mut runs: Vec<PathBuf> =
+        std::fs::read_dir(from).map_err(|e| io(from, e))?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("manifest.json").is_file()).collect();
     runs.sort();
     for r in runs {
         let dest = to.join(r.file_name().expect("a run folder"));
         std::fs::create_dir_all(&dest).map_err(|e| io(&dest, e))?;
-        std::fs::copy(r.join("summary.parquet"), dest.join("summary.parquet"))
-            .map_err(|e| io(&r.join("summary.parquet"), e))?;
+        std::fs::copy(r.join("summary.parquet"), dest.join("summary.parquet")).map_err(|e| io(&r.join("summary.parquet"), e))?;
         // The manifest's identity only: the resolved scenario in it is most
         // of a baseline's bytes, and scenario.toml beside says the same.
         let path = r.join("manifest.json");
         let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
-        let full: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
-        let keep: serde_json::Map<String, serde_json::Value> = [
-            "run_id",
-            "seed",
-            "replication",
-            "cdnsim_version",
-            "git_commit",
-        ]
-        .iter()
-        .filter_map(|k| full.get(*k).map(|v| (k.to_string(), v.clone())))
-        .collect();
-        let trimmed =
-            serde_json::to_string_pretty(&serde_json::Value::Object(keep)).expect("json") + "\n";
+        let full: serde_json::Value = serde_json::from_str(&text).map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
+        let keep: serde_json::Map<String, serde_json::Value> =
+            ["run_id", "seed", "replication", "cdnsim_version", "git_commit"].iter().filter_map(|k| full.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+        let trimmed = serde_json::to_string_pretty(&serde_json::Value::Object(keep)).expect("json") + "\n";
         std::fs::write(dest.join("manifest.json"), trimmed).map_err(|e| io(&dest, e))?;
     }
     Ok(())
@@ -524,11 +388,7 @@ fn save_baseline(file: &Path, out: &Path, entries: &[Entry], to: &Path) -> Resul
         copy_minimal(&run_dir, &dest.join(run_dir.file_name().expect("a folder")))?;
         std::fs::write(dest.join("scenario.toml"), &e.text).map_err(|err| io(&dest, err))?;
     }
-    std::fs::write(
-        tmp.join("BASELINE.md"),
-        format!("{BASELINE_NOTE}\nBench file: {}\n", file.display()),
-    )
-    .map_err(|e| io(&tmp, e))?;
+    std::fs::write(tmp.join("BASELINE.md"), format!("{BASELINE_NOTE}\nBench file: {}\n", file.display())).map_err(|e| io(&tmp, e))?;
     if to.exists() {
         std::fs::remove_dir_all(to).map_err(|e| io(to, e))?;
     }
@@ -568,21 +428,13 @@ pub fn run(file: &Path, opts: &BenchOptions) -> Result<(), Failure> {
     let mut failed_gates = Vec::new();
     for e in &entries {
         let dir = opts.out.join(&e.name);
-        std::fs::create_dir_all(&dir)
-            .map_err(|err| Failure::Internal(format!("{}: {err}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|err| Failure::Internal(format!("{}: {err}", dir.display())))?;
         let scenario = dir.join("scenario.toml");
-        std::fs::write(&scenario, &e.text)
-            .map_err(|err| Failure::Internal(format!("{}: {err}", scenario.display())))?;
+        std::fs::write(&scenario, &e.text).map_err(|err| Failure::Internal(format!("{}: {err}", scenario.display())))?;
         copy_topologies(&e.scenario_dir, &dir)?;
         say!("== bench {}: {}", e.name, scenario.display());
-        let run_opts = RunOptions {
-            jobs: opts.jobs,
-            shard: None,
-            shard_count: None,
-            run_ids: vec![],
-            no_progress: true,
-            log_format: crate::runner::LogFormat::Text,
-        };
+        let run_opts =
+            RunOptions { jobs: opts.jobs, shard: None, shard_count: None, run_ids: vec![], no_progress: true, log_format: crate::runner::LogFormat::Text };
         crate::commands::run(&scenario, &dir, None, &run_opts)?;
         if let Some(b) = &opts.baseline {
             let new = scenario_dir(&dir)?;
@@ -597,23 +449,11 @@ pub fn run(file: &Path, opts: &BenchOptions) -> Result<(), Failure> {
             if failed.is_empty() && !e.gates.is_empty() {
                 say!("gates passed for {}", e.name);
             }
-            failed_gates.extend(
-                failed
-                    .into_iter()
-                    .map(|f| format!("{}: {} at point {}", e.name, f.metric, f.point + 1)),
-            );
+            failed_gates.extend(failed.into_iter().map(|f| format!("{}: {} at point {}", e.name, f.metric, f.point + 1)));
         }
     }
     if let Some(to) = &opts.save_baseline {
         save_baseline(file, &opts.out, &entries, to)?;
     }
-    if failed_gates.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::GateFailed(format!(
-            "{} gate check(s) failed: {}",
-            failed_gates.len(),
-            failed_gates.join("; ")
-        )))
-    }
+    if failed_gates.is_empty() { Ok(()) } else { Err(Failure::GateFailed(format!("{} gate check(s) failed: {}", failed_gates.len(), failed_gates.join("; ")))) }
 }

@@ -16,10 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cdnsim_chart::sweep::{BarSeries, Interval};
-use cdnsim_metrics::compare::{
-    Direction, Gate, GateOutcome, Paired, Verdict, Welch, direction, evaluate_gate, paired,
-    verdict, welch,
-};
+use cdnsim_metrics::compare::{Direction, Gate, GateOutcome, Paired, Verdict, Welch, direction, evaluate_gate, paired, verdict, welch};
 use cdnsim_metrics::report::{Cell, PointEstimates, RunSummary, aggregate, read_runs};
 use cdnsim_metrics::{Col, Table};
 
@@ -61,15 +58,7 @@ const CHART_METRICS: usize = 7;
 /// Points on the chart: the first this many (the table has them all).
 const CHART_POINTS: usize = 24;
 /// The headline metrics charted when present.
-const HEADLINE: &[&str] = &[
-    "amplification",
-    "stall_ratio",
-    "startup_ms_p95",
-    "e2e_ms_p95",
-    "idc_egress_bytes",
-    "hop_waste",
-    "internal_bytes",
-];
+const HEADLINE: &[&str] = &["amplification", "stall_ratio", "startup_ms_p95", "e2e_ms_p95", "idc_egress_bytes", "hop_waste", "internal_bytes"];
 
 /// A results folder read for comparison.
 struct Folder {
@@ -89,10 +78,7 @@ fn read_folder(dir: &Path, what: &str) -> Result<Folder, Failure> {
         )));
     }
     if !dir.is_dir() {
-        return Err(Failure::BadInput(format!(
-            "{what} {}: no such folder (pass OUT/<scenario name> of a `cdnsim run`)",
-            dir.display()
-        )));
+        return Err(Failure::BadInput(format!("{what} {}: no such folder (pass OUT/<scenario name> of a `cdnsim run`)", dir.display())));
     }
     let runs = read_runs(dir).map_err(|e| Failure::BadInput(format!("{what}: {e}")))?;
     if runs.is_empty() {
@@ -109,41 +95,20 @@ fn read_folder(dir: &Path, what: &str) -> Result<Folder, Failure> {
         let path = r.dir.join("manifest.json");
         let bad = |m: String| Failure::BadInput(format!("{what}: {}: {m}", path.display()));
         let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        seeds.push(
-            json["seed"]
-                .as_u64()
-                .ok_or_else(|| bad("expected a whole number `seed`".into()))?,
-        );
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        seeds.push(json["seed"].as_u64().ok_or_else(|| bad("expected a whole number `seed`".into()))?);
     }
-    Ok(Folder {
-        dir: dir.to_path_buf(),
-        params,
-        runs,
-        seeds,
-        points,
-    })
+    Ok(Folder { dir: dir.to_path_buf(), params, runs, seeds, points })
 }
 
 /// Replication number -> run index, for the runs of one point.
-fn by_replication(
-    f: &Folder,
-    what: &str,
-    point: &PointEstimates,
-    label: &str,
-) -> Result<BTreeMap<u64, usize>, Failure> {
+fn by_replication(f: &Folder, what: &str, point: &PointEstimates, label: &str) -> Result<BTreeMap<u64, usize>, Failure> {
     let mut map = BTreeMap::new();
     for &i in &point.runs {
         let k = f.runs[i]
             .get("replication")
             .and_then(Cell::num)
-            .ok_or_else(|| {
-                Failure::BadInput(format!(
-                    "{what} {}: no `replication` in its summary.parquet",
-                    f.runs[i].dir.display()
-                ))
-            })? as u64;
+            .ok_or_else(|| Failure::BadInput(format!("{what} {}: no `replication` in its summary.parquet", f.runs[i].dir.display())))? as u64;
         if let Some(j) = map.insert(k, i) {
             return Err(Failure::BadInput(format!(
                 "{what} {}: two runs of point ({label}) replication {k}: {} (seed {}) and {} (seed {}); a folder must hold one seed's runs \
@@ -180,8 +145,7 @@ impl Row {
     /// Relative change and its interval, as fractions of the base mean.
     pub fn relative(&self) -> Option<(f64, Option<(f64, f64)>)> {
         let b = self.base_mean.abs();
-        (b > 0.0 && b.is_finite())
-            .then(|| (self.diff / b, self.ci95.map(|(lo, hi)| (lo / b, hi / b))))
+        (b > 0.0 && b.is_finite()).then(|| (self.diff / b, self.ci95.map(|(lo, hi)| (lo / b, hi / b))))
     }
 
     /// Paired half-width over Welch half-width on the same values.
@@ -210,17 +174,8 @@ pub struct Comparison {
 impl Comparison {
     /// `key = value, ...` of point `i` (or "all runs" without a sweep).
     pub fn describe(&self, i: usize) -> String {
-        let parts: Vec<String> = self
-            .params
-            .iter()
-            .zip(&self.points[i])
-            .map(|(p, c)| format!("{} = {}", p.key, p.label(c)))
-            .collect();
-        if parts.is_empty() {
-            "all runs".to_string()
-        } else {
-            parts.join(", ")
-        }
+        let parts: Vec<String> = self.params.iter().zip(&self.points[i]).map(|(p, c)| format!("{} = {}", p.key, p.label(c))).collect();
+        if parts.is_empty() { "all runs".to_string() } else { parts.join(", ") }
     }
 }
 
@@ -239,24 +194,11 @@ pub fn compare_dirs(base: &Path, new: &Path, unpaired: bool) -> Result<Compariso
         )));
     }
     let label = |f: &Folder, p: &PointEstimates| -> String {
-        let parts: Vec<String> = f
-            .params
-            .iter()
-            .zip(&p.values)
-            .map(|(par, c)| format!("{} = {}", par.key, par.label(c)))
-            .collect();
-        if parts.is_empty() {
-            "all runs".to_string()
-        } else {
-            parts.join(", ")
-        }
+        let parts: Vec<String> = f.params.iter().zip(&p.values).map(|(par, c)| format!("{} = {}", par.key, par.label(c))).collect();
+        if parts.is_empty() { "all runs".to_string() } else { parts.join(", ") }
     };
     for (f, g, a, z) in [(&b, &n, "BASE", "NEW"), (&n, &b, "NEW", "BASE")] {
-        if let Some(p) = f
-            .points
-            .iter()
-            .find(|p| !g.points.iter().any(|q| q.values == p.values))
-        {
+        if let Some(p) = f.points.iter().find(|p| !g.points.iter().any(|q| q.values == p.values)) {
             return Err(Failure::BadInput(format!(
                 "point ({}) is in {a} {} but not in {z} {}: compare needs the same points in both ({} and {} points)",
                 label(f, p),
@@ -269,23 +211,11 @@ pub fn compare_dirs(base: &Path, new: &Path, unpaired: bool) -> Result<Compariso
     }
 
     // Metrics: those of BASE in its column order that NEW has too.
-    let names = |f: &Folder| {
-        f.points[0]
-            .metrics
-            .iter()
-            .map(|(m, _)| m.clone())
-            .collect::<Vec<_>>()
-    };
+    let names = |f: &Folder| f.points[0].metrics.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>();
     let (bm, nm) = (names(&b), names(&n));
     let metrics: Vec<String> = bm.iter().filter(|m| nm.contains(m)).cloned().collect();
     let mut notes = Vec::new();
-    let only = |x: &[String], y: &[String]| {
-        x.iter()
-            .filter(|m| !y.contains(m))
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let only = |x: &[String], y: &[String]| x.iter().filter(|m| !y.contains(m)).cloned().collect::<Vec<_>>().join(", ");
     if bm.len() != metrics.len() {
         notes.push(format!("only in BASE, not compared: {}", only(&bm, &nm)));
     }
@@ -296,19 +226,11 @@ pub fn compare_dirs(base: &Path, new: &Path, unpaired: bool) -> Result<Compariso
     let mut rows = Vec::new();
     let mut points = Vec::new();
     for (pi, bp) in b.points.iter().enumerate() {
-        let np = n
-            .points
-            .iter()
-            .find(|q| q.values == bp.values)
-            .expect("checked above");
+        let np = n.points.iter().find(|q| q.values == bp.values).expect("checked above");
         let what = label(&b, bp);
-        let (br, nr) = (
-            by_replication(&b, "BASE", bp, &what)?,
-            by_replication(&n, "NEW", np, &what)?,
-        );
+        let (br, nr) = (by_replication(&b, "BASE", bp, &what)?, by_replication(&n, "NEW", np, &what)?);
         if !unpaired {
-            let (bk, nk): (Vec<u64>, Vec<u64>) =
-                (br.keys().copied().collect(), nr.keys().copied().collect());
+            let (bk, nk): (Vec<u64>, Vec<u64>) = (br.keys().copied().collect(), nr.keys().copied().collect());
             if bk != nk {
                 return Err(Failure::BadInput(format!(
                     "point ({what}): BASE has replications {bk:?}, NEW has {nk:?}; paired comparison needs the same \
@@ -331,14 +253,9 @@ pub fn compare_dirs(base: &Path, new: &Path, unpaired: bool) -> Result<Compariso
             }
         }
         points.push(bp.values.clone());
-        let value = |f: &Folder, i: usize, m: &str| {
-            f.runs[i].get(m).and_then(Cell::num).unwrap_or(f64::NAN)
-        };
+        let value = |f: &Folder, i: usize, m: &str| f.runs[i].get(m).and_then(Cell::num).unwrap_or(f64::NAN);
         for m in &metrics {
-            let pairs: Vec<(f64, f64)> = br
-                .iter()
-                .filter_map(|(k, &i)| nr.get(k).map(|&j| (value(&b, i, m), value(&n, j, m))))
-                .collect();
+            let pairs: Vec<(f64, f64)> = br.iter().filter_map(|(k, &i)| nr.get(k).map(|&j| (value(&b, i, m), value(&n, j, m)))).collect();
             let bv: Vec<f64> = br.values().map(|&i| value(&b, i, m)).collect();
             let nv: Vec<f64> = nr.values().map(|&j| value(&n, j, m)).collect();
             let p = paired(&pairs);
@@ -351,13 +268,9 @@ pub fn compare_dirs(base: &Path, new: &Path, unpaired: bool) -> Result<Compariso
                     s
                 };
                 let same = sorted(&bv) == sorted(&nv);
-                w.map_or((None, f64::NAN, f64::NAN, false, false), |w| {
-                    (w.ci95, w.base_mean, w.diff_mean, same, true)
-                })
+                w.map_or((None, f64::NAN, f64::NAN, false, false), |w| (w.ci95, w.base_mean, w.diff_mean, same, true))
             } else {
-                p.map_or((None, f64::NAN, f64::NAN, false, false), |p| {
-                    (p.ci95, p.base_mean, p.diff_mean, p.identical, true)
-                })
+                p.map_or((None, f64::NAN, f64::NAN, false, false), |p| (p.ci95, p.base_mean, p.diff_mean, p.identical, true))
             };
             let v = if any {
                 verdict(dir, identical, ci95)
@@ -367,29 +280,10 @@ pub fn compare_dirs(base: &Path, new: &Path, unpaired: bool) -> Result<Compariso
             } else {
                 Verdict::NoData
             };
-            rows.push(Row {
-                point: pi,
-                metric: m.clone(),
-                direction: dir,
-                paired: p,
-                welch: w,
-                ci95,
-                base_mean,
-                diff,
-                verdict: v,
-            });
+            rows.push(Row { point: pi, metric: m.clone(), direction: dir, paired: p, welch: w, ci95, base_mean, diff, verdict: v });
         }
     }
-    Ok(Comparison {
-        base: base.to_path_buf(),
-        new: new.to_path_buf(),
-        params: b.params,
-        points,
-        rows,
-        unpaired,
-        notes,
-        runs: (b.runs.len(), n.runs.len()),
-    })
+    Ok(Comparison { base: base.to_path_buf(), new: new.to_path_buf(), params: b.params, points, rows, unpaired, notes, runs: (b.runs.len(), n.runs.len()) })
 }
 
 /// A gate that failed at one point, with the message that names it.
@@ -405,12 +299,7 @@ pub fn check_gates(c: &Comparison, gates: &[Gate]) -> Result<Vec<GateFailure>, F
     let mut failed = Vec::new();
     for g in gates {
         if !c.rows.iter().any(|r| r.metric == g.metric) {
-            return Err(Failure::BadInput(format!(
-                "gate {}:{}: no metric {:?} in the compared folders",
-                g.metric,
-                g.threshold.label(),
-                g.metric
-            )));
+            return Err(Failure::BadInput(format!("gate {}:{}: no metric {:?} in the compared folders", g.metric, g.threshold.label(), g.metric)));
         }
         for r in c.rows.iter().filter(|r| r.metric == g.metric) {
             let identical = r.verdict == Verdict::NoChange;
@@ -429,20 +318,10 @@ pub fn check_gates(c: &Comparison, gates: &[Gate]) -> Result<Vec<GateFailure>, F
                         num(r.base_mean + r.diff)
                     )));
                 }
-                GateOutcome::Fail {
-                    worsening,
-                    threshold,
-                } => {
-                    let (rel, rel_ci) =
-                        r.relative()
-                            .map_or((String::new(), String::new()), |(x, ci)| {
-                                (
-                                    format!(" ({})", pct(x)),
-                                    ci.map_or(String::new(), |(lo, hi)| {
-                                        format!(" ({} to {})", pct(lo), pct(hi))
-                                    }),
-                                )
-                            });
+                GateOutcome::Fail { worsening, threshold } => {
+                    let (rel, rel_ci) = r.relative().map_or((String::new(), String::new()), |(x, ci)| {
+                        (format!(" ({})", pct(x)), ci.map_or(String::new(), |(lo, hi)| format!(" ({} to {})", pct(lo), pct(hi))))
+                    });
                     let (lo, hi) = r.ci95.expect("a failed gate has an interval");
                     failed.push(GateFailure {
                         point: r.point,
@@ -472,11 +351,7 @@ pub fn check_gates(c: &Comparison, gates: &[Gate]) -> Result<Vec<GateFailure>, F
 }
 
 fn signed(x: f64) -> String {
-    if x > 0.0 {
-        format!("+{}", num(x))
-    } else {
-        num(x)
-    }
+    if x > 0.0 { format!("+{}", num(x)) } else { num(x) }
 }
 
 fn pct(x: f64) -> String {
@@ -488,11 +363,7 @@ fn pct(x: f64) -> String {
     } else {
         format!("{p:.3}")
     };
-    if p > 0.0 {
-        format!("+{s}%")
-    } else {
-        format!("{s}%")
-    }
+    if p > 0.0 { format!("+{s}%") } else { format!("{s}%") }
 }
 
 /// The printed comparison: per point, every metric that is not identical
@@ -514,22 +385,10 @@ pub fn print(c: &Comparison, all: bool) {
     for note in &c.notes {
         say!("note: {note}");
     }
-    let header: Vec<String> = [
-        "metric",
-        "better",
-        "n",
-        "base",
-        "new",
-        "change",
-        "95% CI",
-        "relative",
-        "relative 95% CI",
-        "paired/unpaired width",
-        "verdict",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let header: Vec<String> = ["metric", "better", "n", "base", "new", "change", "95% CI", "relative", "relative 95% CI", "paired/unpaired width", "verdict"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for i in 0..c.points.len() {
         say!("\npoint {}: {}", i + 1, c.describe(i));
         let rows: Vec<&Row> = c.rows.iter().filter(|r| r.point == i).collect();
@@ -537,15 +396,10 @@ pub fn print(c: &Comparison, all: bool) {
             .iter()
             .filter(|r| all || r.verdict != Verdict::NoChange)
             .map(|r| {
-                let (rel, rel_ci) = r.relative().map_or(("-".into(), "-".into()), |(x, ci)| {
-                    (
-                        pct(x),
-                        ci.map_or("-".into(), |(lo, hi)| format!("[{}, {}]", pct(lo), pct(hi))),
-                    )
-                });
+                let (rel, rel_ci) =
+                    r.relative().map_or(("-".into(), "-".into()), |(x, ci)| (pct(x), ci.map_or("-".into(), |(lo, hi)| format!("[{}, {}]", pct(lo), pct(hi)))));
                 let n = if c.unpaired {
-                    r.welch
-                        .map_or("0".into(), |w| format!("{}/{}", w.n_base, w.n_new))
+                    r.welch.map_or("0".into(), |w| format!("{}/{}", w.n_base, w.n_new))
                 } else {
                     r.paired.map_or("0".into(), |p| p.n.to_string())
                 };
@@ -556,9 +410,7 @@ pub fn print(c: &Comparison, all: bool) {
                     num(r.base_mean),
                     num(r.base_mean + r.diff),
                     signed(r.diff),
-                    r.ci95.map_or("-".into(), |(lo, hi)| {
-                        format!("[{}, {}]", signed(lo), signed(hi))
-                    }),
+                    r.ci95.map_or("-".into(), |(lo, hi)| format!("[{}, {}]", signed(lo), signed(hi))),
                     rel,
                     rel_ci,
                     r.width_ratio().map_or("-".into(), |x| format!("{x:.2}")),
@@ -566,18 +418,12 @@ pub fn print(c: &Comparison, all: bool) {
                 ]
             })
             .collect();
-        let identical = rows
-            .iter()
-            .filter(|r| r.verdict == Verdict::NoChange)
-            .count();
+        let identical = rows.iter().filter(|r| r.verdict == Verdict::NoChange).count();
         if !shown.is_empty() {
             print_table(&header, &shown);
         }
         if identical > 0 && !all {
-            say!(
-                "{identical} of {} metrics identical in every replication (--all lists them)",
-                rows.len()
-            );
+            say!("{identical} of {} metrics identical in every replication (--all lists them)", rows.len());
         }
     }
     let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
@@ -585,11 +431,7 @@ pub fn print(c: &Comparison, all: bool) {
         *tally.entry(r.verdict.label()).or_default() += 1;
     }
     let parts: Vec<String> = tally.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    say!(
-        "\nverdicts over {} (point, metric) pairs: {}",
-        c.rows.len(),
-        parts.join(", ")
-    );
+    say!("\nverdicts over {} (point, metric) pairs: {}", c.rows.len(), parts.join(", "));
     let mut ratios: Vec<f64> = c.rows.iter().filter_map(Row::width_ratio).collect();
     if !ratios.is_empty() {
         ratios.sort_by(f64::total_cmp);
@@ -613,103 +455,38 @@ pub fn table(c: &Comparison) -> Table {
         };
         t.push(&par.key, col);
     }
-    let f = |g: &dyn Fn(&Row) -> Option<f64>| {
-        Col::OptF64(
-            rows.iter()
-                .map(|r| g(r).filter(|x| x.is_finite()))
-                .collect(),
-        )
-    };
-    t.push(
-        "metric",
-        Col::Str(rows.iter().map(|r| r.metric.clone()).collect()),
-    );
-    t.push(
-        "better",
-        Col::Str(
-            rows.iter()
-                .map(|r| r.direction.label().to_string())
-                .collect(),
-        ),
-    );
-    t.push(
-        "pairing",
-        Col::Str(
-            rows.iter()
-                .map(|_| if c.unpaired { "unpaired" } else { "paired" }.to_string())
-                .collect(),
-        ),
-    );
-    t.push(
-        "n",
-        Col::U64(rows.iter().map(|r| r.paired.map_or(0, |p| p.n)).collect()),
-    );
-    t.push(
-        "n_base",
-        Col::U64(
-            rows.iter()
-                .map(|r| r.welch.map_or(0, |w| w.n_base))
-                .collect(),
-        ),
-    );
-    t.push(
-        "n_new",
-        Col::U64(
-            rows.iter()
-                .map(|r| r.welch.map_or(0, |w| w.n_new))
-                .collect(),
-        ),
-    );
+    let f = |g: &dyn Fn(&Row) -> Option<f64>| Col::OptF64(rows.iter().map(|r| g(r).filter(|x| x.is_finite())).collect());
+    t.push("metric", Col::Str(rows.iter().map(|r| r.metric.clone()).collect()));
+    t.push("better", Col::Str(rows.iter().map(|r| r.direction.label().to_string()).collect()));
+    t.push("pairing", Col::Str(rows.iter().map(|_| if c.unpaired { "unpaired" } else { "paired" }.to_string()).collect()));
+    t.push("n", Col::U64(rows.iter().map(|r| r.paired.map_or(0, |p| p.n)).collect()));
+    t.push("n_base", Col::U64(rows.iter().map(|r| r.welch.map_or(0, |w| w.n_base)).collect()));
+    t.push("n_new", Col::U64(rows.iter().map(|r| r.welch.map_or(0, |w| w.n_new)).collect()));
     t.push("base_mean", f(&|r| Some(r.base_mean)));
     t.push("new_mean", f(&|r| Some(r.base_mean + r.diff)));
     t.push("diff", f(&|r| Some(r.diff)));
     t.push("ci95_low", f(&|r| r.ci95.map(|c| c.0)));
     t.push("ci95_high", f(&|r| r.ci95.map(|c| c.1)));
     t.push("rel_change", f(&|r| r.relative().map(|x| x.0)));
-    t.push(
-        "rel_ci95_low",
-        f(&|r| r.relative().and_then(|x| x.1).map(|c| c.0)),
-    );
-    t.push(
-        "rel_ci95_high",
-        f(&|r| r.relative().and_then(|x| x.1).map(|c| c.1)),
-    );
+    t.push("rel_ci95_low", f(&|r| r.relative().and_then(|x| x.1).map(|c| c.0)));
+    t.push("rel_ci95_high", f(&|r| r.relative().and_then(|x| x.1).map(|c| c.1)));
     t.push("paired_diff_sd", f(&|r| r.paired.and_then(|p| p.diff_sd)));
-    t.push(
-        "paired_ci95_low",
-        f(&|r| r.paired.and_then(|p| p.ci95).map(|c| c.0)),
-    );
-    t.push(
-        "paired_ci95_high",
-        f(&|r| r.paired.and_then(|p| p.ci95).map(|c| c.1)),
-    );
-    t.push(
-        "welch_ci95_low",
-        f(&|r| r.welch.and_then(|w| w.ci95).map(|c| c.0)),
-    );
-    t.push(
-        "welch_ci95_high",
-        f(&|r| r.welch.and_then(|w| w.ci95).map(|c| c.1)),
-    );
+    t.push("paired_ci95_low", f(&|r| r.paired.and_then(|p| p.ci95).map(|c| c.0)));
+    t.push("paired_ci95_high", f(&|r| r.paired.and_then(|p| p.ci95).map(|c| c.1)));
+    t.push("welch_ci95_low", f(&|r| r.welch.and_then(|w| w.ci95).map(|c| c.0)));
+    t.push("welch_ci95_high", f(&|r| r.welch.and_then(|w| w.ci95).map(|c| c.1)));
     t.push("width_ratio", f(&|r| r.width_ratio()));
-    t.push(
-        "verdict",
-        Col::Str(rows.iter().map(|r| r.verdict.label().to_string()).collect()),
-    );
+    t.push("verdict", Col::Str(rows.iter().map(|r| r.verdict.label().to_string()).collect()));
     t
 }
 
 /// Writes `compare.parquet` and the chart into `out`; returns the files.
 pub fn write(c: &Comparison, out: &Path, gates: &[Gate]) -> Result<Vec<PathBuf>, Failure> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| Failure::Internal(format!("{}: {e}", out.display())))?;
+    std::fs::create_dir_all(out).map_err(|e| Failure::Internal(format!("{}: {e}", out.display())))?;
     let path = out.join("compare.parquet");
     let tmp = out.join(format!(".tmp-compare-{}.parquet", std::process::id()));
-    table(c)
-        .write_parquet(&tmp)
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    std::fs::rename(&tmp, &path)
-        .map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
+    table(c).write_parquet(&tmp).map_err(|e| Failure::Internal(e.to_string()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
     let mut written = vec![path];
 
     // Chart: relative change with its interval, a group of bars per point.
@@ -717,12 +494,7 @@ pub fn write(c: &Comparison, out: &Path, gates: &[Gate]) -> Result<Vec<PathBuf>,
     chosen.extend(HEADLINE.iter().map(|s| s.to_string()));
     let mut metrics: Vec<String> = Vec::new();
     for m in chosen {
-        if !metrics.contains(&m)
-            && c.rows
-                .iter()
-                .any(|r| r.metric == m && r.relative().is_some())
-            && metrics.len() < CHART_METRICS
-        {
+        if !metrics.contains(&m) && c.rows.iter().any(|r| r.metric == m && r.relative().is_some()) && metrics.len() < CHART_METRICS {
             metrics.push(m);
         }
     }
@@ -737,42 +509,17 @@ pub fn write(c: &Comparison, out: &Path, gates: &[Gate]) -> Result<Vec<PathBuf>,
                     .map(|i| {
                         let r = c.rows.iter().find(|r| r.point == i && &r.metric == m)?;
                         let (x, ci) = r.relative()?;
-                        Some(Interval {
-                            mean: x * 100.0,
-                            half_width: ci.map(|(lo, hi)| (hi - lo) * 50.0),
-                        })
+                        Some(Interval { mean: x * 100.0, half_width: ci.map(|(lo, hi)| (hi - lo) * 50.0) })
                     })
                     .collect(),
             })
             .collect();
-        let first = if shown < c.points.len() {
-            format!("; first {shown} of {} points", c.points.len())
-        } else {
-            String::new()
-        };
-        let title = format!(
-            "Change from BASE to NEW ({}, 95% CI{first})",
-            if c.unpaired { "unpaired" } else { "paired" }
-        );
-        let x_label = if c.params.is_empty() {
-            "point".to_string()
-        } else {
-            c.params
-                .iter()
-                .map(|p| p.key.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let first = if shown < c.points.len() { format!("; first {shown} of {} points", c.points.len()) } else { String::new() };
+        let title = format!("Change from BASE to NEW ({}, 95% CI{first})", if c.unpaired { "unpaired" } else { "paired" });
+        let x_label = if c.params.is_empty() { "point".to_string() } else { c.params.iter().map(|p| p.key.clone()).collect::<Vec<_>>().join(", ") };
         written.extend(
-            cdnsim_chart::sweep::bars(
-                &out.join("compare_change"),
-                &title,
-                &x_label,
-                "change relative to BASE mean (%)",
-                &categories,
-                &series,
-            )
-            .map_err(|e| Failure::Internal(e.to_string()))?,
+            cdnsim_chart::sweep::bars(&out.join("compare_change"), &title, &x_label, "change relative to BASE mean (%)", &categories, &series)
+                .map_err(|e| Failure::Internal(e.to_string()))?,
         );
     }
     Ok(written)
@@ -780,10 +527,7 @@ pub fn write(c: &Comparison, out: &Path, gates: &[Gate]) -> Result<Vec<PathBuf>,
 
 /// Parses `--gate` values.
 pub fn parse_gates(specs: &[String]) -> Result<Vec<Gate>, Failure> {
-    specs
-        .iter()
-        .map(|s| Gate::parse(s).map_err(|e| Failure::BadInput(format!("--gate {s}: {e}"))))
-        .collect()
+    specs.iter().map(|s| Gate::parse(s).map_err(|e| Failure::BadInput(format!("--gate {s}: {e}")))).collect()
 }
 
 /// The gates' messages printed; a failure if any failed.
@@ -795,22 +539,12 @@ pub fn report_gates(failed: &[GateFailure], gates: &[Gate]) -> Result<(), Failur
         say!("{}", f.message);
     }
     if failed.is_empty() {
-        let names: Vec<String> = gates
-            .iter()
-            .map(|g| format!("{}:{}", g.metric, g.threshold.label()))
-            .collect();
+        let names: Vec<String> = gates.iter().map(|g| format!("{}:{}", g.metric, g.threshold.label())).collect();
         say!("gates passed: {}", names.join(", "));
         Ok(())
     } else {
-        let what: Vec<String> = failed
-            .iter()
-            .map(|f| format!("{} at point {}", f.metric, f.point + 1))
-            .collect();
-        Err(Failure::GateFailed(format!(
-            "{} gate check(s) failed: {}",
-            failed.len(),
-            what.join(", ")
-        )))
+        let what: Vec<String> = failed.iter().map(|f| format!("{} at point {}", f.metric, f.point + 1)).collect();
+        Err(Failure::GateFailed(format!("{} gate check(s) failed: {}", failed.len(), what.join(", "))))
     }
 }
 
@@ -821,13 +555,6 @@ pub fn run(base: &Path, new: &Path, opts: &CompareOptions) -> Result<(), Failure
     print(&c, opts.all);
     let out = opts.out.clone().unwrap_or_else(|| new.join("compare"));
     let files = write(&c, &out, &gates)?;
-    say!(
-        "compare: {}",
-        files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    say!("compare: {}", files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     report_gates(&failed, &gates)
 }

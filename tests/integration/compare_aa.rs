@@ -9,20 +9,11 @@ use cdnsim_metrics::read_parquet;
 use crate::common::*;
 use crate::sweep::{cdnsim_code, sweep_scenario};
 
-const FOUR_POINTS: &str =
-    "[sweep]\nreplications = 5\n\"viewers.arrivals_per_s\" = [2.0, 3.0, 4.0, 5.0]\n";
+const FOUR_POINTS: &str = "[sweep]\nreplications = 5\n\"viewers.arrivals_per_s\" = [2.0, 3.0, 4.0, 5.0]\n";
 
 pub fn run_into(file: &Path, out: &Path, seed: u64) -> String {
-    let (f, o, s) = (
-        file.to_str().unwrap(),
-        out.to_str().unwrap(),
-        seed.to_string(),
-    );
-    cdnsim_code(
-        &["run", f, "--out", o, "--seed", &s, "--no-progress"],
-        &[],
-        0,
-    );
+    let (f, o, s) = (file.to_str().unwrap(), out.to_str().unwrap(), seed.to_string());
+    cdnsim_code(&["run", f, "--out", o, "--seed", &s, "--no-progress"], &[], 0);
     out.join("quickstart").to_str().unwrap().to_string()
 }
 
@@ -33,35 +24,16 @@ fn same_code_and_seeds_give_zero_differences_and_no_change() {
     let a = run_into(&file, &dir.join("a"), 7);
     let b = run_into(&file, &dir.join("b"), 7);
     let out = dir.join("cmp");
-    let text = cdnsim_code(
-        &[
-            "compare",
-            &a,
-            &b,
-            "--out",
-            out.to_str().unwrap(),
-            "--gate",
-            "stall_ratio:0%",
-        ],
-        &[],
-        0,
-    );
+    let text = cdnsim_code(&["compare", &a, &b, "--out", out.to_str().unwrap(), "--gate", "stall_ratio:0%"], &[], 0);
     let t = read_parquet(&out.join("compare.parquet")).unwrap();
     let verdicts = strs(&t, "verdict");
-    assert!(
-        verdicts.len() > 4 * 40,
-        "every numeric metric at 4 points, found {} rows",
-        verdicts.len()
-    );
+    assert!(verdicts.len() > 4 * 40, "every numeric metric at 4 points, found {} rows", verdicts.len());
     assert!(verdicts.iter().all(|v| v == "no change"), "{text}");
     // Differences are exactly zero wherever both runs have a value.
     for d in col(&t, "diff") {
         assert!(d == 0.0 || d.is_nan(), "difference {d}");
     }
-    assert!(
-        text.contains(&format!("no change {}", verdicts.len())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("no change {}", verdicts.len())), "{text}");
     assert!(out.join("compare_change.png").exists() && out.join("compare_change.svg").exists());
 }
 
@@ -94,28 +66,10 @@ fn independent_seeds_flag_a_change_in_about_five_percent_of_pairs() {
     let out = dir.join("cmp");
     // Paired comparison refuses: the seeds differ.
     let refused = cdnsim_code(&["compare", &a, &b, "--out", out.to_str().unwrap()], &[], 2);
-    assert!(
-        refused.contains("seed") && refused.contains("--unpaired"),
-        "{refused}"
-    );
-    cdnsim_code(
-        &[
-            "compare",
-            &a,
-            &b,
-            "--unpaired",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-        0,
-    );
+    assert!(refused.contains("seed") && refused.contains("--unpaired"), "{refused}");
+    cdnsim_code(&["compare", &a, &b, "--unpaired", "--out", out.to_str().unwrap()], &[], 0);
     let t = read_parquet(&out.join("compare.parquet")).unwrap();
-    let (verdicts, rate, copy) = (
-        strs(&t, "verdict"),
-        col(&t, "viewers.arrivals_per_s"),
-        strs(&t, "run.description"),
-    );
+    let (verdicts, rate, copy) = (strs(&t, "verdict"), col(&t, "viewers.arrivals_per_s"), strs(&t, "run.description"));
     let (plo, phi) = (col(&t, "paired_ci95_low"), col(&t, "paired_ci95_high"));
     let mut units: Vec<(f64, f64)> = Vec::new(); // (Welch share, paired share)
     let (mut pooled, mut pooled_paired, mut informative) = (0usize, 0usize, 0usize);
@@ -124,26 +78,11 @@ fn independent_seeds_flag_a_change_in_about_five_percent_of_pairs() {
             let c = c.trim_matches('"');
             // Metrics identical on both sides (constants such as
             // duration_s) cannot be flagged and say nothing of the rate.
-            let rows: Vec<usize> = (0..t.height())
-                .filter(|&i| rate[i] == p && copy[i] == c && verdicts[i] != "no change")
-                .collect();
-            assert!(
-                rows.len() >= 10,
-                "point ({p}, {c}): {} informative metrics",
-                rows.len()
-            );
-            let flagged = rows
-                .iter()
-                .filter(|&&i| ["better", "worse", "changed"].contains(&verdicts[i].as_str()))
-                .count();
-            let flagged_paired = rows
-                .iter()
-                .filter(|&&i| plo[i] > 0.0 || phi[i] < 0.0)
-                .count();
-            units.push((
-                flagged as f64 / rows.len() as f64,
-                flagged_paired as f64 / rows.len() as f64,
-            ));
+            let rows: Vec<usize> = (0..t.height()).filter(|&i| rate[i] == p && copy[i] == c && verdicts[i] != "no change").collect();
+            assert!(rows.len() >= 10, "point ({p}, {c}): {} informative metrics", rows.len());
+            let flagged = rows.iter().filter(|&&i| ["better", "worse", "changed"].contains(&verdicts[i].as_str())).count();
+            let flagged_paired = rows.iter().filter(|&&i| plo[i] > 0.0 || phi[i] < 0.0).count();
+            units.push((flagged as f64 / rows.len() as f64, flagged_paired as f64 / rows.len() as f64));
             pooled += flagged;
             pooled_paired += flagged_paired;
             informative += rows.len();
@@ -158,12 +97,6 @@ fn independent_seeds_flag_a_change_in_about_five_percent_of_pairs() {
          Welch {mean:.4} (pooled {pooled}/{informative}), paired {mean_paired:.4} (pooled {pooled_paired}/{informative}); bound {bound:.4}",
         units.len()
     );
-    assert!(
-        mean <= bound,
-        "Welch flags {mean:.4} of pairs, more than {bound:.4}"
-    );
-    assert!(
-        mean_paired <= bound,
-        "paired flags {mean_paired:.4} of pairs, more than {bound:.4}"
-    );
+    assert!(mean <= bound, "Welch flags {mean:.4} of pairs, more than {bound:.4}");
+    assert!(mean_paired <= bound, "paired flags {mean_paired:.4} of pairs, more than {bound:.4}");
 }

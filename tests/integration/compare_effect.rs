@@ -38,15 +38,9 @@ fn added_home_nodes_are_detected_with_the_predicted_sign_and_a_narrower_paired_i
     let metric = strs(&t, "metric");
     let verdict = strs(&t, "verdict");
     let (diff, lo, hi) = (col(&t, "diff"), col(&t, "ci95_low"), col(&t, "ci95_high"));
-    let (wlo, whi, ratio) = (
-        col(&t, "welch_ci95_low"),
-        col(&t, "welch_ci95_high"),
-        col(&t, "width_ratio"),
-    );
+    let (wlo, whi, ratio) = (col(&t, "welch_ci95_low"), col(&t, "welch_ci95_high"), col(&t, "width_ratio"));
     let expected = 20.0 * 3.0 / (3.0 + 1.0);
-    let rows: Vec<usize> = (0..t.height())
-        .filter(|&i| metric[i] == "home_nodes_online_mean")
-        .collect();
+    let rows: Vec<usize> = (0..t.height()).filter(|&i| metric[i] == "home_nodes_online_mean").collect();
     assert_eq!(rows.len(), 2, "{text}");
     for &i in &rows {
         eprintln!(
@@ -56,20 +50,10 @@ fn added_home_nodes_are_detected_with_the_predicted_sign_and_a_narrower_paired_i
         // Detected, with the closed form's sign (home_nodes_online_mean
         // has no better direction: "changed").
         assert_eq!(verdict[i], "changed", "{text}");
-        assert!(
-            lo[i] > 0.0,
-            "the interval [{}, {}] should exclude zero above",
-            lo[i],
-            hi[i]
-        );
+        assert!(lo[i] > 0.0, "the interval [{}, {}] should exclude zero above", lo[i], hi[i]);
         // The closed form inside the 95% interval (fixed seeds: this holds
         // or fails for good; a biased difference would miss it).
-        assert!(
-            lo[i] <= expected && expected <= hi[i],
-            "expected {expected} in [{}, {}]",
-            lo[i],
-            hi[i]
-        );
+        assert!(lo[i] <= expected && expected <= hi[i], "expected {expected} in [{}, {}]", lo[i], hi[i]);
         // Pairing: the shared 400 nodes cancel; the unpaired interval
         // carries their noise. Variance ratio about 20 / 420 for
         // independent nodes, width ratio about its root (0.22); allow up
@@ -79,18 +63,11 @@ fn added_home_nodes_are_detected_with_the_predicted_sign_and_a_narrower_paired_i
         assert!(wlo[i] < 0.0 && whi[i] > 0.0 || whi[i] - wlo[i] > 2.0 * (hi[i] - lo[i]));
     }
     // The count itself: a closed form with no noise.
-    let i = (0..t.height())
-        .find(|&i| metric[i] == "home_nodes")
-        .unwrap();
+    let i = (0..t.height()).find(|&i| metric[i] == "home_nodes").unwrap();
     assert_eq!((diff[i], verdict[i].as_str()), (20.0, "changed"));
     // Without a last hop, home nodes carry nothing: viewer metrics keep
     // their bytes.
-    for m in [
-        "viewer_bytes",
-        "idc_egress_bytes",
-        "stall_ratio",
-        "startup_ms_p95",
-    ] {
+    for m in ["viewer_bytes", "idc_egress_bytes", "stall_ratio", "startup_ms_p95"] {
         for i in (0..t.height()).filter(|&i| metric[i] == m) {
             assert_eq!(verdict[i], "no change", "{m}: {text}");
         }

@@ -127,11 +127,7 @@ pub struct Paired {
 /// pairs with a missing (non-finite) value on either side are left out.
 /// `None` when no pair is complete.
 pub fn paired(pairs: &[(f64, f64)]) -> Option<Paired> {
-    let v: Vec<(f64, f64)> = pairs
-        .iter()
-        .copied()
-        .filter(|(b, n)| b.is_finite() && n.is_finite())
-        .collect();
+    let v: Vec<(f64, f64)> = pairs.iter().copied().filter(|(b, n)| b.is_finite() && n.is_finite()).collect();
     if v.is_empty() {
         return None;
     }
@@ -148,15 +144,7 @@ pub fn paired(pairs: &[(f64, f64)]) -> Option<Paired> {
         let half = t_quantile_975(v.len() as u64 - 1) * sd / n.sqrt();
         (Some(sd), Some((diff_mean - half, diff_mean + half)))
     };
-    Some(Paired {
-        n: v.len() as u64,
-        base_mean,
-        new_mean,
-        diff_mean,
-        diff_sd,
-        ci95,
-        identical,
-    })
+    Some(Paired { n: v.len() as u64, base_mean, new_mean, diff_mean, diff_sd, ci95, identical })
 }
 
 /// The unpaired comparison of two samples (Welch's t).
@@ -186,8 +174,7 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<Welch> {
         return None;
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let var =
-        |v: &[f64], m: f64| v.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0);
+    let var = |v: &[f64], m: f64| v.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0);
     let (mb, mx) = (mean(&b), mean(&x));
     let diff = mx - mb;
     let (nb, nx) = (b.len() as f64, x.len() as f64);
@@ -204,15 +191,7 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<Welch> {
             (Some(df), Some((diff - half, diff + half)))
         }
     };
-    Some(Welch {
-        n_base: b.len() as u64,
-        n_new: x.len() as u64,
-        base_mean: mb,
-        new_mean: mx,
-        diff_mean: diff,
-        df,
-        ci95,
-    })
+    Some(Welch { n_base: b.len() as u64, n_new: x.len() as u64, base_mean: mb, new_mean: mx, diff_mean: diff, df, ci95 })
 }
 
 /// What a comparison concludes about one metric at one point.
@@ -297,11 +276,7 @@ impl Threshold {
         if !x.is_finite() || x < 0.0 {
             return Err(format!("expected a threshold of zero or more, found {s:?}"));
         }
-        Ok(if rel {
-            Threshold::Relative(x / 100.0)
-        } else {
-            Threshold::Absolute(x)
-        })
+        Ok(if rel { Threshold::Relative(x / 100.0) } else { Threshold::Absolute(x) })
     }
 
     /// The threshold in the metric's unit at a point with this base mean.
@@ -332,9 +307,7 @@ impl Gate {
     /// have a direction (worse must mean something).
     pub fn parse(spec: &str) -> Result<Gate, String> {
         let Some((metric, thr)) = spec.rsplit_once(':') else {
-            return Err(format!(
-                "expected METRIC:MAX_WORSENING such as stall_ratio:0.5% or stall_ratio:0.002, found {spec:?}"
-            ));
+            return Err(format!("expected METRIC:MAX_WORSENING such as stall_ratio:0.5% or stall_ratio:0.002, found {spec:?}"));
         };
         Gate::new(metric.trim(), Threshold::parse(thr)?)
     }
@@ -343,18 +316,10 @@ impl Gate {
         if direction(metric) == Direction::Neither {
             return Err(format!(
                 "{metric:?} has no better direction, so it cannot get worse; gate one of: {}",
-                HIGHER_IS_BETTER
-                    .iter()
-                    .chain(LOWER_IS_BETTER)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                HIGHER_IS_BETTER.iter().chain(LOWER_IS_BETTER).copied().collect::<Vec<_>>().join(", ")
             ));
         }
-        Ok(Gate {
-            metric: metric.to_string(),
-            threshold,
-        })
+        Ok(Gate { metric: metric.to_string(), threshold })
     }
 }
 
@@ -365,21 +330,13 @@ pub enum GateOutcome {
     Pass,
     /// Worse beyond the threshold: the whole interval of the worsening
     /// (in the metric's unit, positive = worse) lies above `threshold`.
-    Fail {
-        worsening: (f64, f64),
-        threshold: f64,
-    },
+    Fail { worsening: (f64, f64), threshold: f64 },
     /// A nonzero difference and no interval (one replication).
     CannotJudge,
 }
 
 /// Evaluates a gate from the base mean and the interval of new - base.
-pub fn evaluate_gate(
-    gate: &Gate,
-    base_mean: f64,
-    identical: bool,
-    ci95: Option<(f64, f64)>,
-) -> GateOutcome {
+pub fn evaluate_gate(gate: &Gate, base_mean: f64, identical: bool, ci95: Option<(f64, f64)>) -> GateOutcome {
     if identical {
         return GateOutcome::Pass;
     }
@@ -391,14 +348,7 @@ pub fn evaluate_gate(
         _ => (-hi, -lo),
     };
     let threshold = gate.threshold.absolute(base_mean);
-    if worsening.0 > threshold {
-        GateOutcome::Fail {
-            worsening,
-            threshold,
-        }
-    } else {
-        GateOutcome::Pass
-    }
+    if worsening.0 > threshold { GateOutcome::Fail { worsening, threshold } } else { GateOutcome::Pass }
 }
 
 #[cfg(test)]
@@ -409,16 +359,10 @@ mod tests {
     fn paired_interval_of_known_differences() {
         // Differences 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.302653.
         let p = paired(&[(10.0, 11.0), (20.0, 22.0), (30.0, 33.0), (f64::NAN, 1.0)]).unwrap();
-        assert_eq!(
-            (p.n, p.base_mean, p.new_mean, p.diff_mean, p.diff_sd),
-            (3, 20.0, 22.0, 2.0, Some(1.0))
-        );
+        assert_eq!((p.n, p.base_mean, p.new_mean, p.diff_mean, p.diff_sd), (3, 20.0, 22.0, 2.0, Some(1.0)));
         let (lo, hi) = p.ci95.unwrap();
         let half = 4.302_652_7 / 3f64.sqrt();
-        assert!(
-            (lo - (2.0 - half)).abs() < 1e-6 && (hi - (2.0 + half)).abs() < 1e-6,
-            "{lo} {hi}"
-        );
+        assert!((lo - (2.0 - half)).abs() < 1e-6 && (hi - (2.0 + half)).abs() < 1e-6, "{lo} {hi}");
         assert!(!p.identical);
         let one = paired(&[(1.0, 1.5)]).unwrap();
         assert_eq!((one.n, one.ci95, one.identical), (1, None, false));
@@ -438,10 +382,7 @@ mod tests {
         let half = 2.776_445 * 2f64.sqrt();
         assert!((hi - lo - 2.0 * half).abs() < 1e-5, "{lo} {hi}");
         assert!(welch(&[1.0], &[1.0, 2.0]).unwrap().ci95.is_none());
-        assert_eq!(
-            welch(&[1.0, 1.0], &[2.0, 2.0]).unwrap().ci95,
-            Some((1.0, 1.0))
-        );
+        assert_eq!(welch(&[1.0, 1.0], &[2.0, 2.0]).unwrap().ci95, Some((1.0, 1.0)));
     }
 
     #[test]
@@ -455,15 +396,9 @@ mod tests {
         assert_eq!(verdict(LowerIsBetter, false, up), Verdict::Worse);
         assert_eq!(verdict(LowerIsBetter, false, down), Verdict::Better);
         assert_eq!(verdict(Neither, false, up), Verdict::Changed);
-        assert_eq!(
-            verdict(LowerIsBetter, false, across),
-            Verdict::NoDetectableChange
-        );
+        assert_eq!(verdict(LowerIsBetter, false, across), Verdict::NoDetectableChange);
         assert_eq!(verdict(LowerIsBetter, true, None), Verdict::NoChange);
-        assert_eq!(
-            verdict(LowerIsBetter, false, None),
-            Verdict::InsufficientReplications
-        );
+        assert_eq!(verdict(LowerIsBetter, false, None), Verdict::InsufficientReplications);
         assert_eq!(direction("amplification"), HigherIsBetter);
         assert_eq!(direction("stall_ratio"), LowerIsBetter);
         assert_eq!(direction("viewers"), Neither);
@@ -474,44 +409,16 @@ mod tests {
         let g = Gate::parse("stall_ratio:10%").unwrap();
         assert_eq!(g.threshold, Threshold::Relative(0.1));
         // Base 1.0: threshold 0.1 absolute.
-        assert_eq!(
-            evaluate_gate(&g, 1.0, false, Some((0.11, 0.2))),
-            GateOutcome::Fail {
-                worsening: (0.11, 0.2),
-                threshold: 0.1
-            }
-        );
-        assert_eq!(
-            evaluate_gate(&g, 1.0, false, Some((0.09, 0.2))),
-            GateOutcome::Pass
-        );
-        assert_eq!(
-            evaluate_gate(&g, 1.0, false, Some((-0.5, -0.2))),
-            GateOutcome::Pass
-        );
-        assert_eq!(
-            evaluate_gate(&g, 1.0, false, None),
-            GateOutcome::CannotJudge
-        );
+        assert_eq!(evaluate_gate(&g, 1.0, false, Some((0.11, 0.2))), GateOutcome::Fail { worsening: (0.11, 0.2), threshold: 0.1 });
+        assert_eq!(evaluate_gate(&g, 1.0, false, Some((0.09, 0.2))), GateOutcome::Pass);
+        assert_eq!(evaluate_gate(&g, 1.0, false, Some((-0.5, -0.2))), GateOutcome::Pass);
+        assert_eq!(evaluate_gate(&g, 1.0, false, None), GateOutcome::CannotJudge);
         assert_eq!(evaluate_gate(&g, 1.0, true, None), GateOutcome::Pass);
         // Higher is better: a fall is the worsening.
         let a = Gate::parse("amplification:0.5").unwrap();
-        assert_eq!(
-            evaluate_gate(&a, 3.0, false, Some((-0.9, -0.6))),
-            GateOutcome::Fail {
-                worsening: (0.6, 0.9),
-                threshold: 0.5
-            }
-        );
-        assert_eq!(
-            evaluate_gate(&a, 3.0, false, Some((0.6, 0.9))),
-            GateOutcome::Pass
-        );
-        assert!(
-            Gate::parse("viewers:1%")
-                .unwrap_err()
-                .contains("no better direction")
-        );
+        assert_eq!(evaluate_gate(&a, 3.0, false, Some((-0.9, -0.6))), GateOutcome::Fail { worsening: (0.6, 0.9), threshold: 0.5 });
+        assert_eq!(evaluate_gate(&a, 3.0, false, Some((0.6, 0.9))), GateOutcome::Pass);
+        assert!(Gate::parse("viewers:1%").unwrap_err().contains("no better direction"));
         assert!(Gate::parse("stall_ratio").is_err());
         assert!(Gate::parse("stall_ratio:-1%").is_err());
         assert!(Gate::parse("stall_ratio:abc").is_err());
