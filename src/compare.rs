@@ -303,19 +303,15 @@ pub fn check_gates(c: &Comparison, gates: &[Gate]) -> Result<Vec<GateFailure>, F
         }
         for r in c.rows.iter().filter(|r| r.metric == g.metric) {
             let identical = r.verdict == Verdict::NoChange;
+            let name = format!("gate {}:{}", g.metric, g.threshold.label());
+            let at = format!("point {} ({})", r.point + 1, c.describe(r.point));
+            let values = format!("{} {} -> {}", g.metric, num(r.base_mean), num(r.base_mean + r.diff));
             match evaluate_gate(g, r.base_mean, identical, r.ci95) {
                 GateOutcome::Pass => {}
                 GateOutcome::CannotJudge => {
                     return Err(Failure::BadInput(format!(
-                        "gate {}:{} at point {} ({}): {} changed ({} -> {}) and there is no interval to judge it by \
-                         (fewer than two replications); a gate needs replications >= 2",
-                        g.metric,
-                        g.threshold.label(),
-                        r.point + 1,
-                        c.describe(r.point),
-                        g.metric,
-                        num(r.base_mean),
-                        num(r.base_mean + r.diff)
+                        "{name} at {at}: {values} changed and there is no interval to judge it by \
+                         (fewer than two replications); a gate needs replications >= 2"
                     )));
                 }
                 GateOutcome::Fail { worsening, threshold } => {
@@ -327,15 +323,8 @@ pub fn check_gates(c: &Comparison, gates: &[Gate]) -> Result<Vec<GateFailure>, F
                         point: r.point,
                         metric: g.metric.clone(),
                         message: format!(
-                            "gate {}:{} failed at point {} ({}): {} {} -> {}, change {}{rel}, 95% CI [{}, {}]{rel_ci}; \
+                            "{name} failed at {at}: {values}, change {}{rel}, 95% CI [{}, {}]{rel_ci}; \
                              worse by at least {} with 95% confidence, more than the {} allowed",
-                            g.metric,
-                            g.threshold.label(),
-                            r.point + 1,
-                            c.describe(r.point),
-                            g.metric,
-                            num(r.base_mean),
-                            num(r.base_mean + r.diff),
                             signed(r.diff),
                             signed(lo),
                             signed(hi),
