@@ -9,4 +9,7 @@ pub enum Failure {
     Internal(String),
     /// Some runs failed, the others completed: exit 3.
     RunsFailed(String),
+    /// A gate of `compare` or `bench` failed (the comparison itself went
+    /// through): exit 1, the code CI systems read as a failed check.
+    GateFailed(String),
 }

@@ -3,8 +3,8 @@
 //! Module map:
 //! - `main`: argument parsing (clap) and exit codes: 0 ok, 2 bad input
 //!   (scenario errors, missing folders, a sweep too big for the machine),
-//!   1 internal failure, 3 some runs of a sweep failed (the others
-//!   completed; see `failures.parquet`).
+//!   1 internal failure or a failed gate of `compare` / `bench`, 3 some
+//!   runs of a sweep failed (the others completed; see `failures.parquet`).
 //! - `failure`: [`Failure`], why a command failed; `main` turns it into
 //!   the exit code, every other module returns it.
 //! - `commands`: what each subcommand does.
@@ -13,9 +13,15 @@
 //! - `shard`: which runs this process does on a cluster.
 //! - `sweep_charts`: charts and the report table of a folder of runs.
 //! - `calibrate`: `cdnsim calibrate`, the codec's decode-model table.
+//! - `compare`: `cdnsim compare BASE NEW`: two folders of one scenario,
+//!   paired per (point, replication), verdicts and gates.
+//! - `bench`: `cdnsim bench FILE`: the scenarios of a bench file run at
+//!   reduced sizes and compared with a baseline folder.
 
+mod bench;
 mod calibrate;
 mod commands;
+mod compare;
 mod failure;
 mod runner;
 mod shard;
@@ -70,6 +76,27 @@ enum Command {
         /// A scenario's results folder, OUT/<scenario name>.
         dir: PathBuf,
     },
+    /// Compare two results folders of one scenario (same points,
+    /// replications and seeds): per point and metric the means, the paired
+    /// difference with its 95% CI, the relative change and a verdict;
+    /// printed, written to compare.parquet and charted. Exit 1 when a gate
+    /// fails.
+    Compare {
+        /// The reference folder, OUT/<scenario name> of the base version.
+        base: PathBuf,
+        /// The folder of the changed version (same scenario).
+        new: PathBuf,
+        #[command(flatten)]
+        opts: compare::CompareOptions,
+    },
+    /// Run the scenarios of a bench file (reduced sizes for CI) and compare
+    /// them with a baseline folder; exit 1 when a gate fails.
+    Bench {
+        /// Bench file (TOML), e.g. benches/regression.toml.
+        file: PathBuf,
+        #[command(flatten)]
+        opts: bench::BenchOptions,
+    },
     /// Check a scenario file without running it.
     Validate {
         /// Scenario file (TOML).
@@ -118,6 +145,8 @@ fn main() -> ExitCode {
         Command::Plan { file, seed, jobs } => commands::plan(&file, seed, jobs),
         Command::Report { dir } => commands::report(&dir),
         Command::Validate { file } => commands::validate(&file),
+        Command::Compare { base, new, opts } => compare::run(&base, &new, &opts),
+        Command::Bench { file, opts } => bench::run(&file, &opts),
         Command::Chart { run_dir } => commands::chart_any(&run_dir).map(|_| ()),
         Command::Calibrate { out, trials, seed, ks, max_extra, esi_span, threads } => {
             calibrate::run(&out, calibrate::Options { ks, max_extra, trials, seed, esi_span, threads })
@@ -131,6 +160,10 @@ fn main() -> ExitCode {
         }
         Err(Failure::Internal(m)) => {
             eprintln!("internal error: {m}");
+            ExitCode::from(1)
+        }
+        Err(Failure::GateFailed(m)) => {
+            eprintln!("gate failed: {m}");
             ExitCode::from(1)
         }
         Err(Failure::RunsFailed(m)) => {

@@ -13,15 +13,15 @@ use crate::failure::Failure;
 
 /// A swept parameter as `sweep.json` describes it.
 #[derive(Clone, Debug)]
-struct Param {
-    key: String,
-    unit: Option<String>,
-    numeric: bool,
-    values: Vec<String>,
+pub(crate) struct Param {
+    pub(crate) key: String,
+    pub(crate) unit: Option<String>,
+    pub(crate) numeric: bool,
+    pub(crate) values: Vec<String>,
 }
 
 impl Param {
-    fn spec(&self) -> ParamSpec {
+    pub(crate) fn spec(&self) -> ParamSpec {
         ParamSpec { key: self.key.clone(), numeric: self.numeric, order: self.values.clone() }
     }
     /// Axis title: the key, with its unit when the values carry one.
@@ -31,7 +31,7 @@ impl Param {
             None => self.key.clone(),
         }
     }
-    fn label(&self, c: &Cell) -> String {
+    pub(crate) fn label(&self, c: &Cell) -> String {
         match (&self.unit, c) {
             (Some(u), Cell::Num(Some(_))) => format!("{} {u}", c.label()),
             _ => c.label(),
@@ -64,7 +64,7 @@ const BAR_METRICS: &[(&str, &str, &str, f64)] = &[
     ("amplification", "Amplification", "amplification (viewer bytes / IDC bytes)", 1.0),
 ];
 
-fn params_of(dir: &Path) -> Result<Vec<Param>, Failure> {
+pub(crate) fn params_of(dir: &Path) -> Result<Vec<Param>, Failure> {
     let path = dir.join("sweep.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(vec![]) };
     let bad = |m: &str| Failure::BadInput(format!("{}: {m}", path.display()));
@@ -127,7 +127,7 @@ pub fn report(dir: &Path) -> Result<(Table, String), Failure> {
 }
 
 /// Four significant digits; scientific beyond a million or below 0.001.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }

@@ -6,8 +6,13 @@
 mod architecture;
 mod backbone_china;
 mod bad_input;
+mod bench;
 mod bursty_loss;
 mod common;
+mod compare_aa;
+mod compare_effect;
+mod compare_gates;
+mod compare_mismatch;
 mod determinism;
 mod faults;
 mod home_nodes;

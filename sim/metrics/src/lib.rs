@@ -14,10 +14,15 @@
 //!   complete, so a results folder never holds half a run.
 //! - [`report`]: per sweep point, mean and 95% confidence interval
 //!   (Student t) of every summary metric over replications.
+//! - [`compare`]: two folders of one scenario compared per point and
+//!   metric: paired (Student t on per-replication differences) and
+//!   unpaired (Welch) intervals, verdicts by each column's better
+//!   direction, and gates.
 //! - [`failures`]: runs that failed, one record each, gathered into
 //!   `failures.parquet`.
 
 pub mod atomic;
+pub mod compare;
 pub mod contract;
 mod error;
 pub mod failures;
