@@ -49,6 +49,12 @@ use crate::resolve::Ctx;
 /// replications). A sweep beyond them is refused where it is written.
 pub const MAX_SWEEP_POINTS: usize = 100_000;
 pub const MAX_SWEEP_RUNS: usize = 100_000;
+/// Bound on the size of a sweep's planned runs, all in memory at once
+/// before the first starts, measured as their scenarios' JSON (which each
+/// run id hashes): 100,000 runs of a large scenario would otherwise take
+/// tens of GB and an hour to plan. Checked after the first point (its size
+/// times the runs) and again as the points resolve.
+pub const MAX_SWEEP_BYTES: u64 = 256 << 20;
 
 /// How replications get their seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -379,6 +385,7 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
     let params: Vec<Param> = order.iter().map(|&i| param_of(&keys[i])).collect();
 
     let mut points = Vec::with_capacity(points_count);
+    let mut total_bytes = 0u64;
     for p in 0..points_count {
         // Mixed radix over the factors, the first one slowest.
         let mut choice = vec![0usize; keys.len()];
@@ -392,6 +399,22 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
         }
         let scenario = resolve_point(file, text, &blanked, &keys, &choice, seed)
             .map_err(|e| annotate(e, &keys, &choice))?;
+        let bytes = json_bytes(&scenario) * replications;
+        // The first point's size stands for the others until they resolve.
+        let expected = if p == 0 { bytes * points_count as u64 } else { total_bytes + bytes };
+        if expected > MAX_SWEEP_BYTES {
+            return Err(ctx.err(
+                sweep_key.span(),
+                "sweep",
+                format!(
+                    "expected the planned runs to take at most {} MiB, found {} points x {replications} replications of {} KiB each; split the sweep",
+                    MAX_SWEEP_BYTES >> 20,
+                    points_count,
+                    bytes / replications / 1024
+                ),
+            ));
+        }
+        total_bytes += bytes;
         points.push(Point { value_index: order.iter().map(|&i| choice[i]).collect(), scenario });
     }
     let base_seed = seed.unwrap_or(points.first().map_or(0, |p| p.scenario.seed));
@@ -415,6 +438,23 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
         }
     }
     Ok(sweep)
+}
+
+/// The length of a scenario's JSON form, without building it.
+fn json_bytes(sc: &Scenario) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len() as u64;
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    serde_json::to_writer(&mut c, sc).expect("a resolved scenario serialises");
+    c.0
 }
 
 fn single(file: &str, sc: Scenario, seed: Option<u64>) -> Sweep {
@@ -620,9 +660,12 @@ fn choices(ctx: &Ctx, v: &Spanned<DeValue>, field: &str) -> Result<Vec<Choice>, 
                 return Err(ctx.err(v.span(), field, format!("expected at most {MAX_SWEEP_POINTS} values, found {}", items.len())));
             }
             let mut out: Vec<Choice> = Vec::with_capacity(items.len());
+            // A set, not a scan of `out`: a list may hold MAX_SWEEP_POINTS
+            // values, and comparing each with all before it took seconds.
+            let mut seen = std::collections::BTreeSet::new();
             for item in items {
                 let label = label_of(text, item);
-                if out.iter().any(|c| c.label == label) {
+                if !seen.insert(label.clone()) {
                     return Err(ctx.err(item.span(), field, format!("expected distinct values, found {label:?} twice")));
                 }
                 out.push(Choice { text: text[item.span()].to_string(), span: item.span(), label });
