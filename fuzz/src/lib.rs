@@ -27,7 +27,8 @@ pub mod alloc;
 pub mod mutate;
 pub mod targets;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::sync::Once;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
@@ -38,11 +39,13 @@ pub use targets::{Outcome, Problem, Target};
 pub struct Limits {
     /// Longer than this on one input is a hang ...
     pub time: Duration,
-    /// ... plus this much per point of an accepted sweep: a valid sweep
-    /// resolves every point, so its cost is linear in them (bounded by
-    /// `cdnsim_scenario::sweep::MAX_SWEEP_BYTES`); more per point than this
-    /// is not.
+    /// ... plus, for an accepted sweep, this much per point and MiB of
+    /// input (each point is the file parsed and resolved again) ...
     pub time_per_point: Duration,
+    /// ... and this much per planned run (each is cloned and hashed). A
+    /// valid sweep's cost is linear in these, and bounded by
+    /// `cdnsim_scenario::sweep::MAX_SWEEP_BYTES`; more than this is not.
+    pub time_per_run: Duration,
     /// More than this many bytes live at once (above what was live before
     /// the input) is a memory finding.
     pub memory_bytes: usize,
@@ -50,7 +53,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { time: Duration::from_secs(1), time_per_point: Duration::from_millis(50), memory_bytes: 1 << 30 }
+        Limits {
+            time: Duration::from_secs(1),
+            time_per_point: Duration::from_millis(50),
+            time_per_run: Duration::from_millis(2),
+            memory_bytes: 1 << 30,
+        }
     }
 }
 
@@ -68,26 +76,48 @@ pub struct Finding {
 pub struct Report {
     pub result: Result<Outcome, Finding>,
     pub elapsed: Duration,
+    /// The CPU time of the thread that ran it (what the budget is judged
+    /// on: on a shared machine wall time grows with other people's load).
+    pub cpu: Duration,
     /// Peak live bytes above the start (0 without the counting allocator).
     pub peak_bytes: usize,
 }
 
 thread_local! {
     static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Panics are kept for the report instead of printed. Call once.
+/// Panics inside [`run_one`] are kept for the report instead of printed;
+/// others (a test's own assertions) go to the previous hook as before.
 pub fn capture_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        PANIC.with(|p| *p.borrow_mut() = Some(info.to_string()));
-    }));
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| match CAPTURING.get() {
+            true => PANIC.with(|p| *p.borrow_mut() = Some(info.to_string())),
+            false => previous(info),
+        }));
+    });
 }
 
-fn budget(o: &Outcome, limits: Limits) -> Duration {
-    match o {
-        Outcome::Accepted { points } if *points > 1 => limits.time + limits.time_per_point * (*points).min(u32::MAX as u64) as u32,
+fn budget(o: &Outcome, input_len: usize, limits: Limits) -> Duration {
+    match *o {
+        Outcome::Accepted { points, runs } if points > 1 || runs > 1 => {
+            let mib = (input_len as u64).div_ceil(1 << 20).max(1);
+            let n = |x: u64| x.min(u32::MAX as u64) as u32;
+            limits.time + limits.time_per_point * n(points * mib) + limits.time_per_run * n(runs)
+        }
         _ => limits.time,
     }
+}
+
+/// This thread's CPU time (Linux: the first field of
+/// `/proc/thread-self/schedstat`, in ns); `None` elsewhere, and the budget
+/// falls back to wall time.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
 }
 
 /// Runs `target` on `input` and judges the result.
@@ -95,8 +125,12 @@ pub fn run_one(target: Target, input: &[u8], limits: Limits) -> Report {
     let base = alloc::live_bytes();
     alloc::reset_peak();
     let start = Instant::now();
+    let cpu_start = thread_cpu();
+    CAPTURING.set(true);
     let caught = catch_unwind(AssertUnwindSafe(|| target.check(input)));
+    CAPTURING.set(false);
     let elapsed = start.elapsed();
+    let cpu = thread_cpu().zip(cpu_start).map_or(elapsed, |(b, a)| b.saturating_sub(a));
     let peak_bytes = alloc::peak_bytes().saturating_sub(base);
     let finding = |kind: &str, message: String| Finding { kind: kind.to_string(), message };
     let result = match caught {
@@ -105,9 +139,14 @@ pub fn run_one(target: Target, input: &[u8], limits: Limits) -> Report {
             Err(finding("panic", message))
         }
         Ok(Err(p)) => Err(finding(p.kind, p.message)),
-        Ok(Ok(o)) if elapsed > budget(&o, limits) => Err(finding(
+        Ok(Ok(o)) if cpu > budget(&o, input.len(), limits) => Err(finding(
             "hang",
-            format!("{:.3} s on one input, over its {:.3} s budget", elapsed.as_secs_f64(), budget(&o, limits).as_secs_f64()),
+            format!(
+                "{:.3} s of CPU ({:.3} s wall) on one input, over its {:.3} s budget",
+                cpu.as_secs_f64(),
+                elapsed.as_secs_f64(),
+                budget(&o, input.len(), limits).as_secs_f64()
+            ),
         )),
         Ok(Ok(_)) if peak_bytes > limits.memory_bytes => Err(finding(
             "memory",
@@ -115,5 +154,5 @@ pub fn run_one(target: Target, input: &[u8], limits: Limits) -> Report {
         )),
         Ok(Ok(outcome)) => Ok(outcome),
     };
-    Report { result, elapsed, peak_bytes }
+    Report { result, elapsed, cpu, peak_bytes }
 }

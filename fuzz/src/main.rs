@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cdnsim-fuzz TARGET|all [--iterations N] [--seed S] [--start I]
-//!             [--budget-ms MS] [--point-ms MS] [--memory-mib M]
+//!             [--budget-ms MS] [--point-ms MS] [--run-us US] [--memory-mib M]
 //!             [--stall-s S] [--out DIR]
 //! cdnsim-fuzz replay TARGET FILE...
 //! cdnsim-fuzz show TARGET --seed S --index I
@@ -44,7 +44,7 @@ struct Args {
     worker: bool,
 }
 
-const USAGE: &str = "usage: cdnsim-fuzz TARGET|all [--iterations N] [--seed S] [--start I] [--budget-ms MS] [--point-ms MS] [--memory-mib M] [--stall-s S] [--out DIR]
+const USAGE: &str = "usage: cdnsim-fuzz TARGET|all [--iterations N] [--seed S] [--start I] [--budget-ms MS] [--point-ms MS] [--run-us US] [--memory-mib M] [--stall-s S] [--out DIR]
        cdnsim-fuzz replay TARGET FILE...
        cdnsim-fuzz show TARGET --seed S --index I
 targets: scenario, topology, sweep, decode-table";
@@ -88,6 +88,7 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
             "--start" => a.start = num()?,
             "--budget-ms" => a.limits.time = Duration::from_millis(num()?),
             "--point-ms" => a.limits.time_per_point = Duration::from_millis(num()?),
+            "--run-us" => a.limits.time_per_run = Duration::from_micros(num()?),
             "--memory-mib" => a.limits.memory_bytes = (num()? as usize) << 20,
             "--stall-s" => a.stall = Duration::from_secs(num()?),
             "--out" => a.out = PathBuf::from(value),
@@ -129,7 +130,7 @@ fn replay(name: &str, files: &[String]) -> ExitCode {
         };
         let r = run_one(t, &input, Limits::default());
         match &r.result {
-            Ok(o) => println!("{f}: ok ({:.1} ms): {o:?}", r.elapsed.as_secs_f64() * 1e3),
+            Ok(o) => println!("{f}: ok ({:.1} ms CPU, {:.1} ms wall): {o:?}", r.cpu.as_secs_f64() * 1e3, r.elapsed.as_secs_f64() * 1e3),
             Err(finding) => {
                 failed = true;
                 println!("{f}: FINDING {}: {}", finding.kind, finding.message);
@@ -195,7 +196,7 @@ fn worker(a: &Args) -> ExitCode {
         let input = t.input(&mutator, a.seed, index);
         writeln!(out, "at {index}").and_then(|_| out.flush()).expect("the supervisor reads stdout");
         let r = run_one(t, &input, a.limits);
-        slowest = slowest.max(r.elapsed);
+        slowest = slowest.max(r.cpu);
         peak = peak.max(r.peak_bytes);
         match &r.result {
             Ok(cdnsim_fuzz::Outcome::Accepted { .. }) => accepted += 1,
@@ -231,7 +232,7 @@ struct Totals {
 fn supervise(a: &Args) -> ExitCode {
     let exe = std::env::current_exe().expect("the running binary's path");
     let mut any = false;
-    println!("target        inputs   accepted    refused  findings   time_s  inputs/s  slowest_ms  peak_MiB");
+    println!("target        inputs   accepted    refused  findings   time_s  inputs/s  slowest_cpu_ms  peak_MiB");
     for &t in &a.targets {
         let started = Instant::now();
         let mut tot = Totals::default();
@@ -243,6 +244,7 @@ fn supervise(a: &Args) -> ExitCode {
                 .args(["--worker", "--start", &next.to_string(), "--iterations", &(end - next).to_string()])
                 .args(["--seed", &a.seed.to_string(), "--budget-ms", &a.limits.time.as_millis().to_string()])
                 .args(["--point-ms", &a.limits.time_per_point.as_millis().to_string()])
+                .args(["--run-us", &a.limits.time_per_run.as_micros().to_string()])
                 .args(["--memory-mib", &(a.limits.memory_bytes >> 20).to_string(), "--out"])
                 .arg(&a.out)
                 .stdout(Stdio::piped())
@@ -320,7 +322,7 @@ fn supervise(a: &Args) -> ExitCode {
         tot.inputs = a.iterations;
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "{:<12} {:>7} {:>10} {:>10} {:>9} {:>8.1} {:>9.0} {:>11.1} {:>9.1}",
+            "{:<12} {:>7} {:>10} {:>10} {:>9} {:>8.1} {:>9.0} {:>15.1} {:>9.1}",
             t.name(),
             tot.inputs,
             tot.accepted,

@@ -31,9 +31,10 @@ pub enum Target {
 /// The parser kept its promise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Accepted; `points` is how many scenarios were resolved (a sweep's
-    /// points, else 1), which the time budget scales with.
-    Accepted { points: u64 },
+    /// Accepted; `points` scenarios were resolved and `runs` planned (a
+    /// sweep's points and points x replications, else 1 and 1), which the
+    /// time budget scales with.
+    Accepted { points: u64, runs: u64 },
     /// Refused, with the message the user would see.
     Refused(String),
 }
@@ -181,7 +182,7 @@ impl Target {
                     }
                 };
                 match result {
-                    Ok(Ok(points)) => Ok(Outcome::Accepted { points }),
+                    Ok(Ok((points, runs))) => Ok(Outcome::Accepted { points, runs }),
                     Ok(Err(p)) => Err(p),
                     Err(e) => scenario_error_located(&e, &label, &String::from_utf8_lossy(input)).map(Outcome::Refused),
                 }
@@ -197,7 +198,7 @@ impl Target {
                     }
                 };
                 match result {
-                    Ok(table) => decode_table_oracle(&table).map(|()| Outcome::Accepted { points: 1 }),
+                    Ok(table) => decode_table_oracle(&table).map(|()| Outcome::Accepted { points: 1, runs: 1 }),
                     Err(e) => {
                         let lossy = String::from_utf8_lossy(input);
                         let lines = lossy.lines().count();
@@ -215,9 +216,9 @@ impl Target {
         }
     }
 
-    /// `Ok(Ok(points resolved))`, or `Ok(Err(problem))` when the parser
+    /// `Ok(Ok((points resolved, runs planned)))`, or `Ok(Err(problem))` when the parser
     /// accepted something a later step cannot use.
-    fn run_toml_text(self, label: &str, text: &str) -> Result<Result<u64, Problem>, ScenarioError> {
+    fn run_toml_text(self, label: &str, text: &str) -> Result<Result<(u64, u64), Problem>, ScenarioError> {
         match self {
             Target::Scenario => cdnsim_scenario::parse(label, text).map(|s| scenario_oracle(&s)),
             Target::Topology => cdnsim_scenario::topology::parse_topology(label, text).map(|t| topology_oracle(&t)),
@@ -226,7 +227,7 @@ impl Target {
         }
     }
 
-    fn run_toml_file(self, path: &Path) -> Result<Result<u64, Problem>, ScenarioError> {
+    fn run_toml_file(self, path: &Path) -> Result<Result<(u64, u64), Problem>, ScenarioError> {
         match self {
             Target::Scenario => cdnsim_scenario::load(path).map(|s| scenario_oracle(&s)),
             Target::Topology => cdnsim_scenario::topology::load_topology(path).map(|t| topology_oracle(&t)),
@@ -263,10 +264,10 @@ pub fn scenario_error_located(e: &ScenarioError, label: &str, text: &str) -> Res
 }
 
 /// A resolved scenario gets a run id (the whole model serialised).
-fn scenario_oracle(s: &cdnsim_scenario::Scenario) -> Result<u64, Problem> {
+fn scenario_oracle(s: &cdnsim_scenario::Scenario) -> Result<(u64, u64), Problem> {
     let id = cdnsim_scenario::run_id(s, 0);
     match id.len() == 16 {
-        true => Ok(1),
+        true => Ok((1, 1)),
         false => Err(problem("oracle", format!("run id {id:?} is not 16 hex digits"))),
     }
 }
@@ -274,15 +275,15 @@ fn scenario_oracle(s: &cdnsim_scenario::Scenario) -> Result<u64, Problem> {
 /// A resolved topology builds its backbone: the scenario loader does the
 /// same, and its error there would point at `[network] topology`, not at
 /// the line of the topology file that is wrong.
-fn topology_oracle(t: &cdnsim_scenario::topology::TopologyData) -> Result<u64, Problem> {
+fn topology_oracle(t: &cdnsim_scenario::topology::TopologyData) -> Result<(u64, u64), Problem> {
     cdnsim_net::backbone::Backbone::new(t.backbone_input())
-        .map(|_| 1)
+        .map(|_| (1, 1))
         .map_err(|e| problem("oracle", format!("a resolved topology does not build a backbone: {e}")))
 }
 
 /// An expanded sweep has points, each naming a value of every parameter.
 /// (`expand` itself plans the runs and refuses two with one id.)
-fn sweep_oracle(s: &cdnsim_scenario::sweep::Sweep) -> Result<u64, Problem> {
+fn sweep_oracle(s: &cdnsim_scenario::sweep::Sweep) -> Result<(u64, u64), Problem> {
     if s.points.is_empty() || s.replications == 0 {
         return Err(problem("oracle", format!("{} points x {} replications", s.points.len(), s.replications)));
     }
@@ -293,7 +294,7 @@ fn sweep_oracle(s: &cdnsim_scenario::sweep::Sweep) -> Result<u64, Problem> {
         }
     }
     s.describe(s.points.len() - 1);
-    Ok(s.points.len() as u64)
+    Ok((s.points.len() as u64, s.points.len() as u64 * s.replications))
 }
 
 /// An accepted table writes back to itself, and every lookup is a

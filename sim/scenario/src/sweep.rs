@@ -1077,6 +1077,39 @@ mod tests {
         assert!(e.contains("\"independent\""), "{e}");
     }
 
+    /// Found by cdnsim-fuzz: 100,000 points within MAX_SWEEP_POINTS took
+    /// 43 s and 1.6 GB to plan; the size bound refuses them after the first.
+    #[test]
+    fn a_sweep_too_big_to_plan_is_refused_at_its_header() {
+        let text = with_sweep("[sweep]\n\"viewers.arrivals_per_s\" = { from = 0, to = 99999, step = 1 }\n");
+        let (e, line, col) = err(&text);
+        assert!(e.starts_with("sweep: expected the planned runs to take at most 256 MiB") && e.contains("100000 points"), "{e}");
+        assert_eq!((line, col), pos(&text, "sweep]", "[sweep]"));
+        let bytes = json_bytes(&crate::parse("q.toml", QUICKSTART).unwrap());
+        assert_eq!(bytes, serde_json::to_string(&crate::parse("q.toml", QUICKSTART).unwrap()).unwrap().len() as u64);
+        // 2% over the bound, by the first point's size, is refused.
+        let fits = (MAX_SWEEP_BYTES / bytes) as usize;
+        let range = |n: usize| with_sweep(&format!("[sweep]\n\"viewers.arrivals_per_s\" = {{ from = 1, to = {n}, step = 1 }}\nreplications = 1\n"));
+        assert!(fits > 100 && fits < MAX_SWEEP_POINTS, "{fits}");
+        let e = expand("q.toml", &range(fits + fits / 50), None).unwrap_err().to_string();
+        assert!(e.contains("split the sweep"), "{e}");
+    }
+
+    /// Found by cdnsim-fuzz: the repeat check compared each value with all
+    /// before it (80,000 values: 7 s). A repeat is still found, where it is.
+    #[test]
+    fn a_long_list_is_checked_for_repeats() {
+        let values: Vec<String> = (0..MAX_SWEEP_POINTS).map(|i| i.to_string()).collect();
+        let text = with_sweep(&format!("[sweep]\n\"viewers.arrivals_per_s\" = [{},99]\n", values.join(",")));
+        let (e, line, _) = err(&text);
+        assert!(e.contains("expected at most 100000 values"), "{e}");
+        let text = with_sweep(&format!("[sweep]\n\"viewers.arrivals_per_s\" = [{},99]\n", values[1..].join(",")));
+        let (e, line2, col) = err(&text);
+        assert!(e.contains("found \"99\" twice"), "{e}");
+        assert_eq!((line, line2), (text.lines().count(), text.lines().count()));
+        assert_eq!(col, text.lines().last().unwrap().rfind("99").unwrap() + 1);
+    }
+
     #[test]
     fn errors_elsewhere_keep_their_position_when_values_are_inserted() {
         // The insertion at the top shifts every byte of the point's text; the
