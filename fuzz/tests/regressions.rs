@@ -120,10 +120,13 @@ fn the_location_check_rejects_what_it_should() {
 #[test]
 fn a_slow_input_is_a_hang() {
     capture_panics();
-    // A zero budget makes any input a hang.
+    // A zero budget makes any input that takes measurable CPU a hang
+    // (the thread's CPU clock moves at scheduler ticks: 200 points of a
+    // sweep take far more than one).
     let tight = Limits { time: Duration::ZERO, time_per_point: Duration::ZERO, time_per_run: Duration::ZERO, memory_bytes: 1 << 30 };
-    let r = run_one(Target::Scenario, QUICKSTART.as_bytes(), tight);
-    assert_eq!(r.result.unwrap_err().kind, "hang");
+    let sweep = format!("{QUICKSTART}\n[sweep]\n\"viewers.arrivals_per_s\" = {{ from = 1, to = 200, step = 1 }}\n");
+    let r = run_one(Target::Sweep, sweep.as_bytes(), tight);
+    assert_eq!(r.result.unwrap_err().kind, "hang", "{:?} CPU", r.cpu);
     let r = run_one(Target::Scenario, QUICKSTART.as_bytes(), limits());
     assert_eq!(r.result, Ok(Outcome::Accepted { points: 1, runs: 1 }));
     assert!(r.peak_bytes > 0, "the counting allocator measured the input");
