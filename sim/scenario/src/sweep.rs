@@ -269,7 +269,7 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
         let name = k.get_ref().as_ref();
         match name {
             "replications" => {
-                let n = v.get_ref().as_integer().and_then(|i| i.as_str().parse::<i64>().ok());
+                let n = v.get_ref().as_integer().and_then(int_of);
                 match n {
                     Some(n) if n >= 1 && n as usize <= MAX_SWEEP_RUNS => replications = n as u64,
                     _ => {
@@ -686,10 +686,16 @@ fn choices(ctx: &Ctx, v: &Spanned<DeValue>, field: &str) -> Result<Vec<Choice>, 
     }
 }
 
+/// An integer as written, in its radix: `0o777` is 511 (found by
+/// cdnsim-fuzz: the digits were read as decimal, so it was 777).
+fn int_of(i: &toml::de::DeInteger) -> Option<i64> {
+    i64::from_str_radix(i.as_str(), i.radix()).ok()
+}
+
 fn label_of(text: &str, v: &Spanned<DeValue>) -> String {
     match v.get_ref() {
         DeValue::String(s) => s.to_string(),
-        DeValue::Integer(i) => i.as_str().parse::<i64>().map_or_else(|_| i.as_str().to_string(), |x| x.to_string()),
+        DeValue::Integer(i) => int_of(i).map_or_else(|| i.as_str().to_string(), |x| x.to_string()),
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().map_or_else(|_| f.as_str().to_string(), |x| format!("{x}")),
         DeValue::Boolean(b) => b.to_string(),
         _ => text[v.span()].split_whitespace().collect::<Vec<_>>().join(" "),
@@ -744,7 +750,7 @@ fn range(ctx: &Ctx, v: &Spanned<DeValue>, t: &DeTable, field: &str) -> Result<Ve
             return Err(ctx.err(v.span(), format!("{field}.{name}"), format!("expected `{name}` in the range, found none")));
         };
         let parsed = match e.get_ref() {
-            DeValue::Integer(i) => i.as_str().replace('_', "").parse::<i64>().ok().map(|x| (x as f64, true, None)),
+            DeValue::Integer(i) => int_of(i).map(|x| (x as f64, true, None)),
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| (x, false, None)),
             DeValue::String(s) => split_number(s).filter(|(_, u)| u.is_some()).map(|(x, u)| (x, false, u)),
             _ => None,
@@ -1108,6 +1114,16 @@ mod tests {
         assert!(e.contains("found \"99\" twice"), "{e}");
         assert_eq!((line, line2), (text.lines().count(), text.lines().count()));
         assert_eq!(col, text.lines().last().unwrap().rfind("99").unwrap() + 1);
+    }
+
+    #[test]
+    fn integers_keep_their_radix() {
+        let s = expand("q.toml", &with_sweep("[sweep]\nreplications = 0o3\n\"transport.max_retransmits\" = [0x10, 0b11]\n"), None).unwrap();
+        assert_eq!(s.replications, 3);
+        assert_eq!(s.params[0].values, vec!["16", "3"]);
+        assert_eq!(s.points[0].scenario.transport.max_retransmits, 16);
+        let s = expand("q.toml", &with_sweep("[sweep]\n\"transport.max_retransmits\" = { from = 0, to = 0x10, step = 0o10 }\n"), None).unwrap();
+        assert_eq!(s.params[0].values, vec!["0", "8", "16"]);
     }
 
     #[test]
