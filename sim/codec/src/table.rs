@@ -187,7 +187,13 @@ impl DecodeTable {
     /// Reads a table file (the CSV form); errors name the file and line.
     pub fn read_file(path: &Path) -> Result<DecodeTable, TableError> {
         let named = |line, message| TableError { path: Some(path.display().to_string()), line, message };
-        let text = std::fs::read_to_string(path).map_err(|e| named(0, format!("cannot read: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| named(0, format!("cannot read: {e}")))?;
+        // A byte that is not UTF-8 is an error of its line, like any other.
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            named(line, format!("expected UTF-8 text, found byte 0x{:02x}", e.as_bytes()[at]))
+        })?;
         DecodeTable::parse_csv(&text).map_err(|e| named(e.line, e.message))
     }
 
@@ -352,6 +358,10 @@ mod tests {
         assert_eq!(e.to_string(), format!("{}: line 3: failures = 9 exceeds trials = 5", path.display()));
         std::fs::write(&path, sample().to_csv(&[])).unwrap();
         assert_eq!(DecodeTable::read_file(&path).unwrap(), sample());
+        // Found by cdnsim-fuzz: a byte that is not UTF-8 was "line 0: cannot read".
+        std::fs::write(&path, b"# c\nk,extra,trials,failures\n10,0,5,\xff\n").unwrap();
+        let e = DecodeTable::read_file(&path).unwrap_err();
+        assert_eq!(e.to_string(), format!("{}: line 3: expected UTF-8 text, found byte 0xff", path.display()));
         let e = DecodeTable::read_file(&dir.join("missing.csv")).unwrap_err();
         assert!(e.to_string().contains("missing.csv: line 0: cannot read"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();

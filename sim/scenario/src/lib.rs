@@ -101,6 +101,9 @@ mod tests {
         assert!(e.contains("last_hop.share") && e.contains("(0, 1]"), "{e}");
         let e = bad("symbol = \"1250 B\"", "symbol = \"1 B\"");
         assert!(e.contains("last_hop.symbol"), "{e}");
+        // Found by cdnsim-fuzz: K above half the ESI span underflowed.
+        let e = bad("symbol = \"1250 B\"", "symbol = \"7 B\"");
+        assert!(e.contains("last_hop.symbol") && e.contains("at most 8192 source symbols"), "{e}");
         let e = bad("candidates = 2.0", "candidates = 0.5");
         assert!(e.contains("last_hop.candidates"), "{e}");
         // The last hop runs on home nodes.

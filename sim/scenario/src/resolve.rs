@@ -678,7 +678,20 @@ fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Re
         return Err(ctx.err(l.share.span(), "last_hop.share", format!("expected a fraction of the stream in (0, 1], found {share}")));
     }
     let symbols_per_node = ((share * k as f64) - 1e-9).ceil().max(1.0) as u32;
-    let slots = (LAST_HOP_ESI_SPAN - 2 * k as u32) / symbols_per_node;
+    // The span holds the K source ids and at least K repair ids; a small
+    // symbol makes K too big for it (found by cdnsim-fuzz: it underflowed).
+    let Some(free) = LAST_HOP_ESI_SPAN.checked_sub(2 * k as u32) else {
+        let span = l.symbol.as_ref().map_or(l.share.span(), |s| s.span());
+        return Err(ctx.err(
+            span,
+            "last_hop.symbol",
+            format!(
+                "expected a symbol size that cuts a block into at most {} source symbols (the decode model's span of {LAST_HOP_ESI_SPAN} ids), found {k}",
+                LAST_HOP_ESI_SPAN / 2
+            ),
+        ));
+    };
+    let slots = free / symbols_per_node;
     cdnsim_codec::ShareLayout::new(k, slots.max(1), symbols_per_node)
         .map_err(|e| ctx.err(l.share.span(), "last_hop.share", format!("expected a share whose layout fits: {e}")))?;
     let probability = |v: Option<&Spanned<f64>>, field: &str, default: f64| -> Result<f64, ScenarioError> {

@@ -49,6 +49,12 @@ use crate::ctx::Ctx;
 /// replications). A sweep beyond them is refused where it is written.
 pub const MAX_SWEEP_POINTS: usize = 100_000;
 pub const MAX_SWEEP_RUNS: usize = 100_000;
+/// Bound on the size of a sweep's planned runs, all in memory at once
+/// before the first starts, measured as their scenarios' JSON (which each
+/// run id hashes): 100,000 runs of a large scenario would otherwise take
+/// tens of GB and an hour to plan. Checked after the first point (its size
+/// times the runs) and again as the points resolve.
+pub const MAX_SWEEP_BYTES: u64 = 256 << 20;
 
 /// How replications get their seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -263,7 +269,7 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
         let name = k.get_ref().as_ref();
         match name {
             "replications" => {
-                let n = v.get_ref().as_integer().and_then(|i| i.as_str().parse::<i64>().ok());
+                let n = v.get_ref().as_integer().and_then(int_of);
                 match n {
                     Some(n) if n >= 1 && n as usize <= MAX_SWEEP_RUNS => replications = n as u64,
                     _ => {
@@ -379,6 +385,7 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
     let params: Vec<Param> = order.iter().map(|&i| param_of(&keys[i])).collect();
 
     let mut points = Vec::with_capacity(points_count);
+    let mut total_bytes = 0u64;
     for p in 0..points_count {
         // Mixed radix over the factors, the first one slowest.
         let mut choice = vec![0usize; keys.len()];
@@ -392,6 +399,22 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
         }
         let scenario = resolve_point(file, text, &blanked, &keys, &choice, seed)
             .map_err(|e| annotate(e, &keys, &choice))?;
+        let bytes = json_bytes(&scenario) * replications;
+        // The first point's size stands for the others until they resolve.
+        let expected = if p == 0 { bytes * points_count as u64 } else { total_bytes + bytes };
+        if expected > MAX_SWEEP_BYTES {
+            return Err(ctx.err(
+                sweep_key.span(),
+                "sweep",
+                format!(
+                    "expected the planned runs to take at most {} MiB, found {} points x {replications} replications of {} KiB each; split the sweep",
+                    MAX_SWEEP_BYTES >> 20,
+                    points_count,
+                    bytes / replications / 1024
+                ),
+            ));
+        }
+        total_bytes += bytes;
         points.push(Point { value_index: order.iter().map(|&i| choice[i]).collect(), scenario });
     }
     let base_seed = seed.unwrap_or(points.first().map_or(0, |p| p.scenario.seed));
@@ -415,6 +438,23 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
         }
     }
     Ok(sweep)
+}
+
+/// The length of a scenario's JSON form, without building it.
+fn json_bytes(sc: &Scenario) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len() as u64;
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    serde_json::to_writer(&mut c, sc).expect("a resolved scenario serialises");
+    c.0
 }
 
 fn single(file: &str, sc: Scenario, seed: Option<u64>) -> Sweep {
@@ -620,9 +660,12 @@ fn choices(ctx: &Ctx, v: &Spanned<DeValue>, field: &str) -> Result<Vec<Choice>, 
                 return Err(ctx.err(v.span(), field, format!("expected at most {MAX_SWEEP_POINTS} values, found {}", items.len())));
             }
             let mut out: Vec<Choice> = Vec::with_capacity(items.len());
+            // A set, not a scan of `out`: a list may hold MAX_SWEEP_POINTS
+            // values, and comparing each with all before it took seconds.
+            let mut seen = std::collections::BTreeSet::new();
             for item in items {
                 let label = label_of(text, item);
-                if out.iter().any(|c| c.label == label) {
+                if !seen.insert(label.clone()) {
                     return Err(ctx.err(item.span(), field, format!("expected distinct values, found {label:?} twice")));
                 }
                 out.push(Choice { text: text[item.span()].to_string(), span: item.span(), label });
@@ -643,10 +686,16 @@ fn choices(ctx: &Ctx, v: &Spanned<DeValue>, field: &str) -> Result<Vec<Choice>, 
     }
 }
 
+/// An integer as written, in its radix: `0o777` is 511 (found by
+/// cdnsim-fuzz: the digits were read as decimal, so it was 777).
+fn int_of(i: &toml::de::DeInteger) -> Option<i64> {
+    i64::from_str_radix(i.as_str(), i.radix()).ok()
+}
+
 fn label_of(text: &str, v: &Spanned<DeValue>) -> String {
     match v.get_ref() {
         DeValue::String(s) => s.to_string(),
-        DeValue::Integer(i) => i.as_str().parse::<i64>().map_or_else(|_| i.as_str().to_string(), |x| x.to_string()),
+        DeValue::Integer(i) => int_of(i).map_or_else(|| i.as_str().to_string(), |x| x.to_string()),
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().map_or_else(|_| f.as_str().to_string(), |x| format!("{x}")),
         DeValue::Boolean(b) => b.to_string(),
         _ => text[v.span()].split_whitespace().collect::<Vec<_>>().join(" "),
@@ -701,7 +750,7 @@ fn range(ctx: &Ctx, v: &Spanned<DeValue>, t: &DeTable, field: &str) -> Result<Ve
             return Err(ctx.err(v.span(), format!("{field}.{name}"), format!("expected `{name}` in the range, found none")));
         };
         let parsed = match e.get_ref() {
-            DeValue::Integer(i) => i.as_str().replace('_', "").parse::<i64>().ok().map(|x| (x as f64, true, None)),
+            DeValue::Integer(i) => int_of(i).map(|x| (x as f64, true, None)),
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| (x, false, None)),
             DeValue::String(s) => split_number(s).filter(|(_, u)| u.is_some()).map(|(x, u)| (x, false, u)),
             _ => None,
@@ -1032,6 +1081,49 @@ mod tests {
         assert!(e.contains("sweep.replications"), "{e}");
         let (e, ..) = err(&with_sweep("[sweep]\nseeds = \"paired\"\n"));
         assert!(e.contains("\"independent\""), "{e}");
+    }
+
+    /// Found by cdnsim-fuzz: 100,000 points within MAX_SWEEP_POINTS took
+    /// 43 s and 1.6 GB to plan; the size bound refuses them after the first.
+    #[test]
+    fn a_sweep_too_big_to_plan_is_refused_at_its_header() {
+        let text = with_sweep("[sweep]\n\"viewers.arrivals_per_s\" = { from = 0, to = 99999, step = 1 }\n");
+        let (e, line, col) = err(&text);
+        assert!(e.starts_with("sweep: expected the planned runs to take at most 256 MiB") && e.contains("100000 points"), "{e}");
+        assert_eq!((line, col), pos(&text, "sweep]", "[sweep]"));
+        let bytes = json_bytes(&crate::parse("q.toml", QUICKSTART).unwrap());
+        assert_eq!(bytes, serde_json::to_string(&crate::parse("q.toml", QUICKSTART).unwrap()).unwrap().len() as u64);
+        // 2% over the bound, by the first point's size, is refused.
+        let fits = (MAX_SWEEP_BYTES / bytes) as usize;
+        let range = |n: usize| with_sweep(&format!("[sweep]\n\"viewers.arrivals_per_s\" = {{ from = 1, to = {n}, step = 1 }}\nreplications = 1\n"));
+        assert!(fits > 100 && fits < MAX_SWEEP_POINTS, "{fits}");
+        let e = expand("q.toml", &range(fits + fits / 50), None).unwrap_err().to_string();
+        assert!(e.contains("split the sweep"), "{e}");
+    }
+
+    /// Found by cdnsim-fuzz: the repeat check compared each value with all
+    /// before it (80,000 values: 7 s). A repeat is still found, where it is.
+    #[test]
+    fn a_long_list_is_checked_for_repeats() {
+        let values: Vec<String> = (0..MAX_SWEEP_POINTS).map(|i| i.to_string()).collect();
+        let text = with_sweep(&format!("[sweep]\n\"viewers.arrivals_per_s\" = [{},99]\n", values.join(",")));
+        let (e, line, _) = err(&text);
+        assert!(e.contains("expected at most 100000 values"), "{e}");
+        let text = with_sweep(&format!("[sweep]\n\"viewers.arrivals_per_s\" = [{},99]\n", values[1..].join(",")));
+        let (e, line2, col) = err(&text);
+        assert!(e.contains("found \"99\" twice"), "{e}");
+        assert_eq!((line, line2), (text.lines().count(), text.lines().count()));
+        assert_eq!(col, text.lines().last().unwrap().rfind("99").unwrap() + 1);
+    }
+
+    #[test]
+    fn integers_keep_their_radix() {
+        let s = expand("q.toml", &with_sweep("[sweep]\nreplications = 0o3\n\"transport.max_retransmits\" = [0x10, 0b11]\n"), None).unwrap();
+        assert_eq!(s.replications, 3);
+        assert_eq!(s.params[0].values, vec!["16", "3"]);
+        assert_eq!(s.points[0].scenario.transport.max_retransmits, 16);
+        let s = expand("q.toml", &with_sweep("[sweep]\n\"transport.max_retransmits\" = { from = 0, to = 0x10, step = 0o10 }\n"), None).unwrap();
+        assert_eq!(s.params[0].values, vec!["0", "8", "16"]);
     }
 
     #[test]

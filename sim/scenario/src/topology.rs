@@ -661,6 +661,11 @@ impl Resolver<'_> {
             if idcs.len() >= MAX_IDCS {
                 return Err(self.err(span, field, format!("expected at most {MAX_IDCS} IDCs in all")));
             }
+            // Found by cdnsim-fuzz: an empty name passed here and was
+            // refused by the backbone, with no line to point at.
+            if idc.name.is_empty() {
+                return Err(self.err(span, field, "expected a non-empty IDC name, found \"\""));
+            }
             if !idc_names.insert(idc.name.clone()) {
                 return Err(self.err(span, field, format!("expected unique IDC names, found a second {:?}", idc.name)));
             }
@@ -962,6 +967,11 @@ mod tests {
         assert!(e.contains("provinces[1].name") && e.contains("unique"), "{e}");
         let e = with("name = \"source.shanghai\"", "name = \"source.beijing\"").unwrap_err().to_string();
         assert!(e.contains("idcs[1].name") && e.contains("unique IDC names"), "{e}");
+        // Found by cdnsim-fuzz: refused by the backbone, not here, so the
+        // message had no line of this file.
+        let (e, line) = err_at("name = \"source.shanghai\"", "name = \"\"");
+        assert!(e.contains("idcs[1].name") && e.contains("non-empty IDC name"), "{e}");
+        assert_eq!(line, line_of(CHINA, "name = \"source.shanghai\""));
     }
 
     #[test]
