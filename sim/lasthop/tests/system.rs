@@ -82,6 +82,18 @@ fn drain(lh: &mut LastHop) -> Vec<Output> {
     std::iter::from_fn(|| lh.poll()).collect()
 }
 
+/// The home nodes the edge feeds block `block` of stream 0 to.
+fn fed_homes(lh: &mut LastHop, block: u32) -> Vec<u32> {
+    lh.block_ready(StreamId(0), EdgeId(0), Block(block));
+    drain(lh)
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Feed { home, .. } => Some(home.0),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn a_client_only_gets_home_nodes_its_nat_can_reach() {
     let mut lh = last_hop();
@@ -90,27 +102,13 @@ fn a_client_only_gets_home_nodes_its_nat_can_reach() {
     drain(&mut lh);
     assert!(lh.client_tally(c).nodes_used > 0, "it found nodes at all");
     // Every node it subscribed to is fed: drive a block, see who is.
-    lh.block_ready(StreamId(0), EdgeId(0), Block(7));
-    let fed: Vec<u32> = drain(&mut lh)
-        .into_iter()
-        .filter_map(|o| match o {
-            Output::Feed { home, .. } => Some(home.0),
-            _ => None,
-        })
-        .collect();
+    let fed = fed_homes(&mut lh, 7);
     assert!(!fed.is_empty());
     assert!(fed.iter().all(|h| h % 2 == 0), "fed nodes {fed:?} include one the client's NAT cannot reach");
     // A client behind class 0 reaches both kinds.
     let _ = lh.client_join(5 * SEC, StreamId(0), EdgeId(0), 0, Some(0), NatClass(0), Some(Block(4)));
     drain(&mut lh);
-    lh.block_ready(StreamId(0), EdgeId(0), Block(8));
-    let fed: Vec<u32> = drain(&mut lh)
-        .into_iter()
-        .filter_map(|o| match o {
-            Output::Feed { home, .. } => Some(home.0),
-            _ => None,
-        })
-        .collect();
+    let fed = fed_homes(&mut lh, 8);
     assert!(fed.iter().any(|h| h % 2 == 1), "{fed:?}");
 }
 
@@ -148,15 +146,7 @@ fn a_home_node_going_offline_stops_being_fed_and_serves_nothing() {
     let mut lh = last_hop();
     let c = lh.client_join(5 * SEC, StreamId(0), EdgeId(0), 0, Some(0), NatClass(0), Some(Block(4)));
     drain(&mut lh);
-    lh.block_ready(StreamId(0), EdgeId(0), Block(7));
-    let fed: Vec<HomeId> = drain(&mut lh)
-        .into_iter()
-        .filter_map(|o| match o {
-            Output::Feed { home, .. } => Some(home),
-            _ => None,
-        })
-        .collect();
-    let gone = fed[0];
+    let gone = HomeId(fed_homes(&mut lh, 7)[0]);
     lh.churn(7 * SEC, gone, false, 0);
     let out = drain(&mut lh);
     assert!(out.iter().any(|o| matches!(o, Output::Detach { .. })), "its edge is told it feeds one node fewer");
