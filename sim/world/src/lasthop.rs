@@ -61,13 +61,9 @@ pub struct LastHopNet {
     pub viewer_of: Vec<u32>,
     /// Symbol loss, home node -> client.
     loss: f64,
-    /// One way between regions (row-major), access network included.
-    region_ns: Vec<u64>,
-    regions: usize,
-    /// Per IDC node: its region, and its ISP among the home nodes' ISPs.
-    node_region: Vec<u16>,
+    geo: Geography,
+    /// Per IDC node: its ISP among the home nodes' ISPs.
     node_isp: Vec<Option<u16>>,
-    access_ns: u64,
     loss_rng: RngStream,
     nat_rng: RngStream,
     pub stats: EdgeStats,
@@ -80,17 +76,42 @@ struct Net {
     /// Per home node: NAT type and region.
     nat: Vec<NatType>,
     region: Vec<u16>,
-    /// Per IDC node: its region.
-    node_region: Vec<u16>,
+    geo: Geography,
+}
+
+/// Where things are and how far apart, for the last hop's traffic.
+#[derive(Clone)]
+struct Geography {
     /// One way between regions (row-major), access network included.
     region_ns: Vec<u64>,
     regions: usize,
+    /// Per IDC node: its region.
+    node_region: Vec<u16>,
+    /// The access network, one way.
     access_ns: u64,
 }
 
-impl Net {
+impl Geography {
+    fn new(sc: &Scenario) -> Geography {
+        let regions = sc.regions.len();
+        let mut region_ns = vec![0u64; regions * regions];
+        for a in 0..regions {
+            for b in 0..regions {
+                region_ns[a * regions + b] =
+                    sc.region_latency_ns(a, b, sc.network.route_inflation) + sc.viewers.access_latency_ns;
+            }
+        }
+        let node_region = sc.nodes.iter().map(|n| n.region as u16).collect();
+        Geography { region_ns, regions, node_region, access_ns: sc.viewers.access_latency_ns }
+    }
+
+    /// One way between regions `a` and `b`, access network included.
     fn latency(&self, a: usize, b: usize) -> u64 {
         self.region_ns[a * self.regions + b]
+    }
+
+    fn node_region(&self, node: u32) -> usize {
+        self.node_region[node as usize] as usize
     }
 }
 
@@ -104,10 +125,10 @@ impl Underlay for Net {
         let relayed = self.model.traversal().attempt(a, b, &mut self.traversal_rng) == cdnsim_net::home::Connection::Relay;
         let (home_region, client_region) = (self.region[home.0 as usize] as usize, client.region as usize);
         let latency_ns = if relayed {
-            let edge_region = self.node_region[client.edge.0 as usize] as usize;
-            self.latency(home_region, edge_region) + self.latency(edge_region, client_region)
+            let edge_region = self.geo.node_region(client.edge.0);
+            self.geo.latency(home_region, edge_region) + self.geo.latency(edge_region, client_region)
         } else {
-            self.latency(home_region, client_region) + self.access_ns
+            self.geo.latency(home_region, client_region) + self.geo.access_ns
         };
         Connection { relayed, latency_ns }
     }
@@ -168,22 +189,12 @@ impl LastHopNet {
                 }
             })
             .collect();
-        let regions = sc.regions.len();
-        let mut region_ns = vec![0u64; regions * regions];
-        for a in 0..regions {
-            for b in 0..regions {
-                region_ns[a * regions + b] =
-                    sc.region_latency_ns(a, b, sc.network.route_inflation) + sc.viewers.access_latency_ns;
-            }
-        }
+        let geo = Geography::new(sc);
         let net = Net {
             traversal_rng: stream(seed, "lasthop.traversal"),
             nat: homes.nodes.iter().map(|h| h.nat()).collect(),
             region: homes.region.clone(),
-            node_region: sc.nodes.iter().map(|n| n.region as u16).collect(),
-            region_ns: region_ns.clone(),
-            regions,
-            access_ns: sc.viewers.access_latency_ns,
+            geo: geo.clone(),
             model,
         };
         let table = DecodeTable::parse_csv(DECODE_TABLE_CSV).expect("the bundled decode table parses");
@@ -206,11 +217,8 @@ impl LastHopNet {
                 .collect(),
             viewer_of: Vec::new(),
             loss: cfg.loss,
-            region_ns,
-            regions,
-            node_region: sc.nodes.iter().map(|n| n.region as u16).collect(),
+            geo,
             node_isp: sc.nodes.iter().map(|n| homes.isps.iter().position(|i| *i == n.isp).map(|i| i as u16)).collect(),
-            access_ns: sc.viewers.access_latency_ns,
             loss_rng: stream(seed, "lasthop.loss"),
             nat_rng: stream(seed, "lasthop.client_nat"),
             stats: EdgeStats::default(),
@@ -266,7 +274,7 @@ impl LastHopNet {
                 Output::Detach { stream, edge } => w.detach(sched, stream.0, edge.0),
                 Output::Feed { edge, home, stream, block, bytes } => {
                     let region = homes.region[home.0 as usize] as usize;
-                    let latency = SimDuration::from_ns(self.region_ns[self.node_region[edge.0 as usize] as usize * self.regions + region]);
+                    let latency = SimDuration::from_ns(self.geo.latency(self.geo.node_region(edge.0), region));
                     match self.egress[edge.0 as usize].offer(now, bytes as u32) {
                         Offer::Dropped => {
                             self.stats.feeds_dropped += 1;
@@ -284,7 +292,7 @@ impl LastHopNet {
                         w.idc_egress(now, stream.0, bytes);
                         self.stats.egress_to_viewers_bytes += bytes;
                         let batch = Batch { client, sender: Sender::Server, block, count, offset, hint: 0 };
-                        sched.schedule_at(depart + SimDuration::from_ns(self.access_ns), NET, Event::Batch(batch));
+                        sched.schedule_at(depart + SimDuration::from_ns(self.geo.access_ns), NET, Event::Batch(batch));
                     } else {
                         self.stats.edge_drops += 1;
                     }

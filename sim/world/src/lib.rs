@@ -66,10 +66,11 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     // A stream's state and its carry at the ingest, with a full window.
     let per_stream = (std::mem::size_of::<world::StreamState>() + std::mem::size_of::<node::Carry>() + 64) as u64
         + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
-    let last_hop = sc.last_hop.as_ref().map_or(0, |l| {
-        let _ = l;
+    let last_hop = if sc.last_hop.is_some() {
         sessions * lasthop::client_bytes(sc) + homes * cdnsim_lasthop::home_bytes()
-    });
+    } else {
+        0
+    };
     sessions * per_viewer
         + last_hop
         + sc.broadcasters.count as u64 * per_stream
