@@ -10,6 +10,8 @@
 #   scripts/results_digest.sh [--bin PATH] --check FILE
 #                         # exit 1 and print the differing lines when the
 #                         # current digests differ from FILE
+#   --keep DIR            also copy the results folder to DIR (to compare
+#                         summaries before and after a change on purpose)
 #
 # Without --bin it builds and uses the release binary of this checkout.
 # tests/golden/digests.txt holds the digests of the committed results; a
@@ -17,13 +19,14 @@
 # (`scripts/results_digest.sh > tests/golden/digests.txt`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="" check="" jobs=""
+bin="" check="" jobs="" keep=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin=$2; shift 2 ;;
     --check) check=$2; shift 2 ;;
     --jobs) jobs="--jobs $2"; shift 2 ;;
-    *) echo "usage: scripts/results_digest.sh [--bin PATH] [--jobs N] [--check FILE]" >&2; exit 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    *) echo "usage: scripts/results_digest.sh [--bin PATH] [--jobs N] [--keep DIR] [--check FILE]" >&2; exit 2 ;;
   esac
 done
 if [ -z "$bin" ]; then
@@ -68,6 +71,9 @@ for f in scenarios/*.toml; do
   "$bin" run "$f" --out "$work/out" --no-progress $jobs > "$work/$name.log" 2>&1 \
     || { echo "$f failed:" >&2; cat "$work/$name.log" >&2; exit 1; }
 done
+if [ -n "$keep" ]; then
+  rm -rf "$keep" && mkdir -p "$(dirname "$keep")" && cp -r "$work/out" "$keep"
+fi
 digests=$(cd "$work/out" && find . -name '*.parquet' -print0 | sort -z | xargs -0 sha256sum | sed 's#  \./#  #')
 if [ -n "$check" ]; then
   if diff <(echo "$digests") "$check"; then

@@ -5,10 +5,15 @@
 //! by its edge (an idle share would cost IDC egress and serve nobody), and
 //! uploads to every client the symbols that client asks for, paced at its
 //! current upload capacity (churn and the household's use change it).
-//! Load shedding: when a block's demand exceeds what the capacity sends in
-//! one block duration, it drops the most recently subscribed clients first
+//! Load shedding: when a block's demand exceeds what it can send in one
+//! block duration, it drops the most recently subscribed clients first
 //! (last in, first out: the established sessions are the ones a viewer
-//! would notice losing) until the rest fit. Offline, it sends and receives
+//! would notice losing) until the rest fit. What it can send is what it
+//! measured: the rate its own uploads achieved since the previous block
+//! (bytes over the time it was busy sending them), as the talk's nodes
+//! judge by their measured symbol rate. It never reads the model's true
+//! capacity, so a node whose upload just dropped learns it one block
+//! later, from sends that took longer, as a real one would. Offline, it sends and receives
 //! nothing; its connections close and its clients notice only because
 //! symbols stop arriving.
 
@@ -36,6 +41,9 @@ pub struct HomeInfo {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HomeTally {
     pub upload_bytes: u64,
+    /// Of `upload_bytes`, what arrived and was taken by a client's open,
+    /// undecoded block.
+    pub useful_upload_bytes: u64,
     pub download_bytes: u64,
     pub symbols_sent: u64,
     pub symbols_arrived: u64,
@@ -52,6 +60,13 @@ pub(crate) struct HomeAgent {
     /// Subscribed clients, oldest first (shedding drops from the back).
     pub clients: Vec<ClientId>,
     pub busy_until_ns: u64,
+    /// Its own sending since the last block's feed: bytes, and the time
+    /// it was busy sending them.
+    meter_bytes: u64,
+    meter_busy_ns: u64,
+    /// Its upload as it knows it: measured from its last sends, or (before
+    /// it has sent anything) the figure it registered with.
+    known_bps: u64,
     /// Fed its share by its edge now.
     pub fed: bool,
     pub tally: HomeTally,
@@ -59,7 +74,17 @@ pub(crate) struct HomeAgent {
 
 impl HomeAgent {
     pub fn new(info: HomeInfo) -> HomeAgent {
-        HomeAgent { info, online: info.online, clients: Vec::new(), busy_until_ns: 0, fed: false, tally: HomeTally::default() }
+        HomeAgent {
+            info,
+            online: info.online,
+            clients: Vec::new(),
+            busy_until_ns: 0,
+            meter_bytes: 0,
+            meter_busy_ns: 0,
+            known_bps: 0,
+            fed: false,
+            tally: HomeTally::default(),
+        }
     }
 
     /// It should be fed while online with clients.
@@ -87,13 +112,34 @@ impl HomeAgent {
         shed
     }
 
-    /// Paces `bytes` out at `upload_bps` after whatever it is sending: the
-    /// time the last bit leaves.
+    /// Paces `bytes` out at `upload_bps` (the physics: the model's true
+    /// capacity) after whatever it is sending: the time the last bit
+    /// leaves. The node measures what it achieved.
     pub fn pace(&mut self, now_ns: u64, bytes: u64, upload_bps: u64) -> u64 {
         let start = self.busy_until_ns.max(now_ns);
         let depart = start + (bytes as u128 * 8 * 1_000_000_000 / upload_bps as u128) as u64;
         self.busy_until_ns = depart;
+        self.meter_bytes += bytes;
+        self.meter_busy_ns += depart - start;
         depart
+    }
+
+    /// The upload it registered (or re-registered) with: what it knows of
+    /// itself until it has measured its own sends.
+    pub fn registered(&mut self, upload_bps: u64) {
+        if self.meter_busy_ns == 0 {
+            self.known_bps = upload_bps;
+        }
+    }
+
+    /// Its upload as it knows it at a new block: the rate of its sends
+    /// since the previous one, if it sent any; the measurement restarts.
+    pub fn measured_bps(&mut self) -> u64 {
+        if self.meter_busy_ns > 0 {
+            self.known_bps = (self.meter_bytes as u128 * 8 * 1_000_000_000 / self.meter_busy_ns as u128) as u64;
+            (self.meter_bytes, self.meter_busy_ns) = (0, 0);
+        }
+        self.known_bps
     }
 }
 
@@ -147,6 +193,25 @@ mod tests {
         assert_eq!(a.pace(0, 1250, 10_000_000), 2_000_000);
         // Idle since: starts at now.
         assert_eq!(a.pace(5_000_000, 1250, 10_000_000), 6_000_000);
+    }
+
+    #[test]
+    fn the_node_knows_its_upload_from_its_own_sends() {
+        let mut a = agent();
+        a.registered(20_000_000);
+        assert_eq!(a.measured_bps(), 20_000_000, "nothing sent yet: what it registered with");
+        // Its capacity drops to 5 Mbps: sends take longer, and only the
+        // next block's estimate shows it, whatever it registers meanwhile.
+        a.pace(0, 12_500, 5_000_000);
+        a.pace(0, 12_500, 5_000_000);
+        a.registered(20_000_000);
+        assert_eq!(a.measured_bps(), 5_000_000);
+        // Nothing sent since: the last measurement stands.
+        assert_eq!(a.measured_bps(), 5_000_000);
+        // Idle gaps between sends do not count as sending time.
+        a.pace(1_000_000_000, 1_250, 10_000_000);
+        a.pace(2_000_000_000, 1_250, 10_000_000);
+        assert_eq!(a.measured_bps(), 10_000_000);
     }
 
     #[test]

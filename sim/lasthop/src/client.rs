@@ -93,6 +93,17 @@ pub(crate) struct BlockRx {
     pub decoded: bool,
 }
 
+/// What a client's receive window did with a batch of symbols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Receipt {
+    /// Not taken: the block was past playback, too old, or decoded.
+    Wasted,
+    /// Taken by an open block that has not decoded yet.
+    Taken,
+    /// Taken, and the block decoded with them.
+    Decoded,
+}
+
 pub(crate) struct Client {
     /// Index of its stream among the last-hop streams.
     pub fstream: u32,
@@ -195,8 +206,10 @@ impl Client {
 
     /// Feeds `count` received symbols of `block` (`source` of them source
     /// symbols; their ids in `esis` except at model fidelity) to the
-    /// block's receiver; true if the block just decoded. `next_play` is the
-    /// block the player wants next: older blocks are closed.
+    /// block's receiver. `next_play` is the block the player wants next:
+    /// older blocks are closed. The symbols are useful when an open,
+    /// undecoded block took them; wasted otherwise (too old, or after the
+    /// block decoded).
     #[allow(clippy::too_many_arguments)]
     pub fn receive(
         &mut self,
@@ -210,11 +223,11 @@ impl Client {
         source: u32,
         next_play: u32,
         k: u16,
-    ) -> bool {
+    ) -> Receipt {
         let wasted = &mut stats.symbols_wasted;
         if block < next_play || self.rx.front().is_some_and(|r| block < r.block) && self.rx.len() >= RX_BLOCKS {
             *wasted += count as u64;
-            return false;
+            return Receipt::Wasted;
         }
         // Receive state for this block, in block order; blocks the player
         // is past, or too old to keep, are closed (a decode failure if they
@@ -234,25 +247,25 @@ impl Client {
             }
             if i == 0 {
                 stats.symbols_wasted += count as u64;
-                return false;
+                return Receipt::Wasted;
             }
             i -= 1;
         }
         let r = &mut self.rx[i];
         if r.decoded {
             stats.symbols_wasted += count as u64;
-            return false;
+            return Receipt::Wasted;
         }
         match r.rx.receive(decoding, stream, block, esis, count, source) {
-            BlockOutcome::Pending => false,
+            BlockOutcome::Pending => Receipt::Taken,
             BlockOutcome::Mismatch => {
                 stats.full_mismatches += 1;
-                false
+                Receipt::Taken
             }
             BlockOutcome::Decoded => {
                 r.decoded = true;
                 stats.blocks_decoded += 1;
-                true
+                Receipt::Decoded
             }
         }
     }

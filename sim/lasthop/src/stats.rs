@@ -4,6 +4,10 @@
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub home_upload_bytes: u64,
+    /// Home-node bytes a client's open, undecoded block took: upload that
+    /// counted towards a decode (not after it, not for a block already
+    /// past playback).
+    pub home_useful_upload_bytes: u64,
     pub home_download_bytes: u64,
     pub decode_failures: u64,
     pub blocks_decoded: u64,

@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::agent::{HomeAgent, HomeInfo, HomeTally};
-use crate::client::{Ask, Client, Sending};
+use crate::client::{Ask, Client, Receipt, Sending};
 use crate::config::{Config, MAX_SENDERS};
 use crate::ids::{Block, ClientId, EdgeId, HomeId, NatClass, Sender, StreamId};
 use crate::scheduler::{Placement, Request, Scheduler};
@@ -217,6 +217,7 @@ impl LastHop {
     /// Home node `h`, online, reports to the scheduler at once (at start,
     /// or when it comes online), with its usable upload now.
     pub fn register(&mut self, now_ns: u64, h: HomeId, upload_bps: u64) {
+        self.homes[h.0 as usize].registered(upload_bps);
         self.report(now_ns, h, upload_bps);
     }
 
@@ -306,7 +307,8 @@ impl LastHop {
     }
 
     /// Home node `h`'s share of `block` arrived from its edge: it serves
-    /// its clients at `upload_bps`, after shedding whoever does not fit.
+    /// its clients at `upload_bps` (its true capacity now), after shedding
+    /// whoever does not fit in what it measured of its own sending.
     /// Returns the bytes it downloaded (none when it has no upload now:
     /// the share is wasted).
     pub fn feed_arrived(&mut self, now_ns: u64, h: HomeId, block: Block, upload_bps: u64) -> u64 {
@@ -320,7 +322,7 @@ impl LastHop {
         let downloaded = wire * share as u64;
         self.homes[h.0 as usize].tally.download_bytes += downloaded;
         self.stats.home_download_bytes += downloaded;
-        let capacity = self.cfg.symbols_per_block(upload_bps);
+        let capacity = self.cfg.symbols_per_block(self.homes[h.0 as usize].measured_bps());
         // (client, its sender index for h, its ask), in subscription order.
         let mut served: Vec<(ClientId, u16, u16)> = self.homes[h.0 as usize]
             .clients
@@ -545,7 +547,7 @@ impl LastHop {
         let stream = self.streams[client.fstream as usize].0;
         let rng = &mut self.decode_rng;
         let mut draw = || rng.random::<f64>();
-        let decoded = client.receive(
+        let receipt = client.receive(
             &mut self.decoding,
             &mut draw,
             &mut self.stats,
@@ -560,8 +562,13 @@ impl LastHop {
         if !server {
             client.home_bytes += bytes;
         }
+        if let (Sender::Home(h), Receipt::Taken | Receipt::Decoded) = (sender, receipt) {
+            let useful = got as u64 * self.cfg.wire_bytes() as u64;
+            self.homes[h.0 as usize].tally.useful_upload_bytes += useful;
+            self.stats.home_useful_upload_bytes += useful;
+        }
         self.esis = esis;
-        Some(Arrival { symbols: got, bytes, decoded })
+        Some(Arrival { symbols: got, bytes, decoded: receipt == Receipt::Decoded })
     }
 
     /// The total to ask per block from the controller, the home nodes that
@@ -673,6 +680,8 @@ mod tests {
         assert!(client <= 320, "Client grew to {client} B");
         assert!(sender <= 64, "Sending grew to {sender} B");
         assert!(rx <= 48, "BlockRx grew to {rx} B");
-        assert!(home <= 160, "a home node's part grew to {home} B");
+        // A home node measures its own sending (agent.rs) and tallies its
+        // useful upload: 32 B more than before, 3.2 MB at 10^5 nodes.
+        assert!(home <= 192, "a home node's part grew to {home} B");
     }
 }

@@ -46,8 +46,12 @@ pub const HIGHER_IS_BETTER: &[&str] = &[
     // Viewer bytes per IDC byte: the point of home nodes and of pulling
     // streams on demand.
     "amplification",
-    // Bytes a home node uploaded per byte it downloaded.
+    // Bytes of blocks viewers played per IDC byte: amplification without
+    // what arrived after decoding or twice.
+    "goodput_amplification",
+    // Bytes a home node uploaded per byte it downloaded, all and useful.
     "home_amplification",
+    "home_goodput_amplification",
 ];
 
 /// Summary columns where less is better.
@@ -56,6 +60,8 @@ pub const LOWER_IS_BETTER: &[&str] = &[
     "stall_ratio",
     "startup_ms_p50",
     "startup_ms_p95",
+    "first_block_ms_p50",
+    "first_block_ms_p95",
     "e2e_ms_p50",
     "e2e_ms_p95",
     "stalls",
@@ -81,6 +87,8 @@ pub const LOWER_IS_BETTER: &[&str] = &[
     "ping_pongs",
     "switch_gaps",
     "switch_replays",
+    "blocks_incomplete",
+    "late_chunks",
     // Last-hop trouble.
     "full_mismatches",
     "evictions",

@@ -18,14 +18,24 @@ pub struct Summary {
     pub home_nodes: u64,
     /// viewer_bytes / idc_egress_bytes; null when no IDC byte was sent.
     pub amplification: Option<f64>,
+    /// Bytes of the blocks viewers played (blocks played x block bytes) /
+    /// idc_egress_bytes: what arrived after a block decoded, twice, or too
+    /// late to play does not count.
+    pub goodput_amplification: Option<f64>,
     pub idc_egress_bytes: u64,
     pub viewer_bytes: u64,
     pub internal_bytes: u64,
-    /// Delivered-path hops / shortest feasible hops, weighted by bytes.
+    /// Byte-weighted hops of the IDC bytes viewers received / byte-weighted
+    /// fewest hops of a path the mode's rules allow over the links usable
+    /// at the viewer's join (routing's `shortest_hops`, plus the access hop).
     pub hop_waste: Option<f64>,
     pub mean_hops: Option<f64>,
+    /// Join -> first frame played, over the viewers who played.
     pub startup_ms_p50: Option<f64>,
     pub startup_ms_p95: Option<f64>,
+    /// Join -> first complete block (before the playout delay).
+    pub first_block_ms_p50: Option<f64>,
+    pub first_block_ms_p95: Option<f64>,
     pub e2e_ms_p50: Option<f64>,
     pub e2e_ms_p95: Option<f64>,
     /// Frozen time / watched time after playback started.
@@ -56,6 +66,7 @@ impl Summary {
         t.push("viewers", Col::U64(vec![self.viewers]));
         t.push("home_nodes", Col::U64(vec![self.home_nodes]));
         t.push("amplification", Col::OptF64(vec![self.amplification]));
+        t.push("goodput_amplification", Col::OptF64(vec![self.goodput_amplification]));
         t.push("idc_egress_bytes", Col::U64(vec![self.idc_egress_bytes]));
         t.push("viewer_bytes", Col::U64(vec![self.viewer_bytes]));
         t.push("internal_bytes", Col::U64(vec![self.internal_bytes]));
@@ -63,6 +74,8 @@ impl Summary {
         t.push("mean_hops", Col::OptF64(vec![self.mean_hops]));
         t.push("startup_ms_p50", Col::OptF64(vec![self.startup_ms_p50]));
         t.push("startup_ms_p95", Col::OptF64(vec![self.startup_ms_p95]));
+        t.push("first_block_ms_p50", Col::OptF64(vec![self.first_block_ms_p50]));
+        t.push("first_block_ms_p95", Col::OptF64(vec![self.first_block_ms_p95]));
         t.push("e2e_ms_p50", Col::OptF64(vec![self.e2e_ms_p50]));
         t.push("e2e_ms_p95", Col::OptF64(vec![self.e2e_ms_p95]));
         t.push("stall_ratio", Col::OptF64(vec![self.stall_ratio]));
@@ -128,8 +141,10 @@ pub struct ViewerRow {
     pub leave_ms: f64,
     /// The run ended while the viewer was still watching.
     pub ended_by_stop: bool,
-    /// Join -> first complete, playable block; null if none arrived.
+    /// Join -> first frame played; null if nothing played.
     pub startup_ms: Option<f64>,
+    /// Join -> first complete block; null if none arrived.
+    pub first_block_ms: Option<f64>,
     pub e2e_ms_mean: Option<f64>,
     pub e2e_ms_max: Option<f64>,
     pub stall_ms: f64,
@@ -138,7 +153,10 @@ pub struct ViewerRow {
     pub blocks_skipped: u64,
     /// Mean hops of the bytes received.
     pub hops: Option<f64>,
-    pub shortest_hops: u64,
+    /// Fewest hops the mode allowed at join (access hop included); null
+    /// when no feasible path existed then (the viewer is left out of
+    /// hop_waste).
+    pub shortest_hops: Option<u64>,
     pub bytes_idc: u64,
     pub bytes_home: u64,
     pub home_nodes_used: u64,
@@ -159,6 +177,7 @@ pub fn viewers_table(rows: &[ViewerRow]) -> Table {
     t.push("leave_ms", f(|r| r.leave_ms));
     t.push("ended_by_stop", Col::Bool(rows.iter().map(|r| r.ended_by_stop).collect()));
     t.push("startup_ms", o(|r| r.startup_ms));
+    t.push("first_block_ms", o(|r| r.first_block_ms));
     t.push("e2e_ms_mean", o(|r| r.e2e_ms_mean));
     t.push("e2e_ms_max", o(|r| r.e2e_ms_max));
     t.push("stall_ms", f(|r| r.stall_ms));
@@ -166,7 +185,7 @@ pub fn viewers_table(rows: &[ViewerRow]) -> Table {
     t.push("blocks_played", u(|r| r.blocks_played));
     t.push("blocks_skipped", u(|r| r.blocks_skipped));
     t.push("hops", o(|r| r.hops));
-    t.push("shortest_hops", u(|r| r.shortest_hops));
+    t.push("shortest_hops", Col::OptU64(rows.iter().map(|r| r.shortest_hops).collect()));
     t.push("bytes_idc", u(|r| r.bytes_idc));
     t.push("bytes_home", u(|r| r.bytes_home));
     t.push("home_nodes_used", u(|r| r.home_nodes_used));
@@ -177,6 +196,6 @@ pub fn viewers_table(rows: &[ViewerRow]) -> Table {
 /// Columns `summary.parquet` must have (more are welcome).
 pub const SUMMARY_COLUMNS: &[&str] = &[
     "run_id", "scenario", "seed", "replication", "topology", "viewers", "home_nodes", "amplification",
-    "idc_egress_bytes", "viewer_bytes", "internal_bytes", "hop_waste", "mean_hops", "startup_ms_p50",
-    "startup_ms_p95", "e2e_ms_p50", "e2e_ms_p95", "stall_ratio", "decode_failures", "events",
+    "goodput_amplification", "idc_egress_bytes", "viewer_bytes", "internal_bytes", "hop_waste", "mean_hops",
+    "startup_ms_p50", "startup_ms_p95", "first_block_ms_p50", "first_block_ms_p95", "e2e_ms_p50", "e2e_ms_p95", "stall_ratio", "decode_failures", "events",
 ];

@@ -15,6 +15,7 @@ pub enum Col {
     I64(Vec<i64>),
     F64(Vec<f64>),
     OptF64(Vec<Option<f64>>),
+    OptU64(Vec<Option<u64>>),
     Str(Vec<String>),
     Bool(Vec<bool>),
 }
@@ -26,6 +27,7 @@ impl Col {
             Col::I64(v) => v.len(),
             Col::F64(v) => v.len(),
             Col::OptF64(v) => v.len(),
+            Col::OptU64(v) => v.len(),
             Col::Str(v) => v.len(),
             Col::Bool(v) => v.len(),
         }
@@ -42,6 +44,7 @@ impl Col {
             Col::I64(v) => Column::new(name, v),
             Col::F64(v) => Column::new(name, v),
             Col::OptF64(v) => Column::new(name, v),
+            Col::OptU64(v) => Column::new(name, v),
             Col::Str(v) => Column::new(name, v),
             Col::Bool(v) => Column::new(name, v),
         }

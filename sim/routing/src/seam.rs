@@ -40,15 +40,32 @@ pub fn resume_block(last_block_received: Option<u32>, new_upstream_oldest_held: 
     }
 }
 
+/// Blocks a [`SpliceCounter`] remembers behind the newest one it saw: a
+/// block arriving later than this is not told apart from a new one.
+pub const SPLICE_HORIZON_BLOCKS: u32 = 64;
+
 /// Receiver-side check of a block sequence across upstream changes: counts
-/// blocks skipped (gaps) and blocks received again (replays). The world
-/// keeps one per receiver and reports the counts as metrics.
+/// blocks the receiver never got (gaps), got only part of, or got again
+/// (replays). Blocks may arrive out of order (a retransmitted chunk
+/// completes an older block after a newer one): a block is a gap only if
+/// it is still missing when it leaves the horizon or when the receiver
+/// [`finish`](SpliceCounter::finish)es. The world keeps one per receiving
+/// node and reports the sums as metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SpliceCounter {
-    last: Option<u32>,
-    /// Blocks never received between two received blocks.
+    /// The first block ever received whole: nothing before it is missed.
+    first: Option<u32>,
+    /// Newest block seen (whole or in part), and the newest seen whole.
+    newest: u32,
+    newest_whole: u32,
+    /// Bit i: block `newest - i` arrived whole / arrived at least in part.
+    whole: u64,
+    part: u64,
+    /// Blocks of which nothing arrived, between blocks that did.
     pub gap_blocks: u64,
-    /// Blocks received at or before the last one already received.
+    /// Blocks of which some parts arrived but never all.
+    pub partial_blocks: u64,
+    /// Whole blocks received again.
     pub replayed_blocks: u64,
 }
 
@@ -58,20 +75,97 @@ impl SpliceCounter {
         Self::default()
     }
 
-    /// The last block received, if any.
+    /// The newest block received whole, if any.
     pub fn last(&self) -> Option<u32> {
-        self.last
+        self.first.map(|_| self.newest_whole)
     }
 
-    /// Records the arrival of `block`.
+    /// Records that `block` arrived whole (completed at the receiver).
     pub fn receive(&mut self, block: u32) {
-        match self.last {
-            Some(last) if block <= last => self.replayed_blocks += 1,
-            Some(last) => {
-                self.gap_blocks += (block - last - 1) as u64;
-                self.last = Some(block);
+        if self.first.is_some() && self.held(block) == Some(true) {
+            self.replayed_blocks += 1;
+            return;
+        }
+        if self.mark(block) {
+            let bit = 1u64 << (self.newest - block);
+            self.whole |= bit;
+            self.part |= bit;
+        }
+        if self.first.is_none() {
+            self.first = Some(block);
+            self.newest_whole = block;
+        }
+        self.newest_whole = self.newest_whole.max(block);
+    }
+
+    /// Records that part of `block` arrived (a chunk of it).
+    pub fn receive_part(&mut self, block: u32) {
+        if self.mark(block) {
+            self.part |= 1u64 << (self.newest - block);
+        }
+    }
+
+    /// Whether `block` arrived whole: `None` when it is older than the
+    /// horizon (or nothing arrived yet), so the receiver cannot tell.
+    pub fn held(&self, block: u32) -> Option<bool> {
+        if self.first.is_none() && self.part == 0 {
+            return None;
+        }
+        if block > self.newest {
+            return Some(false);
+        }
+        let age = self.newest - block;
+        (age < SPLICE_HORIZON_BLOCKS).then(|| self.whole & (1u64 << age) != 0)
+    }
+
+    /// The receiver stops (it lets the stream go, or the run ends): blocks
+    /// still missing between the first and the newest whole block count.
+    pub fn finish(&mut self) {
+        let Some(first) = self.first else { return };
+        for age in 0..SPLICE_HORIZON_BLOCKS.min(self.newest - first + 1) {
+            let block = self.newest - age;
+            if block < self.newest_whole && block > first {
+                self.count_missing(age);
             }
-            None => self.last = Some(block),
+        }
+        self.first = None;
+        (self.whole, self.part) = (0, 0);
+    }
+
+    /// Moves the horizon so `block` fits; false when `block` is older than
+    /// it (too late to record). Blocks pushed out of the horizon still
+    /// missing count as missed.
+    fn mark(&mut self, block: u32) -> bool {
+        if self.first.is_none() && self.part == 0 {
+            self.newest = block;
+            return true;
+        }
+        if block <= self.newest {
+            return self.newest - block < SPLICE_HORIZON_BLOCKS;
+        }
+        let shift = block - self.newest;
+        if let Some(first) = self.first {
+            // Blocks leaving the horizon: ages 64 - shift .. 63.
+            for age in SPLICE_HORIZON_BLOCKS.saturating_sub(shift)..SPLICE_HORIZON_BLOCKS {
+                let b = self.newest.wrapping_sub(age);
+                if age <= self.newest && b > first {
+                    self.count_missing(age);
+                }
+            }
+        }
+        (self.whole, self.part) = if shift >= 64 { (0, 0) } else { (self.whole << shift, self.part << shift) };
+        self.newest = block;
+        true
+    }
+
+    fn count_missing(&mut self, age: u32) {
+        let bit = 1u64 << age;
+        if self.whole & bit == 0 {
+            if self.part & bit == 0 {
+                self.gap_blocks += 1;
+            } else {
+                self.partial_blocks += 1;
+            }
         }
     }
 }
@@ -131,6 +225,46 @@ mod tests {
                 naive.receive(b + k);
             }
         }
+        naive.finish();
         assert!(naive.gap_blocks > 0 && naive.replayed_blocks > 0);
+    }
+
+    #[test]
+    fn late_blocks_fill_holes_and_missing_ones_count_once() {
+        let mut rx = SpliceCounter::new();
+        // 10, 12 whole; 11 completes late (a retransmission): no gap.
+        rx.receive(10);
+        rx.receive(12);
+        rx.receive(11);
+        assert_eq!(rx.held(11), Some(true));
+        // 13 only in part, 14 not at all, 15 whole; 12 again.
+        rx.receive_part(13);
+        rx.receive(15);
+        rx.receive(12);
+        rx.finish();
+        assert_eq!((rx.gap_blocks, rx.partial_blocks, rx.replayed_blocks), (1, 1, 1));
+        // Nothing counted twice by a second finish.
+        rx.finish();
+        assert_eq!((rx.gap_blocks, rx.partial_blocks), (1, 1));
+    }
+
+    #[test]
+    fn blocks_leaving_the_horizon_missing_are_gaps() {
+        let mut rx = SpliceCounter::new();
+        rx.receive(0);
+        // 1..=9 never arrive; the stream runs on for 200 blocks.
+        for b in 10..200 {
+            rx.receive(b);
+        }
+        assert_eq!(rx.gap_blocks, 9, "counted as they leave the horizon");
+        assert_eq!(rx.held(5), None, "too old to tell");
+        rx.finish();
+        assert_eq!((rx.gap_blocks, rx.partial_blocks, rx.replayed_blocks), (9, 0, 0));
+        // Blocks before the first one received are not missed.
+        let mut late = SpliceCounter::new();
+        late.receive(500);
+        late.receive(501);
+        late.finish();
+        assert_eq!(late.gap_blocks, 0);
     }
 }

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use cdnsim_engine::RngStream;
 use cdnsim_net::Fifo;
+use cdnsim_routing::SpliceCounter;
 
 use crate::event::Chunk;
 
@@ -54,6 +55,9 @@ pub struct Carry {
     /// Last-hop clients and home nodes served from here.
     pub lasthop_users: u32,
     pub window: BlockWindow,
+    /// Which blocks arrived here, whole or in part, for as long as the node
+    /// carries the stream: its gaps and replays across upstream changes.
+    pub splice: SpliceCounter,
 }
 
 impl Carry {
@@ -68,6 +72,7 @@ impl Carry {
             pinned: false,
             lasthop_users: 0,
             window: BlockWindow::new(chunks_per_block),
+            splice: SpliceCounter::new(),
         }
     }
 
@@ -82,6 +87,17 @@ impl Carry {
     }
 }
 
+/// What [`BlockWindow::insert`] made of a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insert {
+    New,
+    /// Held already.
+    Held,
+    /// Older than every block the window holds while it is full: the
+    /// window cannot tell, the node's [`SpliceCounter`] may.
+    TooOld,
+}
+
 /// Which chunks of the last [`WINDOW_BLOCKS`] blocks a node holds.
 pub struct BlockWindow {
     chunks_per_block: u16,
@@ -94,15 +110,14 @@ impl BlockWindow {
         BlockWindow { chunks_per_block, blocks: VecDeque::with_capacity(WINDOW_BLOCKS + 1) }
     }
 
-    /// Records `c`; false if it was already held. A chunk older than the
-    /// window is not recorded but counts as new: the node cannot tell.
-    pub fn insert(&mut self, c: Chunk) -> bool {
+    /// Records `c`, unless it is held already or older than the window.
+    pub fn insert(&mut self, c: Chunk) -> Insert {
         let words = (self.chunks_per_block as usize).div_ceil(64);
         let pos = match self.blocks.iter().position(|(b, _, _)| *b >= c.block) {
             Some(i) if self.blocks[i].0 == c.block => i,
             Some(i) => {
                 if i == 0 && self.blocks.len() >= WINDOW_BLOCKS {
-                    return true;
+                    return Insert::TooOld;
                 }
                 self.blocks.insert(i, (c.block, vec![0; words], 0));
                 i
@@ -115,14 +130,14 @@ impl BlockWindow {
         let (_, bits, count) = &mut self.blocks[pos];
         let (w, b) = (c.index as usize / 64, c.index as usize % 64);
         if bits[w] & (1 << b) != 0 {
-            return false;
+            return Insert::Held;
         }
         bits[w] |= 1 << b;
         *count += 1;
         while self.blocks.len() > WINDOW_BLOCKS {
             self.blocks.pop_front();
         }
-        true
+        Insert::New
     }
 
     /// Held chunks a new subscriber gets: from the newest complete block
@@ -151,11 +166,6 @@ impl BlockWindow {
         out
     }
 
-    /// Oldest block held, if any.
-    pub fn oldest(&self) -> Option<u32> {
-        self.blocks.front().map(|b| b.0)
-    }
-
     /// Newest block held completely, if any.
     pub fn newest_complete(&self) -> Option<u32> {
         self.blocks.iter().rev().find(|(_, _, n)| *n == self.chunks_per_block).map(|b| b.0)
@@ -178,11 +188,11 @@ mod tests {
     fn backlog_starts_at_newest_complete_block() {
         let mut w = BlockWindow::new(3);
         for i in 0..3 {
-            assert!(w.insert(c(5, i)));
+            assert_eq!(w.insert(c(5, i)), Insert::New);
         }
-        assert!(!w.insert(c(5, 1)), "duplicate");
-        assert!(w.insert(c(6, 0)));
-        assert!(w.insert(c(6, 2)));
+        assert_eq!(w.insert(c(5, 1)), Insert::Held, "duplicate");
+        assert_eq!(w.insert(c(6, 0)), Insert::New);
+        assert_eq!(w.insert(c(6, 2)), Insert::New);
         assert_eq!(w.backlog(0), vec![c(5, 0), c(5, 1), c(5, 2), c(6, 0), c(6, 2)]);
         assert_eq!(w.backlog_from(0, 6), vec![c(6, 0), c(6, 2)]);
         assert_eq!((w.oldest(), w.newest_complete()), (Some(5), Some(5)));
@@ -193,13 +203,13 @@ mod tests {
     }
 
     #[test]
-    fn window_is_bounded_and_old_chunks_pass() {
+    fn window_is_bounded_and_old_chunks_are_told_apart() {
         let mut w = BlockWindow::new(1);
         for b in 0..20 {
             w.insert(c(b, 0));
         }
         assert_eq!(w.blocks.len(), WINDOW_BLOCKS);
-        assert!(w.insert(c(2, 0)), "older than the window: cannot be recognised");
+        assert_eq!(w.insert(c(2, 0)), Insert::TooOld, "older than the window: not taken as new");
         assert_eq!(w.blocks.len(), WINDOW_BLOCKS);
     }
 }

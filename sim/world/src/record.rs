@@ -12,6 +12,9 @@ use crate::run::{RunIdentity, RunResults};
 const NS_PER_MS: f64 = 1e6;
 
 pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> RunResults {
+    for carry in w.carries.values_mut() {
+        w.counters.add_splice(carry);
+    }
     let mut ended_by_stop = vec![false; w.viewers.len()];
     for (i, v) in w.viewers.iter_mut().enumerate() {
         if v.attached {
@@ -41,7 +44,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
                 join_ms: v.join.as_ms_f64(),
                 leave_ms: v.leave.as_ms_f64(),
                 ended_by_stop: ended_by_stop[i],
-                startup_ms: v.first_complete.map(|t| (t - v.join).as_ms_f64()),
+                startup_ms: v.play_start.map(|t| (t - v.join).as_ms_f64()),
+                first_block_ms: v.first_complete.map(|t| (t - v.join).as_ms_f64()),
                 e2e_ms_mean: (s.played > 0).then(|| s.e2e_sum_ns as f64 / s.played as f64 / NS_PER_MS),
                 e2e_ms_max: (s.played > 0).then(|| s.e2e_max_ns as f64 / NS_PER_MS),
                 stall_ms: s.stall_ns as f64 / NS_PER_MS,
@@ -49,7 +53,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
                 blocks_played: s.played,
                 blocks_skipped: s.skipped,
                 hops: (s.bytes > 0).then(|| s.hop_bytes as f64 / s.bytes as f64),
-                shortest_hops: v.shortest_hops as u64,
+                shortest_hops: v.shortest_hops.map(u64::from),
                 bytes_idc: s.bytes,
                 bytes_home: s.home_bytes,
                 home_nodes_used: client(v).map_or(0, |c| c.nodes_used),
@@ -111,14 +115,23 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     timeseries.sort_by_key(|r| r.second);
     let peak = watching_total.iter().copied().max().unwrap_or(0);
 
-    let mut startup: Vec<f64> = viewers.iter().filter_map(|r| r.startup_ms).collect();
-    startup.sort_by(f64::total_cmp);
-    let (mut hop_bytes, mut shortest_bytes, mut bytes) = (0u128, 0u128, 0u128);
+    let sorted = |f: fn(&ViewerRow) -> Option<f64>| {
+        let mut v: Vec<f64> = viewers.iter().filter_map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (startup, first_block) = (sorted(|r| r.startup_ms), sorted(|r| r.first_block_ms));
+    // Hop waste over the viewers that had a feasible path at join.
+    let (mut feasible_hop_bytes, mut shortest_bytes) = (0u128, 0u128);
+    let (mut hop_bytes, mut bytes) = (0u128, 0u128);
     let (mut stall_ns, mut watched_ns) = (0u128, 0u128);
     let (mut played, mut skipped, mut stalls) = (0u64, 0u64, 0u64);
     for v in &w.viewers {
         hop_bytes += v.stats.hop_bytes as u128;
-        shortest_bytes += v.stats.bytes as u128 * v.shortest_hops as u128;
+        if let Some(h) = v.shortest_hops {
+            feasible_hop_bytes += v.stats.hop_bytes as u128;
+            shortest_bytes += v.stats.bytes as u128 * h as u128;
+        }
         bytes += v.stats.bytes as u128;
         stall_ns += v.stats.stall_ns as u128;
         watched_ns += v.watched_ns() as u128;
@@ -140,13 +153,16 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         viewers: w.viewers.len() as u64,
         home_nodes: w.homes.nodes.len() as u64,
         amplification: ratio(c.viewer_bytes as u128, c.idc_egress_bytes as u128),
+        goodput_amplification: ratio(played as u128 * sc.stream.block_bytes() as u128, c.idc_egress_bytes as u128),
         idc_egress_bytes: c.idc_egress_bytes,
         viewer_bytes: c.viewer_bytes,
         internal_bytes: c.internal_bytes,
-        hop_waste: ratio(hop_bytes, shortest_bytes),
+        hop_waste: ratio(feasible_hop_bytes, shortest_bytes),
         mean_hops: ratio(hop_bytes, bytes),
         startup_ms_p50: percentile(&startup, 50.0),
         startup_ms_p95: percentile(&startup, 95.0),
+        first_block_ms_p50: percentile(&first_block, 50.0),
+        first_block_ms_p95: percentile(&first_block, 95.0),
         e2e_ms_p50: e2e_ms(50.0),
         e2e_ms_p95: e2e_ms(95.0),
         stall_ratio: ratio(stall_ns, watched_ns),
@@ -175,6 +191,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             ("route_failures".into(), Value::Count(c.route_failures)),
             ("switch_gaps".into(), Value::Count(c.switch_gaps)),
             ("switch_replays".into(), Value::Count(c.switch_replays)),
+            ("blocks_incomplete".into(), Value::Count(c.blocks_incomplete)),
+            ("late_chunks".into(), Value::Count(c.late_chunks)),
             ("redundant_chunks".into(), Value::Count(c.redundant_chunks)),
             ("fec_recovered_chunks".into(), Value::Count(c.fec_recovered_chunks)),
             ("internal_bytes_per_viewer_byte".into(), Value::Real(c.internal_bytes as f64 / c.viewer_bytes.max(1) as f64)),
@@ -210,7 +228,9 @@ fn lasthop_columns(w: &World) -> Vec<(String, Value)> {
     vec![
         ("fidelity".into(), Value::Text(w.sc.last_hop.as_ref().map_or("none", |l| l.fidelity.as_str()).into())),
         ("home_amplification".into(), ratio(s.home_upload_bytes, s.home_download_bytes)),
+        ("home_goodput_amplification".into(), ratio(s.home_useful_upload_bytes, s.home_download_bytes)),
         ("home_upload_bytes".into(), Value::Count(s.home_upload_bytes)),
+        ("home_useful_upload_bytes".into(), Value::Count(s.home_useful_upload_bytes)),
         ("home_download_bytes".into(), Value::Count(s.home_download_bytes)),
         ("idc_egress_to_viewers_bytes".into(), Value::Count(e.egress_to_viewers_bytes)),
         ("idc_egress_to_homes_bytes".into(), Value::Count(e.egress_to_homes_bytes)),
@@ -238,13 +258,17 @@ fn lasthop_columns(w: &World) -> Vec<(String, Value)> {
 /// cost inside the network, and its hop waste.
 fn stream_table(w: &World, names: &[String]) -> Table {
     let n = w.streams.len();
-    let (mut sessions, mut bytes, mut hop_bytes, mut shortest_bytes) = (vec![0u64; n], vec![0u64; n], vec![0u128; n], vec![0u128; n]);
+    let (mut sessions, mut bytes, mut hop_bytes) = (vec![0u64; n], vec![0u64; n], vec![0u128; n]);
+    let (mut feasible_hop_bytes, mut shortest_bytes) = (vec![0u128; n], vec![0u128; n]);
     for v in &w.viewers {
         let s = v.stream as usize;
         sessions[s] += 1;
         bytes[s] += v.stats.bytes;
         hop_bytes[s] += v.stats.hop_bytes as u128;
-        shortest_bytes[s] += v.stats.bytes as u128 * v.shortest_hops as u128;
+        if let Some(h) = v.shortest_hops {
+            feasible_hop_bytes[s] += v.stats.hop_bytes as u128;
+            shortest_bytes[s] += v.stats.bytes as u128 * h as u128;
+        }
     }
     let mut internal = vec![0u64; n];
     for (&(_, s), t) in &w.series {
@@ -261,7 +285,7 @@ fn stream_table(w: &World, names: &[String]) -> Table {
     t.push("viewer_bytes", Col::U64(bytes.clone()));
     t.push("internal_bytes", Col::U64(internal));
     t.push("mean_hops", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], bytes[s] as u128)).collect()));
-    t.push("hop_waste", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], shortest_bytes[s])).collect()));
+    t.push("hop_waste", Col::OptF64((0..n).map(|s| ratio(feasible_hop_bytes[s], shortest_bytes[s])).collect()));
     t
 }
 
@@ -287,6 +311,7 @@ fn home_table(w: &World, stop: SimTime) -> Table {
         t.push("stream", Col::U64(rows.iter().map(|&i| stream_slot(i).0.0 as u64).collect()));
         t.push("slot", Col::U64(rows.iter().map(|&i| stream_slot(i).1 as u64).collect()));
         t.push("upload_bytes", Col::U64(rows.iter().map(|&i| p(i).upload_bytes).collect()));
+        t.push("useful_upload_bytes", Col::U64(rows.iter().map(|&i| p(i).useful_upload_bytes).collect()));
         t.push("download_bytes", Col::U64(rows.iter().map(|&i| p(i).download_bytes).collect()));
         t.push(
             "amplification",

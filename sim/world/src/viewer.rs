@@ -39,7 +39,9 @@ pub struct Viewer {
     pub join: SimTime,
     pub leave: SimTime,
     pub attached: bool,
-    pub shortest_hops: u8,
+    /// Fewest hops (access hop included) of a path the routing mode
+    /// allowed at join; `None` when there was none then.
+    pub shortest_hops: Option<u8>,
     pub play: Play,
     /// The block to play next; `None` until the first chunk arrives.
     pub next_block: Option<u32>,
@@ -79,7 +81,7 @@ pub enum Action {
 }
 
 impl Viewer {
-    pub fn new(stream: u32, edge: u32, region: u16, join: SimTime, leave: SimTime, shortest_hops: u8) -> Self {
+    pub fn new(stream: u32, edge: u32, region: u16, join: SimTime, leave: SimTime, shortest_hops: Option<u8>) -> Self {
         Viewer {
             stream,
             edge,
@@ -198,7 +200,7 @@ mod tests {
 
     #[test]
     fn plays_on_time_then_stalls_then_resumes() {
-        let mut v = Viewer::new(0, 0, 0, t(10_000), t(60_000), 3);
+        let mut v = Viewer::new(0, 0, 0, t(10_000), t(60_000), Some(3));
         // Block 9 (captured 9..10 s) arrives in two chunks.
         assert_eq!(v.receive(t(10_100), 9, 2, D), (true, Action::None));
         assert_eq!(v.receive(t(10_200), 9, 2, D), (true, Action::None));
@@ -215,7 +217,7 @@ mod tests {
 
     #[test]
     fn skips_a_hole_when_a_later_block_is_ready() {
-        let mut v = Viewer::new(0, 0, 0, t(0), t(60_000), 3);
+        let mut v = Viewer::new(0, 0, 0, t(0), t(60_000), Some(3));
         v.receive(t(100), 1, 1, D);
         assert!(matches!(v.deadline(t(3000), 1, D), Action::Played { .. }));
         v.receive(t(3100), 2, 2, D); // half of block 2 only
@@ -230,7 +232,7 @@ mod tests {
 
     #[test]
     fn late_first_block_starts_playback_on_arrival_without_a_stall() {
-        let mut v = Viewer::new(0, 0, 0, t(0), t(60_000), 3);
+        let mut v = Viewer::new(0, 0, 0, t(0), t(60_000), Some(3));
         assert_eq!(v.deadline(t(2000), 1, D), Action::None);
         let (_, a) = v.receive(t(2500), 0, 1, D);
         assert_eq!(a, Action::Played { e2e: SimDuration::from_ms(2500) });

@@ -12,8 +12,11 @@
 //! When routing moves a node to a new upstream (pools and mesh, after a
 //! probing round), the node continues at a block boundary: it asks the new
 //! upstream for the blocks after its newest complete one and tells the old
-//! one to stop, so no block is missed or sent twice (`switch_gaps` and
-//! `switch_replays` count any that are).
+//! one to stop. Every receiving node keeps a splice counter (routing crate)
+//! over the blocks that reach it: `switch_gaps` sums the blocks nodes never
+//! got, `switch_replays` the chunks a node with one upstream got twice
+//! (the chunks of its partly held block that the new upstream sends again
+//! are such replays: the price of splicing at a block boundary).
 //!
 //! In the tree, a stream climbs from its ingest to the root over its
 //! up-leg, a relay of its own that serves nobody on the way, and every
@@ -46,7 +49,7 @@ use crate::series::{Second, second_index};
 use crate::fec::{self, FecBlock};
 use crate::homes::Homes;
 use crate::lasthop::{LastHopNet, Surroundings};
-use crate::node::{Carry, NodeState, Sub};
+use crate::node::{Carry, Insert, NodeState, Sub};
 use crate::viewer::{Action, Viewer};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,8 +67,17 @@ pub struct Counters {
     pub route_failures: u64,
     /// Upstream changes applied, and blocks a switch skipped or repeated.
     pub route_switches: u64,
+    /// Summed over receiving nodes (each node on a path counts what it
+    /// missed, so a gap high on a path counts at every node below):
+    /// blocks of which no chunk arrived between blocks that did, and
+    /// chunks a node with one upstream received twice.
     pub switch_gaps: u64,
     pub switch_replays: u64,
+    /// Blocks a receiving node got only part of (chunks given up on the
+    /// way), and chunks that arrived after the node's window had moved past
+    /// their block without it (wasted, not passed on).
+    pub blocks_incomplete: u64,
+    pub late_chunks: u64,
     /// Chunks that reached a node holding them already, from its second
     /// upstream (a hot stream's redundancy).
     pub redundant_chunks: u64,
@@ -73,6 +85,16 @@ pub struct Counters {
     /// its block's repair chunks, without a retransmission (fec.rs).
     pub fec_recovered_chunks: u64,
     pub hot_streams: u64,
+}
+
+impl Counters {
+    /// A node stops receiving a stream: what its splice counter found.
+    pub fn add_splice(&mut self, carry: &mut Carry) {
+        carry.splice.finish();
+        self.switch_gaps += carry.splice.gap_blocks;
+        self.blocks_incomplete += carry.splice.partial_blocks;
+        carry.splice = Default::default();
+    }
 }
 
 /// One broadcaster's stream.
@@ -553,16 +575,31 @@ impl World {
             return;
         };
         let was_complete = carry.window.is_complete(c.block);
-        if !carry.window.insert(c) {
+        // Not new: held already, or too old for the window (a replay if the
+        // node had the block whole, else too late to use: its newer blocks
+        // went on without it). Either way wasted, and never passed on.
+        let held = match carry.window.insert(c) {
+            Insert::New => None,
+            Insert::Held => Some(true),
+            Insert::TooOld => Some(carry.splice.held(c.block) == Some(true)),
+        };
+        if let Some(held) = held {
             self.counters.wasted_bytes += bytes;
-            if carry.parents.len() > 1 {
+            if !held {
+                self.counters.late_chunks += 1;
+            } else if carry.parents.len() > 1 {
                 self.counters.redundant_chunks += 1;
-            } else if was_complete {
+            } else {
                 self.counters.switch_replays += 1;
             }
             return;
         }
         carry.hops = hops;
+        if carry.window.is_complete(c.block) {
+            carry.splice.receive(c.block);
+        } else {
+            carry.splice.receive_part(c.block);
+        }
         let lasthop_block = carry.lasthop_users > 0 && !was_complete && carry.window.is_complete(c.block);
         // Children that asked to stop after an earlier block are done.
         let before = carry.children.len();
@@ -698,11 +735,13 @@ impl World {
             }
         };
         let leave = now + SimDuration::from_secs_f64(watch_s);
-        let source = NodeId(self.streams[stream as usize].ingest);
-        let shortest = self.topo.hops_from(source)[edge as usize].expect("validated overlay is connected") + 1;
+        // Hop waste's denominator: the fewest hops the mode's rules allow
+        // over the links usable now, plus the access hop.
+        let source = self.streams[stream as usize].ingest;
+        let shortest = self.router.shortest_hops(source, edge).map(|h| h.saturating_add(1));
 
         let v = self.viewers.len() as u32;
-        self.viewers.push(Viewer::new(stream, edge, region as u16, now, leave, shortest as u8));
+        self.viewers.push(Viewer::new(stream, edge, region as u16, now, leave, shortest));
         sched.schedule_at(leave, SESSION, Event::ViewerLeave(v));
         sched.schedule_in(SimDuration::from_ns(self.sc.viewers.playout_delay_ns), PLAYOUT, Event::Deadline(v));
         if self.lasthop.as_ref().is_some_and(|net| net.covers(stream)) {
@@ -940,17 +979,9 @@ impl World {
             Some(c) => c.1 = u32::MAX,
             None => carry.children.push((child, u32::MAX)),
         }
-        let backlog = if block == FROM_NEWEST {
-            carry.window.backlog(stream)
-        } else {
-            // A switch: continue at `block`. Blocks the new upstream no
-            // longer holds (or never had) between it and what it holds are
-            // a gap.
-            if let Some(oldest) = carry.window.oldest() {
-                self.counters.switch_gaps += oldest.saturating_sub(block) as u64;
-            }
-            carry.window.backlog_from(stream, block)
-        };
+        // A switch continues at `block`: blocks the new upstream no longer
+        // holds are missed, and the child's splice counter sees them so.
+        let backlog = if block == FROM_NEWEST { carry.window.backlog(stream) } else { carry.window.backlog_from(stream, block) };
         let hops = carry.hops;
         for c in backlog {
             self.send_to_child(sched, parent, child, c, hops);
@@ -978,7 +1009,8 @@ impl World {
         if !self.carries.get(&(stream, node)).is_some_and(Carry::unused) {
             return;
         }
-        let carry = self.carries.remove(&(stream, node)).expect("checked above");
+        let mut carry = self.carries.remove(&(stream, node)).expect("checked above");
+        self.counters.add_splice(&mut carry);
         // Routing prunes the relays above that were there only for this
         // node; the world learns the same from the unsubscriptions below.
         let _ = self.router.leave(stream, node);
