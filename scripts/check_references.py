@@ -25,8 +25,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFS = "docs/references.md"
-# Files that may still say REFERENCE.md, and why: docs/references.md,
-# "Files that still say REFERENCE.md".
+# Files that may still say REFERENCE.md, and why: see the section "Files
+# that still say REFERENCE.md" of docs/references.md.
 LEGACY_FILES = {
     REFS,
     "scripts/check_references.py",
