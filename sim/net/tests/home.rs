@@ -75,7 +75,8 @@ fn direct_share_matches_closed_form_and_reference_band() {
 
 #[test]
 fn home_nodes_get_nat_types_in_the_default_mix() {
-    // 100 000 nodes; each type's count is Binomial(N, p_i): z = 4.
+    // 100 000 nodes in the default mix (docs/references.md, NAT mix); each
+    // type's count is Binomial(N, p_i): z = 4.
     let model = HomeModel::default();
     let n = 100_000u32;
     let mut counts = [0u32; 4];
