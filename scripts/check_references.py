@@ -35,7 +35,7 @@ LEGACY_FILES = {
     "scenarios/tree_vs_pool_vs_mesh.toml",
 }
 LEGACY_DIRS = ("benches/regression-baseline/", "fuzz/regressions/")
-CITATION = re.compile(r"docs/references\.md, ([A-Za-z0-9][A-Za-z0-9 '+-]*)")
+CITATION = re.compile(r"docs/references\.md, \"?([A-Za-z0-9][A-Za-z0-9 '+-]*)")
 DANGLING = re.compile(r"docs/references\.md,\s*$")
 USED_ITEM = re.compile(r"^\s*- `([^`]+)`(?::(.*))?$")
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
