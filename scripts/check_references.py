@@ -14,7 +14,9 @@ No build, a second or so. Exit 1, with file:line and what is wrong, when:
   are the same;
 - a "Used in" item names a file that does not exist, or an item in
   backticks whose words (identifiers of 3+ characters) are not all in
-  that file.
+  that file;
+- a file cites an entry whose "Used in" does not list that file (for a
+  "##" heading: none of its entries lists it).
 Files are those git tracks (all files under the root outside git).
 """
 
@@ -66,8 +68,12 @@ def read_text(path):
 
 
 def check_entries(text, errors):
-    """The headings of docs/references.md; checks each entry's shape and its Used in list."""
+    """The headings of the references file, each with the files listed
+    under it (for a "##" heading: under all its entries); checks each
+    entry's shape and its Used in list."""
     headings = {}
+    used = {}
+    section = None
     entry = None  # (heading, line, has status, has used in)
 
     def close():
@@ -81,12 +87,12 @@ def check_entries(text, errors):
             if name in headings:
                 errors.append(f"{REFS}:{n}: heading {name!r} also at line {headings[name]}")
             headings[name] = n
+            used[name] = set()
+            close()
             if m.group(1) == "###":
-                close()
                 entry = [name, n, False, False]
             else:
-                close()
-                entry = None
+                entry, section = None, name
             continue
         if entry is None:
             continue
@@ -96,6 +102,9 @@ def check_entries(text, errors):
         if not item:
             continue
         path = item.group(1)
+        used[entry[0]].add(path)
+        if section:
+            used[section].add(path)
         body = read_text(path)
         if body is None:
             errors.append(f"{REFS}:{n}: {entry[0]!r} lists {path}, which is not a readable file")
@@ -105,7 +114,7 @@ def check_entries(text, errors):
             if missing:
                 errors.append(f"{REFS}:{n}: {entry[0]!r} lists `{symbol}` in {path}, which has no {', '.join(missing)}")
     close()
-    return headings
+    return headings, used
 
 
 def main():
@@ -114,7 +123,7 @@ def main():
     if refs is None:
         print(f"check_references: cannot read {REFS}", file=sys.stderr)
         return 1
-    headings = check_entries(refs, errors)
+    headings, used = check_entries(refs, errors)
     cited, citing = set(), set()
     for path in tracked_files():
         text = read_text(path)
@@ -127,6 +136,8 @@ def main():
                 if name in headings:
                     cited.add(name)
                     citing.add(path)
+                    if path != REFS and path not in used[name]:
+                        errors.append(f"{path}:{n}: cites docs/references.md, {name!r}, whose Used in does not list {path}")
                 else:
                     errors.append(f"{path}:{n}: cites docs/references.md, {name!r}: no such heading")
             if DANGLING.search(line):
