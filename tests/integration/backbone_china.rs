@@ -1,7 +1,8 @@
 //! The tree on the bundled China backbone: tree links take their latency
 //! and shared-risk groups from their backbone paths, so an outage of
-//! Telecom's jing-han-guang corridor hits exactly the viewers whose tree
-//! path crosses it, and its repair brings them back.
+//! Telecom's jing-han-guang corridor
+//! (docs/references.md, Jing-han-guang outage) hits exactly the viewers
+//! whose tree path crosses it, and its repair brings them back.
 
 use std::path::Path;
 
@@ -28,8 +29,10 @@ fn corridor_outage_on_the_china_backbone() {
         let latency_ms = l["latency_ns"].as_u64().unwrap() as f64 / 1e6;
         match (from.as_str(), to.as_str()) {
             // Beijing -> Guangzhou on Telecom: 1,890 km, above the 9.5 ms
-            // propagation floor (REFERENCE.md) and within the 30-45 ms
-            // same-ISP RTT estimate.
+            // propagation floor
+            // (docs/references.md, Beijing-Guangzhou floor) and within the
+            // 30-45 ms same-ISP RTT estimate
+            // (docs/references.md, Same-ISP RTT).
             ("src", "south") => {
                 assert!(groups.contains(&"telecom.jing-han-guang"));
                 assert!((15.0..22.5).contains(&latency_ms), "src -> south {latency_ms} ms");

@@ -18,7 +18,8 @@ fn nat_mix_availability_and_capacity_follow_the_model() {
     let n = homes.height() as f64;
     assert_eq!(n, 6000.0);
 
-    // NAT mix 10/25/40/25 %: each share within 4 binomial sd.
+    // NAT mix 10/25/40/25 % (docs/references.md, NAT mix): each share
+    // within 4 binomial sd.
     let nat = homes.column("nat").unwrap().str().unwrap();
     for (name, p) in [("NAT1", 0.10), ("NAT2", 0.25), ("NAT3", 0.40), ("NAT4", 0.25)] {
         let k = nat.iter().filter(|x| *x == Some(name)).count() as f64;

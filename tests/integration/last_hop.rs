@@ -145,7 +145,8 @@ fn steady_amplification(run: &Path, from_s: f64) -> f64 {
 
 /// Closed form of a saturated home node: it uploads what its capacity
 /// sends in a block, floor(C x 1 s / 8 / 1256 B) symbols (1250 B + the
-/// 6-byte header), and downloads its share, S = share x K symbols.
+/// 6-byte header), and downloads its share, S = share x K symbols
+/// (docs/references.md, Amplification closed form).
 fn predicted(upload_bps: f64, symbols_per_node: f64) -> f64 {
     (upload_bps / 8.0 / 1256.0).floor() / symbols_per_node
 }
@@ -173,9 +174,11 @@ fn saturated_home_nodes_reach_the_closed_form_amplification() {
 
 #[test]
 fn one_mbps_stream_on_ten_mbps_nodes_reaches_a_thousandfold() {
-    // The example: a 1% share (one symbol of K = 100 per block) of
-    // a 1 Mbps stream on 10 Mbps nodes: 10 Mbps / 10 kbps = 1000x of
-    // payload, 995x counting symbol headers. A client needs ~103 nodes.
+    // The example, after the talk's best case
+    // (docs/references.md, Ideal amplification): a 1% share (one symbol of
+    // K = 100 per block) of a 1 Mbps stream on 10 Mbps nodes: 10 Mbps /
+    // 10 kbps = 1000x of payload, 995x counting symbol headers. A client
+    // needs ~103 nodes.
     let name = "lh-thousand";
     let r = run(name, &scenario(name, 0.01, 110, "10 Mbps", 100.0, 25, "100000 h", 0.0));
     let expected = predicted(10e6, 1.0);

@@ -54,8 +54,9 @@ fn mesh_carries_about_half_the_internal_bytes_of_the_tree_within_the_hop_bound()
     let delivered: Vec<f64> = [&tree, &pool, &mesh].iter().map(|r| summary(r, "viewers")).collect();
     assert!(delivered.iter().all(|&v| v == delivered[0] && v > 500.0), "{delivered:?}");
 
-    // The talk: about half the internal bandwidth on UGC streams. Per byte
-    // delivered, so a difference in what reached viewers cannot hide in it.
+    // The talk: about half the internal bandwidth on UGC streams
+    // (docs/references.md, Mesh internal bandwidth). Per byte delivered,
+    // so a difference in what reached viewers cannot hide in it.
     let per_byte = |r: &Path| summary(r, "internal_bytes_per_viewer_byte");
     let ratio = per_byte(&mesh) / per_byte(&tree);
     println!(
@@ -74,7 +75,8 @@ fn mesh_carries_about_half_the_internal_bytes_of_the_tree_within_the_hop_bound()
     assert!(waste(&mesh) < waste(&tree), "hop waste: mesh {} tree {}", waste(&mesh), waste(&tree));
     check_tree_accounting(&tree);
 
-    // Hop bound: no viewer's bytes took more than 5 IDC hops plus the access hop.
+    // Hop bound: no viewer's bytes took more than 5 IDC hops plus the
+    // access hop (docs/references.md, Mesh hop bound).
     let v = read_parquet(&mesh.join("viewers.parquet")).unwrap();
     let worst = col(&v, "hops").into_iter().filter(|h| !h.is_nan()).fold(0.0, f64::max);
     assert!(worst <= 6.0 + 1e-9, "a mesh viewer's bytes averaged {worst} hops");
@@ -91,7 +93,8 @@ fn mesh_carries_about_half_the_internal_bytes_of_the_tree_within_the_hop_bound()
 /// run, and comes down root -> centre while any viewer under that centre
 /// watches it and centre -> edge while any viewer at that edge does, the
 /// down-leg separate from the up-leg even where they share a centre (the
-/// talk: even one or two viewers "still take the fixed hops"). So every
+/// talk: even one or two viewers "still take the fixed hops";
+/// docs/references.md, Tree fixed hops). So every
 /// viewer byte took exactly 4 IDC hops plus the access hop, and the bytes
 /// on the links match the sum of those busy times x the bit rate, within:
 /// - above: a new subscriber's backlog, from the newest complete block on
@@ -155,8 +158,9 @@ fn check_tree_accounting(run: &Path) {
 /// Dr. Peng and CERNET have no regional centres and meet the big ISPs only
 /// at congested interconnects, which the mesh never uses: their edges are
 /// reached through the multi-line sources, which have lines into them
-/// (the talk's "multi-line transfer points"). Every viewer on those ISPs
-/// gets a route and the stream, within the hop bound.
+/// (the talk's "multi-line transfer points";
+/// docs/references.md, Multi-line transfer points). Every viewer on those
+/// ISPs gets a route and the stream, within the hop bound.
 #[test]
 fn mesh_reaches_the_small_isps_through_multi_line_sources() {
     let dir = temp_dir("topologies-small-isps");
@@ -218,7 +222,8 @@ fn pools_and_mesh_route_around_a_corridor_outage_the_tree_waits() {
 fn hot_streams_are_pushed_over_two_paths_and_play_without_gaps() {
     let dir = temp_dir("topologies-hot");
     // Streams with 15 concurrent viewers turn hot: pushed to every viewer
-    // region's edges over two disjoint paths.
+    // region's edges over two disjoint paths
+    // (docs/references.md, Hot stream redundancy).
     let hot = |t: String| t.replacen("duration = \"180 s\"", "duration = \"90 s\"", 1).replacen("hot_viewers = 100", "hot_viewers = 15", 1);
     let pool = run_mode(&dir, "pool", hot);
     assert!(summary(&pool, "hot_streams") >= 1.0);

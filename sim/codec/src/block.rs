@@ -5,8 +5,9 @@
 //! block is K = ceil(block_bytes / symbol_bytes) source symbols; the last
 //! one is padded with zeros, and the decoder drops the padding again.
 //!
-//! raptorq's limits, checked here so that nothing later can trip its
-//! assertions: K <= 56403 (K'max of RFC 6330 table 2), the symbol size fits
+//! raptorq's limits (docs/references.md, raptorq limits), checked here so
+//! that nothing later can trip its assertions: K <= 56403 (K'max of RFC
+//! 6330 table 2), the symbol size fits
 //! in 16 bits, an ESI is below 2^24 (24 bits in the payload id), and the
 //! source block number (SBN) is a byte, so block `i` travels as SBN
 //! `i mod 256` (a receiver holds far fewer than 256 blocks at once).
@@ -201,7 +202,7 @@ mod tests {
     #[test]
     fn one_mbps_one_second_in_1_kib_symbols_is_k_123() {
         // 10^6 bits / 8 = 125,000 bytes; / 1024 = 122.07 -> 123 symbols
-        // (REFERENCE.md rounds 122 symbols/s).
+        // (docs/references.md, Symbols per second: 122 symbols/s).
         let b = BlockSpec::for_stream(1_000_000, 1_000_000_000, 1024).unwrap();
         assert_eq!(b.block_bytes(), 125_000);
         assert_eq!(b.k(), 123);

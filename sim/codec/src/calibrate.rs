@@ -33,7 +33,8 @@ use crate::table::{DecodeRow, DecodeTable, MAX_EXTRA};
 pub use crate::splitmix::SplitMix64;
 
 /// Ks of the shipped table: small Ks where the code is weakest, the Ks of
-/// REFERENCE.md's redundancy table (12, 61, 122, 244), and up to 1000.
+/// the redundancy table (12, 61, 122, 244;
+/// docs/references.md, Redundancy table), and up to 1000.
 pub const DEFAULT_KS: &[u16] = &[
     1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 61, 64, 96, 122, 128, 160, 200, 244, 256, 320, 400, 500, 640, 800,
     1000,

@@ -16,7 +16,8 @@
 //! once per batch), stop at the first success, and report every symbol as
 //! one [`Receipt`]. Each holds at most `max_symbols` distinct symbols
 //! (K + [`DEFAULT_MAX_EXTRA_SYMBOLS`] by default): RFC 6330 puts the failure
-//! probability at K + h symbols near 256^-(h+1), so a block still undecoded
+//! probability at K + h symbols near 256^-(h+1)
+//! (docs/references.md, Decode failure), so a block still undecoded
 //! at that bound is undecodable in practice, and the bound caps memory.
 
 use std::collections::HashMap;

@@ -52,7 +52,8 @@ pub struct IntervalReport {
 /// Settings of the estimator and the controller.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RedundancyConfig {
-    /// h: symbols beyond K to aim for (RFC 6330: failure ~1e-6 at K + 2).
+    /// h: symbols beyond K to aim for (RFC 6330: failure ~1e-6 at K + 2;
+    /// docs/references.md, Decode failure).
     pub headroom_symbols: u32,
     /// Probability that a block gets its K + h symbols.
     pub target: f64,

@@ -21,14 +21,15 @@
 //!   minimum): more symbols never hurt the real decoder, and a noisy count
 //!   must not make the model say otherwise.
 //! - Beyond the last measured extra E: P(E) x 256^-(extra - E), the decay per
-//!   extra symbol that RFC 6330 and raptorq quote (1/256^(h+1)). A measured
-//!   zero stays zero.
+//!   extra symbol that RFC 6330 and raptorq quote (1/256^(h+1);
+//!   docs/references.md, Decode failure). A measured zero stays zero.
 //! - A K between two tabulated Ks: linear interpolation in K between the two
 //!   neighbours' values at the same extra. Below the smallest or above the
 //!   largest tabulated K: the nearest K's values (no extrapolation in K).
 //!
 //! raptorq's failure rate is not smooth in K: it follows the code's
-//! internal block size K' (RFC 6330 table 2), and some K' are worse than
+//! internal block size K' (RFC 6330 table 2;
+//! docs/references.md, raptorq limits), and some K' are worse than
 //! their neighbours. Measured at span 16 (20,000 blocks each): 0.51% at
 //! K = 250 and 260, 0.79-0.96% at K = 255-257. Interpolation cannot see
 //! such a spike, so a scenario whose K is not tabulated should calibrate it

@@ -1,14 +1,16 @@
 //! The real decoder's failure probability at K, K+1 and K+2 received
 //! symbols is of the order RFC 6330 states: about 1e-2, 1e-4 and 1e-6
-//! (raptorq's README quotes 1/256^(h+1): 3.9e-3, 1.5e-5, 6e-8).
+//! (raptorq's README quotes 1/256^(h+1): 3.9e-3, 1.5e-5, 6e-8;
+//! docs/references.md, Decode failure).
 //!
 //! Measured with `calibrate_k` (random repair ESIs, the real decoder on
 //! 1-byte symbols) at K = 10, where one decode takes ~20 us, so 10^5
 //! trials fit in a few seconds. Intervals are Wilson score intervals at
-//! z = 3.29 (two-sided 99.9%). 10^5 trials resolve K (hundreds of failures)
-//! and bound K+1 from above at the 1e-4 order; for K+2, 1e-6 would need
-//! some 10^7 trials, so the test only shows an upper bound (about 1e-4 at
-//! zero failures) and that failures keep falling.
+//! z = 3.29 (two-sided 99.9%; docs/references.md, Wilson interval). 10^5
+//! trials resolve K (hundreds of failures) and bound K+1 from above at the
+//! 1e-4 order; for K+2, 1e-6 would need some 10^7 trials, so the test only
+//! shows an upper bound (about 1e-4 at zero failures) and that failures
+//! keep falling.
 
 use cdnsim_codec::{CalibrationSpec, calibrate_k, wilson_interval};
 

@@ -1,13 +1,15 @@
 //! The redundancy controller under independent loss reaches the
-//! 99.9%-decodable targets of REFERENCE.md's binomial table ("binomial
-//! redundancy for independent loss p, 99.9% decodable, h = 2") without
-//! exceeding them by more than a margin that follows from its estimator.
+//! 99.9%-decodable targets of the binomial table (redundancy for
+//! independent loss p, 99.9% decodable, h = 2:
+//! docs/references.md, Redundancy table) without exceeding them by more
+//! than a margin that follows from its estimator.
 
 use cdnsim_codec::{
     IntervalReport, RedundancyConfig, RedundancyController, SplitMix64, binomial_tail, symbols_needed, wilson_interval,
 };
 
-/// REFERENCE.md: (K, [redundancy % at p = 1%, 5%, 10%]).
+/// docs/references.md, Redundancy table: (K, [redundancy % at p = 1%,
+/// 5%, 10%]).
 const REFERENCE: [(u16, [u32; 3]); 4] =
     [(12, [33, 58, 75]), (61, [10, 20, 31]), (122, [7, 15, 25]), (244, [5, 11, 20])];
 const LOSSES: [f64; 3] = [0.01, 0.05, 0.10];
@@ -35,7 +37,8 @@ fn binomial(rng: &mut SplitMix64, n: u64, q: f64) -> u64 {
 }
 
 /// A client pulling a 1 Mbps stream (~150 symbols per 1-second interval,
-/// the stream's 122 symbols/s plus redundancy) from one sender that loses
+/// the stream's 122 symbols/s plus redundancy;
+/// docs/references.md, Symbols per second) from one sender that loses
 /// each symbol independently with probability p. After a warm-up of 40
 /// intervals (5 time constants of the g = 1/8 smoothing), each interval's
 /// plan for K is compared with the exact n(p) of the reference table:

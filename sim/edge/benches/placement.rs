@@ -1,8 +1,9 @@
-//! Placement throughput at Kubernetes' scale limits: one pool of 5 000
-//! machines carrying 150 000 pods. Each iteration places one pod and
-//! releases a random live one, so the population stays at 150 000 and
-//! the index sees the churn it sees in a run. Throughput is reported in
-//! placements per second (each also paying for one release).
+//! Placement throughput at Kubernetes' scale limits
+//! (docs/references.md, Kubernetes scale): one pool of 5 000 machines
+//! carrying 150 000 pods. Each iteration places one pod and releases a
+//! random live one, so the population stays at 150 000 and the index sees
+//! the churn it sees in a run. Throughput is reported in placements per
+//! second (each also paying for one release).
 //!
 //! `cargo bench -p cdnsim-edge --bench placement`
 

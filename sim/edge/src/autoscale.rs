@@ -22,13 +22,14 @@
 //! # Machines: [`Forecaster`] and [`MachinePlanner`]
 //!
 //! The talk predicts each room's utilisation and buys or returns machines
-//! ahead of it. The predictor here is deliberately simple and documented:
-//! the forecast for hour `h` is the value at the same hour one day before,
-//! plus the trend, the latest hour's change over the same hour a day
-//! before it (`x[h-24] + (x[t] - x[t-24])`, `t` the latest hour). It needs
-//! one day and one hour of history and looks at most 24 h ahead. The
-//! planner asks for the forecast `lead_time` ahead (machines bought now are
-//! ready then), adds headroom, buys the shortfall and releases the surplus
+//! ahead of it (docs/references.md, Edge-container design). The predictor
+//! here is deliberately simple and documented: the forecast for hour `h`
+//! is the value at the same hour one day before, plus the trend, the
+//! latest hour's change over the same hour a day before it
+//! (`x[h-24] + (x[t] - x[t-24])`, `t` the latest hour). It needs one day
+//! and one hour of history and looks at most 24 h ahead. The planner asks
+//! for the forecast `lead_time` ahead (machines bought now are ready
+//! then), adds headroom, buys the shortfall and releases the surplus
 //! (cordon, drain, release: carried out by the caller on the cluster).
 
 use std::collections::VecDeque;
@@ -45,7 +46,8 @@ pub const MAX_HISTORY_HOURS: usize = 14 * 24;
 /// Bound on queued outputs of one state machine.
 pub const MAX_OUTPUTS: usize = 1_024;
 
-/// An autoscaling metric (the talk's list).
+/// An autoscaling metric (the talk's list:
+/// docs/references.md, Edge-container design).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
     /// Bandwidth, bps.
@@ -73,9 +75,11 @@ impl Metric {
 pub struct AutoscalerConfig {
     /// Per-pod target of each metric; `None` ignores the metric.
     pub targets: [Option<f64>; NUM_METRICS],
-    /// Time between syncs (HPA default 15 s).
+    /// Time between syncs (HPA default 15 s;
+    /// docs/references.md, HPA defaults).
     pub sync_period_ns: u64,
-    /// No change while the deciding ratio is within 1 +- tolerance (0.1).
+    /// No change while the deciding ratio is within 1 +- tolerance (HPA
+    /// default 0.1).
     pub tolerance: f64,
     /// Scale-in stabilisation window (HPA default 300 s).
     pub scale_in_window_ns: u64,

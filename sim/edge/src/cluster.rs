@@ -11,7 +11,9 @@
 //! # The index
 //!
 //! Placement is the hot path (target: 70 000 placements/s on 5 000
-//! machines carrying 150 000 pods), so a pool does not score every machine.
+//! machines carrying 150 000 pods, Kubernetes' limits:
+//! docs/references.md, Kubernetes scale), so a pool does not score every
+//! machine.
 //! It keeps its uncordoned machines in buckets by allocation level: bucket
 //! 0 holds the empty machines, bucket `1 + p` those whose mean utilisation
 //! over the dimensions with capacity is `p` per mille (0..=999, full
@@ -23,15 +25,15 @@
 //! marked stale only when the last machine holding a maximum leaves, and
 //! recomputed when next needed).
 //!
-//! A placement visits the buckets in the policy's [`ScanOrder`], scores
-//! the machines that fit in the first bucket holding any fit, and stops
-//! there, or earlier once `max_candidates` machines have been scored (the
-//! role of Kubernetes' `percentageOfNodesToScore` and Borg's relaxed
-//! randomisation). The winner is the best-scoring machine examined, ties
-//! to the lower machine id. So the chosen machine's level is within one
-//! per mille of the best possible in the scan order, and an empty machine is
-//! chosen by a fullest-first policy only when no non-empty machine fits:
-//! the property the binpack tests rely on.
+//! A placement visits the buckets in the policy's [`ScanOrder`], scores the
+//! machines that fit in the first bucket holding any fit, and stops there,
+//! or earlier once `max_candidates` machines have been scored (the role of
+//! Kubernetes' `percentageOfNodesToScore` and Borg's relaxed randomisation:
+//! docs/references.md, Borg scoring). The winner is the best-scoring
+//! machine examined, ties to the lower machine id. So the chosen machine's
+//! level is within one per mille of the best possible in the scan order,
+//! and an empty machine is chosen by a fullest-first policy only when no
+//! non-empty machine fits: the property the binpack tests rely on.
 //!
 //! Every refusal is counted per pool ([`PoolStats`]) with its reason.
 
@@ -880,7 +882,7 @@ impl Cluster {
     }
 
     /// N-k check of a region on its rooms' live machines (the talk's N-2:
-    /// `k = 2`). See [`check_n_minus_k`].
+    /// `k = 2`; docs/references.md, N-2 rooms). See [`check_n_minus_k`].
     pub fn check_region(&self, region: RegionId, peak_demand: &Resources, k: usize) -> Result<(), EdgeError> {
         let rooms: Vec<(RoomId, Resources)> =
             self.topology.rooms_of(region).iter().map(|&r| (r, self.room_capacity(r))).collect();

@@ -1,7 +1,8 @@
 //! Cost: edge bandwidth on the 95th percentile, machines per hour,
 //! serverless per second and per GB; cost per session-hour and per tier.
 //!
-//! **95th-percentile billing** (the usual IDC contract): the link's traffic
+//! **95th-percentile billing** (the usual IDC contract;
+//! docs/references.md, Bandwidth billing): the link's traffic
 //! is averaged over 5-minute intervals; the samples of the billing period
 //! are sorted, the top 5% dropped, and the highest remaining sample is the
 //! billed rate. With `n` samples that is the sample of rank `ceil(0.95 n)`

@@ -1,7 +1,9 @@
 //! The edge-container RTC cloud of the edge-container talk
-//! (`sources/000_7abe2c8974d4b3cd.txt`), sans-IO: shared multi-level edge
-//! pools, placement policies, stateful media-server pods with a tombstone
-//! drain, autoscaling, a central serverless burst pool and cost.
+//! (`sources/000_7abe2c8974d4b3cd.txt`; what the crate takes from it and
+//! from elsewhere: docs/references.md, Edge containers), sans-IO: shared
+//! multi-level edge pools, placement policies, stateful media-server pods
+//! with a tombstone drain, autoscaling, a central serverless burst pool and
+//! cost.
 //!
 //! Nothing here knows the event engine, the world, the scenario format or
 //! the results files. Time is `u64` nanoseconds passed in by the caller;

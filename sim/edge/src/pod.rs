@@ -1,4 +1,5 @@
-//! A media-server pod, with the talk's business state machine:
+//! A media-server pod, with the talk's business state machine
+//! (docs/references.md, Edge-container design):
 //!
 //! ```text
 //!   new ──(start-up time)──> Allocated ──scale_in──> Tombstone ──(last session ends)──> WaitingDeletion

@@ -193,8 +193,8 @@ impl PlacementPolicy for Spread {
 }
 
 /// Binpack: the most allocated machine that fits wins (Kubernetes'
-/// `MostAllocated`, the talk's choice). Score: weighted mean utilisation
-/// after placement.
+/// `MostAllocated`, the talk's choice: docs/references.md, Binpack).
+/// Score: weighted mean utilisation after placement.
 #[derive(Clone, Copy, Debug)]
 pub struct Binpack {
     /// Dimension weights.
@@ -217,7 +217,8 @@ impl PlacementPolicy for Binpack {
     }
 }
 
-/// A Borg-like hybrid: pack, but penalise stranding. Borg's scorer packs
+/// A Borg-like hybrid (docs/references.md, Borg scoring): pack, but
+/// penalise stranding. Borg's scorer packs
 /// while avoiding machines where one resource would be exhausted with
 /// others left idle (stranded resources that no task can use). Score:
 /// weighted mean utilisation after placement, minus `stranding_weight`

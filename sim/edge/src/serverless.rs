@@ -1,6 +1,6 @@
 //! The central multi-cloud serverless pool: burst capacity past the last
 //! edge level, and the talk's disaster fallback when the edge control
-//! plane's region fails.
+//! plane's region fails (docs/references.md, Edge-container design).
 //!
 //! Instances start on demand with a cold-start time (drawn by the caller
 //! from its distribution, only when a cold start happens), serve up to
@@ -27,7 +27,8 @@ pub const MAX_INSTANCES: u32 = 1 << 20;
 /// Settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerlessConfig {
-    /// Warm time after the last session (AWS keeps about 10 min).
+    /// Warm time after the last session (AWS keeps about 10 min:
+    /// docs/references.md, Serverless keep-alive).
     pub keep_alive_ns: u64,
     /// Instance limit (account quota).
     pub max_instances: u32,

@@ -9,7 +9,8 @@ use crate::resources::{NUM_RESOURCES, Resource, Resources};
 
 /// Bound on regions.
 pub const MAX_REGIONS: usize = 4_096;
-/// Bound on rooms (the talk runs 500+ rooms worldwide).
+/// Bound on rooms (the talk runs 500+ rooms worldwide:
+/// docs/references.md, Room count).
 pub const MAX_ROOMS: usize = 65_536;
 
 /// Regions and their rooms.
@@ -84,7 +85,8 @@ impl Topology {
 }
 
 /// N-k redundancy: the region's rooms keep serving `peak_demand` with any
-/// `k` of them down (the talk's N-2 is `k = 2`).
+/// `k` of them down (the talk's N-2 is `k = 2`;
+/// docs/references.md, N-2 rooms).
 ///
 /// The check is on aggregate capacity per dimension: demand fits in the sum
 /// of the surviving rooms' capacities. The worst `k` rooms to lose in a

@@ -287,8 +287,9 @@ impl DurationDist {
     }
 }
 
-/// Lanczos approximation of the gamma function (g = 7, n = 9), for the
-/// Weibull mean; relative error below 1e-13 for x > 0.5.
+/// Lanczos approximation of the gamma function (g = 7, n = 9:
+/// docs/references.md, Lanczos gamma), for the Weibull mean; relative
+/// error below 1e-13 for x > 0.5.
 fn gamma(x: f64) -> f64 {
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,

@@ -24,6 +24,10 @@
 //! - Saving >= min(M, N) - floor(L / 5) - 1.
 //!
 //! The hybrid policy is also fullest-first and obeys the same bound.
+//!
+//! The talk's "about twice the workload per machine"
+//! (docs/references.md, Binpack) mixes binpack with pooling, so it is not
+//! asserted here.
 
 mod common;
 

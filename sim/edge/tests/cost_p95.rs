@@ -1,6 +1,6 @@
 //! The 95th-percentile bill of a synthetic month equals the hand
 //! computation, and so do the machine, serverless and per-session-hour
-//! figures.
+//! figures. The billing rule: docs/references.md, Bandwidth billing.
 
 use cdnsim_edge::{
     BandwidthMeter, FIVE_MINUTES_NS, NS_PER_HOUR, NS_PER_S, Prices, Serverless, ServerlessConfig, SessionId, Usage, bill,

@@ -6,7 +6,8 @@
 //! min): offered load A = 8 Erlang. A session the room refuses overflows
 //! to the region's pool, which is large enough never to refuse. The share
 //! of arrivals that overflow is the room's blocking probability, Erlang B
-//! B(10, 8) = 0.12166 (insensitive to the holding-time distribution).
+//! B(10, 8) = 0.12166 (insensitive to the holding-time distribution;
+//! docs/references.md, Erlang B).
 //!
 //! Blocking events are correlated in time, so the CI is not binomial: 12
 //! independent replications of 20 000 arrivals (the first 2 000 dropped as

@@ -1,12 +1,14 @@
 //! One shared pool needs fewer machines than dedicated per-customer pools
 //! for the same rejection rate (Verma et al., Borg, EuroSys 2015: 20-30%
-//! more machines in the median cell when prod and non-prod are split).
+//! more machines in the median cell when prod and non-prod are split;
+//! docs/references.md, Borg pooling).
 //!
 //! Workload: 4 customers, each offering 40 Erlang of pods (Poisson
 //! arrivals, Exp(1 min) lifetimes), a pod 1 unit, a machine 4 units. A pool
 //! of m machines is then a loss system with 4 m servers (pods are
 //! identical, so any machine with room takes one and the policy does not
-//! matter), and its rejection rate is Erlang B(4 m, load).
+//! matter), and its rejection rate is Erlang B(4 m, load)
+//! (docs/references.md, Erlang B).
 //!
 //! Expected magnitude (closed form, computed here independently of the
 //! crate): the smallest pool with B <= 1% is 14 machines per customer (B =

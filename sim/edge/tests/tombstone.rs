@@ -1,5 +1,6 @@
 //! Tombstone scale-in cuts only the sessions still running at the
-//! timeout; naive scale-in cuts every session present.
+//! timeout; naive scale-in cuts every session present (the talk's pod
+//! states: docs/references.md, Edge-container design).
 //!
 //! 50 pods take sessions for an hour (Poisson, 20/s, each to a random
 //! pod), lengths Exp(m = 600 s). At t0 = 1 h every pod is scaled in with a

@@ -1,4 +1,5 @@
-//! The home-node agent: a home node's part in the last hop.
+//! The home-node agent: a home node's part in the last hop (the talk's
+//! account: docs/references.md, Load shedding).
 //!
 //! It registers with the scheduler when it comes online and heartbeats on
 //! its own clock. While it has clients it is fed its share of each block

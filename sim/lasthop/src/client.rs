@@ -1,4 +1,5 @@
-//! The client SDK: one per viewer of a last-hop stream.
+//! The client SDK: one per viewer of a last-hop stream. What the talk says
+//! it does: docs/references.md, Heartbeat and candidates.
 //!
 //! It starts on its edge server alone. Each block it reviews every sender
 //! (one block duration plus half a second after the block ended,

@@ -1,7 +1,9 @@
 //! The fountain-coded last hop of the shared-CDN talk
-//! (`../shared/sources/`), as sans-IO state machines: home nodes amplify
-//! the most popular streams by uploading coded symbols of each block to
-//! many clients, each client pulling from tens of them in parallel.
+//! (`../shared/sources/`; its figures: the entries from
+//! docs/references.md, Ideal amplification), as sans-IO state machines:
+//! home nodes amplify the most popular streams by uploading coded symbols
+//! of each block to many clients, each client pulling from tens of them in
+//! parallel.
 //!
 //! Nothing here knows the event engine, the world, the scenario format or
 //! the results writer. Time is `u64` nanoseconds passed in; the network

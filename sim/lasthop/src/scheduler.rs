@@ -1,4 +1,5 @@
-//! The scheduler: which home nodes a client is offered.
+//! The scheduler: which home nodes a client is offered (the talk's
+//! heartbeat and ~2x candidates: docs/references.md, Heartbeat and candidates).
 //!
 //! It knows home nodes only through heartbeats (every `heartbeat`,
 //! reporting spare capacity); a node is a candidate until 1.5 heartbeats

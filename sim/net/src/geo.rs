@@ -2,7 +2,7 @@
 
 use cdnsim_engine::SimDuration;
 
-/// Mean Earth radius (IUGG), km.
+/// Mean Earth radius (IUGG), km (docs/references.md, Earth radius).
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
 
 /// Great-circle distance between two points given in degrees (haversine,
@@ -16,7 +16,8 @@ pub fn great_circle_km(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f6
 }
 
 /// One-way propagation latency over a route `inflation` times longer than
-/// the geodesic, at `km_per_ms` (about 200 km/ms in fibre).
+/// the geodesic, at `km_per_ms` (about 200 km/ms in fibre:
+/// docs/references.md, Fibre propagation).
 pub fn propagation(distance_km: f64, inflation: f64, km_per_ms: f64) -> SimDuration {
     SimDuration::from_secs_f64(distance_km * inflation / km_per_ms / 1000.0)
 }
@@ -27,8 +28,8 @@ mod tests {
 
     #[test]
     fn beijing_guangzhou_matches_reference() {
-        // REFERENCE.md: Beijing-Guangzhou ~1,900 km, ~9.5 ms one way at
-        // 200 km/ms.
+        // docs/references.md, Beijing-Guangzhou floor: ~1,900 km, ~9.5 ms
+        // one way at 200 km/ms.
         let d = great_circle_km(39.90, 116.40, 23.13, 113.26);
         assert!((1850.0..1950.0).contains(&d), "{d}");
         let ms = propagation(d, 1.0, 200.0).as_ms_f64();

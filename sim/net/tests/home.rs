@@ -64,9 +64,9 @@ fn direct_share_matches_closed_form_and_reference_band() {
         let half_width = Z * (p * (1.0 - p) / n as f64).sqrt();
         assert!((observed - p).abs() < half_width, "case {i}: observed {observed}, expected {p} +- {half_width}");
     }
-    // REFERENCE.md: Trautwein et al. 2025, 70% +- 7.1% of 4.4M attempts
-    // succeed directly; the defaults must land inside 70% +- 7%, both in
-    // closed form and as observed.
+    // docs/references.md, Direct-connection share: Trautwein et al. 2025,
+    // 70% +- 7.1% of 4.4M attempts succeed directly; the defaults must
+    // land inside 70% +- 7%, both in closed form and as observed.
     let (mix, m) = &cases[0];
     let p = m.expected_direct_share(mix);
     let observed = observed_direct_share(mix, m, n, 100);
@@ -75,7 +75,8 @@ fn direct_share_matches_closed_form_and_reference_band() {
 
 #[test]
 fn home_nodes_get_nat_types_in_the_default_mix() {
-    // 100 000 nodes; each type's count is Binomial(N, p_i): z = 4.
+    // 100 000 nodes in the default mix (docs/references.md, NAT mix); each
+    // type's count is Binomial(N, p_i): z = 4.
     let model = HomeModel::default();
     let n = 100_000u32;
     let mut counts = [0u32; 4];

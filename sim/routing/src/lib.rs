@@ -5,7 +5,8 @@
 //! service and node agent.
 //!
 //! Three generations of internal topology from the shared-CDN talk
-//! (`sources/001_*`), behind one [`Router`]:
+//! (`sources/001_*`; docs/references.md, Tree sources and centres), behind
+//! one [`Router`]:
 //! - **Tree**: a static three-level tree (multi-line sources, regional
 //!   centres per area and ISP, edges); every stream climbs to the root and
 //!   comes down the tree, whatever the traffic. The up-leg and the

@@ -61,7 +61,8 @@ pub struct Policy {
     /// Minimum path quality of a hot stream (default 95).
     pub hot_min_quality: f64,
     /// Most relay links from the stream's source to any node (default 5:
-    /// the talk's "four to five hops" for cross-ISP, cross-region streams).
+    /// the talk's "four to five hops" for cross-ISP, cross-region streams;
+    /// docs/references.md, Mesh hop bound).
     /// The tree's rule paths are not bounded by it.
     pub max_hops: u8,
     /// Cost of one link (default 1); must be positive, so that a shorter
@@ -80,7 +81,9 @@ pub struct Policy {
     pub score_step: f64,
     /// A switch needs an improvement of more than this many quality points
     /// at no higher cost, or a cheaper path at least this far above the
-    /// class minimum (default 3).
+    /// class minimum (default 3). With `min_dwell_us`, the talk's guard
+    /// against ping-pong (docs/references.md, Seamless splicing); both
+    /// values are est.
     pub switch_margin: f64,
     /// No voluntary switch of a node's upstream within this time of the
     /// last change (default 30 s); a failed path switches at once.
@@ -90,7 +93,9 @@ pub struct Policy {
     /// A hot stream turns cold again when its viewers fall to this
     /// (default 20; below `hot_on_viewers`).
     pub hot_off_viewers: u32,
-    /// Redundancy of hot pushes (default two disjoint paths).
+    /// Redundancy of hot pushes (default two disjoint paths: the talk's
+    /// more-than-1x link redundancy for hot streams;
+    /// docs/references.md, Hot stream redundancy).
     pub hot_redundancy: Redundancy,
     /// A link whose score is below this counts as failed (default 20).
     pub down_score: f64,

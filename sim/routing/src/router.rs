@@ -582,17 +582,18 @@ impl Router {
     ///   started by [`Router::publish`] or else by the first join
     ///   ([`Route::up_leg`]). The legs are separate relays: as in the
     ///   talk's fixed tree, where even a stream with one viewer "still
-    ///   takes the fixed hops", a viewer at the source node itself or under
-    ///   a centre the stream passes on its way up is served down from the
-    ///   root like any other.
+    ///   takes the fixed hops" (docs/references.md, Tree fixed hops), a
+    ///   viewer at the source node itself or under a centre the stream
+    ///   passes on its way up is served down from the root like any other.
     /// - Pool: the cheapest acceptable path over the pools: relays are
     ///   source and centre nodes (edges never relay, and no link joins two
     ///   edges), starting at a carrier that is not an edge, or at the
     ///   source.
     /// - Mesh: any carrier serves; links never cross ISPs except through a
-    ///   multi-line node; a path inside the target's ISPs is preferred to
-    ///   any other. The node's agent first tries its cached primary, then
-    ///   backup, for this stream; otherwise it asks the route service
+    ///   multi-line node (docs/references.md, Multi-line transfer points);
+    ///   a path inside the target's ISPs is preferred to any other. The
+    ///   node's agent first tries its cached primary, then backup, for this
+    ///   stream; otherwise it asks the route service
     ///   (`service_round_trip`), which returns a primary and a link-disjoint
     ///   backup for the cache.
     ///

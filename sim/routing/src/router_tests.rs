@@ -21,10 +21,10 @@ fn link_of(r: &Router, a: u32, b: u32) -> u32 {
     r.graph().find_link(a, b).unwrap()
 }
 
-/// The talk: "returning to Beijing is fastest, quality 98, but going
-/// through Shandong is quality 95 and Shandong already has the stream,
-/// while Beijing needs one more hop: a service that accepts 95 should go
-/// through Shandong".
+/// docs/references.md, Quality-cost example. The talk: "returning to
+/// Beijing is fastest, quality 98, but going through Shandong is quality
+/// 95 and Shandong already has the stream, while Beijing needs one more
+/// hop: a service that accepts 95 should go through Shandong".
 ///
 /// Nodes: 0 the stream's source, 1 Beijing, 2 Shandong (carrying the
 /// stream for its own viewer), 3 the target.

@@ -3,7 +3,8 @@
 //! upstreams do not hold the same range of blocks, so when a node or viewer
 //! changes upstream, the new one must start exactly after the last block
 //! received: earlier would replay blocks, later would leave a gap. The talk
-//! splices "at the next P frame"; here the unit is the block.
+//! splices "at the next P frame" (docs/references.md, Seamless splicing);
+//! here the unit is the block.
 
 /// Where a new upstream starts sending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

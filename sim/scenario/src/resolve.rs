@@ -570,8 +570,9 @@ pub const MAX_BROADCASTERS: i64 = 10_000_000;
 pub const MAX_INITIAL_VIEWERS: i64 = 100_000_000;
 
 /// `[routing]`; without it, the tree. Defaults follow the shared-CDN talk
-/// where it gives numbers (hops <= 5 across ISPs and regions) and are
-/// engineering estimates otherwise (README "What the model covers").
+/// where it gives numbers (hops <= 5 across ISPs and regions:
+/// docs/references.md, Mesh hop bound) and are engineering estimates
+/// otherwise (README "What the model covers").
 fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing, ScenarioError> {
     let r = raw.routing.as_ref().map(|r| r.get_ref());
     let mode = match r.map(|r| (r.mode.get_ref().as_str(), r.mode.span())) {
@@ -712,6 +713,9 @@ fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Re
         k,
         symbols_per_node,
         slots: slots.max(1),
+        // Defaults from the talk: the scheduler hears from a node every
+        // ~10 s and offers about twice the nodes a client needs
+        // (docs/references.md, Heartbeat and candidates).
         heartbeat_ns: match l.heartbeat.as_ref() {
             Some(v) => ctx.nonzero(v, "last_hop.heartbeat", |d| d.0)?,
             None => 10_000_000_000,
@@ -724,6 +728,8 @@ fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Re
         loss: probability(l.loss.as_ref(), "last_hop.loss", 0.01)?,
         ramp_blocks: count(l.ramp_blocks.as_ref(), "last_hop.ramp_blocks", 1..=1000, 4)? as u32,
         target,
+        // h = 2: a decode fails about once in 1e6 at K + 2 symbols
+        // (docs/references.md, Decode failure).
         headroom_symbols: count(l.headroom.as_ref(), "last_hop.headroom", 0..=1000, 2)? as u32,
     })
 }

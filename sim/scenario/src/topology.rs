@@ -919,7 +919,8 @@ mod tests {
 
     #[test]
     fn china_interconnects_are_within_reference_estimates() {
-        // REFERENCE.md: cross-ISP +5-30 ms and 0.5-3% evening loss (est.).
+        // docs/references.md, Cross-ISP penalty: +5-30 ms and 0.5-3%
+        // evening loss (est.).
         let t = parse_topology("china.toml", CHINA).unwrap();
         for ic in &t.interconnects {
             let ms = ic.extra_latency_ns as f64 / 1e6;

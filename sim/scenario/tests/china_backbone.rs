@@ -1,9 +1,11 @@
 //! The bundled China topology builds a sound backbone: every IDC reaches
 //! every other; same-ISP Beijing-Guangzhou latency sits above the
 //! propagation floor and inside the same-ISP RTT estimate; Telecom-Unicom
-//! paths cross exactly one interconnect; the 2015 jing-han-guang outage
-//! reroutes Telecom's Beijing-Guangzhou paths at a higher latency, and
-//! restoring the corridor restores them.
+//! paths cross exactly one interconnect
+//! (docs/references.md, Three interconnects); the 2015 jing-han-guang
+//! outage (docs/references.md, Jing-han-guang outage) reroutes Telecom's
+//! Beijing-Guangzhou paths at a higher latency, and restoring the corridor
+//! restores them.
 
 
 use std::path::Path;
@@ -45,14 +47,15 @@ fn every_idc_reaches_every_other() {
 fn beijing_guangzhou_same_isp_latency_is_plausible() {
     let (t, mut bb) = china();
     let (bj, gz) = (&t.provinces[t.province_index("beijing").unwrap()], &t.provinces[t.province_index("guangdong").unwrap()]);
-    // REFERENCE.md: ~1,900 km, 9.5 ms one way at 200 km/ms.
+    // docs/references.md, Beijing-Guangzhou floor: ~1,900 km, 9.5 ms one
+    // way at 200 km/ms.
     let floor_ms = great_circle_km(bj.lat_deg, bj.lon_deg, gz.lat_deg, gz.lon_deg) / 200.0;
     assert!((9.2..9.8).contains(&floor_ms), "{floor_ms}");
     for isp in ["telecom", "unicom", "mobile"] {
         let p = bb.path(idc(&bb, &format!("edge.beijing.{isp}.1")), idc(&bb, &format!("edge.guangdong.{isp}.1"))).unwrap();
         assert_eq!(p.isp, bb.isp_id(isp), "{isp}: {p:?}");
         assert!(ms(p.latency_ns) >= floor_ms, "{isp}: {} ms", ms(p.latency_ns));
-        // REFERENCE.md: same-ISP RTT 30-45 ms (est.).
+        // docs/references.md, Same-ISP RTT: 30-45 ms (est.).
         let rtt_ms = 2.0 * ms(p.latency_ns);
         assert!((30.0..=45.0).contains(&rtt_ms), "{isp}: RTT {rtt_ms} ms");
     }

@@ -42,7 +42,8 @@ pub fn stream(seed: u64, name: &str) -> Xoshiro256PlusPlus {
 }
 
 /// Erlang's loss formula B(servers, offered load), by the stable
-/// recursion B(0) = 1, B(n) = a B(n-1) / (n + a B(n-1)).
+/// recursion B(0) = 1, B(n) = a B(n-1) / (n + a B(n-1))
+/// (docs/references.md, Erlang B).
 pub fn erlang_b(servers: u64, load: f64) -> f64 {
     let mut b = 1.0;
     for n in 1..=servers {
@@ -60,7 +61,8 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
 }
 
 /// Two-sided 99.9% Student t quantile t(0.9995, df) for the replication
-/// counts these tests use (from tables).
+/// counts these tests use (from tables:
+/// docs/references.md, Student t quantiles).
 pub fn t999(df: usize) -> f64 {
     match df {
         9 => 4.781,

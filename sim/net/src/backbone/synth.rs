@@ -22,7 +22,9 @@ pub struct SynthParams {
     /// small, in about a third of the regions.
     pub isps: usize,
     pub idcs_per_region: usize,
-    /// Interconnect sites (distinct regions); at most `regions`.
+    /// Interconnect sites (distinct regions); at most `regions`. The
+    /// default 3 is China Telecom and Unicom's count
+    /// (docs/references.md, Three interconnects).
     pub interconnects: usize,
     /// (min, max) latitude and longitude of the box, degrees.
     pub lat_deg: (f64, f64),

@@ -144,7 +144,7 @@ impl CapacityDist {
 }
 
 impl Default for CapacityDist {
-    /// Log-normal, median 30 Mbps (REFERENCE.md, "home box upload":
+    /// Log-normal, median 30 Mbps (docs/references.md, Home upload:
     /// lognormal, median ~30 Mbps, 10-100 Mbps, est.), sigma 0.5 so that
     /// 97.8% of the unclamped mass lies in 10-100 Mbps (ln(10/30)/0.5 =
     /// -2.20 and ln(100/30)/0.5 = 2.41 standard deviations), clamped to
@@ -157,8 +157,9 @@ impl Default for CapacityDist {
 }
 
 /// Standard normal CDF via erfc (Numerical Recipes' `erfcc`, Chebyshev
-/// fit, fractional error below 1.2e-7): precise enough for closed-form
-/// means, and no dependency for one function.
+/// fit, fractional error below 1.2e-7; docs/references.md, Normal CDF):
+/// precise enough for closed-form means, and no dependency for one
+/// function.
 pub(crate) fn normal_cdf(x: f64) -> f64 {
     let z = -x / std::f64::consts::SQRT_2;
     let a = z.abs();
@@ -233,7 +234,7 @@ impl DiurnalProfile {
 }
 
 impl Default for DiurnalProfile {
-    /// REFERENCE.md, "share of upload usable": 30-80% with a daily cycle
+    /// docs/references.md, Usable upload share: 30-80% with a daily cycle
     /// (est.). The shape is ours (est.): most usable before dawn, a dip at
     /// lunch, the least in the evening peak of home use (20-21 h), when
     /// live streaming is busiest too. Values span 0.38-0.66 so that with

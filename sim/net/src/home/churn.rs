@@ -24,7 +24,8 @@ use crate::param::{ParamError, require};
 #[serde(tag = "distribution", rename_all = "lowercase")]
 pub enum SessionDist {
     /// Memoryless: the classic assumption, and the one measured P2P churn
-    /// contradicts (Stutzbach & Rejaie, IMC 2006).
+    /// contradicts (Stutzbach & Rejaie, IMC 2006;
+    /// docs/references.md, Session lengths).
     #[non_exhaustive]
     Exponential { mean_ns: f64 },
     /// Survival exp(-(x / scale)^shape); shape < 1 is heavy-tailed.
@@ -197,9 +198,9 @@ impl SessionDist {
     }
 }
 
-/// Gamma function for x > 0 (Lanczos, g = 7, 9 coefficients; relative
-/// error about 1e-15 over the range the session means use), with the
-/// reflection formula below 1/2.
+/// Gamma function for x > 0 (Lanczos, g = 7, 9 coefficients:
+/// docs/references.md, Lanczos gamma; relative error about 1e-15 over the
+/// range the session means use), with the reflection formula below 1/2.
 pub(crate) fn gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
     const C: [f64; 9] = [
@@ -259,11 +260,12 @@ impl OnOffDist {
 impl Default for OnOffDist {
     /// Home boxes. On-sessions: Weibull with shape 0.59, the upper end of
     /// the 0.34-0.59 Stutzbach & Rejaie measured for P2P session lengths
-    /// (IMC 2006; 0.59 is their BitTorrent "FlatOut" torrent): an always-on
-    /// box is at the stable end of what user-driven clients show, but its
-    /// sessions are still heavy-tailed. Mean 12 h (est.: reboots, power
-    /// cuts, PPPoE redials a few times a day on some boxes, weeks of uptime
-    /// on others). Off-sessions: exponential, mean 30 min (est.: no
+    /// (IMC 2006; 0.59 is their BitTorrent "FlatOut" torrent;
+    /// docs/references.md, Session lengths): an always-on box is at the
+    /// stable end of what user-driven clients show, but its sessions are
+    /// still heavy-tailed. Mean 12 h (est.: reboots, power cuts, PPPoE
+    /// redials a few times a day on some boxes, weeks of uptime on
+    /// others). Off-sessions: exponential, mean 30 min (est.: no
     /// measured source; most outages are a reboot or a redial).
     /// Availability 12 / 12.5 = 96%.
     fn default() -> Self {

@@ -105,8 +105,8 @@ impl NatMix {
 }
 
 impl Default for NatMix {
-    /// NAT1..NAT4 = 10 / 25 / 40 / 25 %: REFERENCE.md, "NAT1..NAT4 mix of
-    /// Chinese home nodes" (est., no measured source).
+    /// NAT1..NAT4 = 10 / 25 / 40 / 25 % (docs/references.md, NAT mix:
+    /// est., no measured source).
     fn default() -> Self {
         NatMix::new([0.10, 0.25, 0.40, 0.25]).expect("default mix is valid")
     }
@@ -123,13 +123,15 @@ pub struct TraversalMatrix {
     p: [[f64; 4]; 4],
 }
 
-/// Default success of pairs REFERENCE.md's pair table marks "yes": full
-/// cone with anything, restricted/port-restricted with each other.
+/// Default success of pairs the pair table marks "yes"
+/// (docs/references.md, NAT pairs): full cone with anything,
+/// restricted/port-restricted with each other.
 ///
 /// Why not 1 and why not Halkes & Pouwelse's "> 80%": with the default mix
 /// (10/25/40/25 %) 26.25% of random pairs are "no" pairs (symmetric with
 /// port-restricted or symmetric, probability 0), so the direct share can be
-/// at most 73.75%, and Trautwein et al. (2025) measured 70% +- 7.1% overall.
+/// at most 73.75%, and Trautwein et al. (2025) measured 70% +- 7.1% overall
+/// (docs/references.md, Direct-connection share).
 /// The "yes" and "sometimes" pairs (61.25% and 12.5% of random pairs) may
 /// therefore lose only 3.75 points between them: 0.6125 * 0.99 +
 /// 0.125 * 0.75 = 0.700125. Only that weighted sum is pinned by data; the
@@ -146,8 +148,8 @@ pub const DEFAULT_YES: f64 = 0.99;
 /// 0.75 is what remains of the 70% calibration (see [`DEFAULT_YES`]).
 pub const DEFAULT_SOMETIMES: f64 = 0.75;
 /// Default success of "no" pairs (symmetric with port-restricted or
-/// symmetric): REFERENCE.md's pair table (consistent with Ford, Srisuresh,
-/// Kegel, USENIX ATC 2005) says these need a relay.
+/// symmetric): the pair table (docs/references.md, NAT pairs; consistent
+/// with Ford, Srisuresh, Kegel, USENIX ATC 2005) says these need a relay.
 pub const DEFAULT_NO: f64 = 0.0;
 
 impl TraversalMatrix {
@@ -176,10 +178,11 @@ impl TraversalMatrix {
         Ok(TraversalMatrix { p })
     }
 
-    /// The matrix of REFERENCE.md's qualitative pair table, with one
-    /// probability per class: `yes` for full cone with anything and for
-    /// restricted/port-restricted with each other, `sometimes` for symmetric
-    /// with restricted, `no` for symmetric with port-restricted or symmetric.
+    /// The matrix of the qualitative pair table
+    /// (docs/references.md, NAT pairs), with one probability per class:
+    /// `yes` for full cone with anything and for restricted/port-restricted
+    /// with each other, `sometimes` for symmetric with restricted, `no` for
+    /// symmetric with port-restricted or symmetric.
     pub fn from_classes(yes: f64, sometimes: f64, no: f64) -> Result<Self, ParamError> {
         require(yes.is_finite() && (0.0..=1.0).contains(&yes), "yes", "a probability in [0, 1]", yes)?;
         require(
