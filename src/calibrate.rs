@@ -28,12 +28,12 @@ pub struct Options {
     pub max_extra: u32,
     pub trials: u64,
     pub seed: u64,
-    pub esi_span: u32,
+    pub esi_end: u32,
     pub threads: usize,
 }
 
 pub fn run(out: &Path, options: Options) -> Result<(), Failure> {
-    let Options { ks, max_extra, trials, seed, esi_span, threads } = options;
+    let Options { ks, max_extra, trials, seed, esi_end, threads } = options;
     let bad = |m: String| Failure::BadInput(m);
     let default_ks = ks.is_none();
     let mut checked = Vec::new();
@@ -55,10 +55,11 @@ pub fn run(out: &Path, options: Options) -> Result<(), Failure> {
         return Err(bad("--threads 0: expected at least 1".into()));
     }
     let largest = checked.last().copied().unwrap_or(1) as u64;
-    if esi_span == 0 || largest * (1 + esi_span as u64) > cdnsim_codec::ESI_LIMIT as u64 {
-        return Err(bad(format!("--esi-span {esi_span}: expected 1.. with K x (1 + span) <= 2^24 for K = {largest}")));
+    let least = largest + 4 * (largest + max_extra as u64);
+    if (esi_end as u64) < least || esi_end > cdnsim_codec::ESI_LIMIT {
+        return Err(bad(format!("--esi-end {esi_end}: expected {least}..=2^24 for K = {largest}")));
     }
-    let spec = CalibrationSpec { max_extra, trials, seed, esi_span };
+    let spec = CalibrationSpec { max_extra, trials, seed, esi_end };
     let ks = checked;
     // A folder that cannot be made should fail before minutes of work.
     if let Some(parent) = out.parent()
@@ -76,8 +77,8 @@ pub fn run(out: &Path, options: Options) -> Result<(), Failure> {
     if max_extra != cdnsim_codec::DEFAULT_MAX_EXTRA {
         command.push_str(&format!(" --max-extra {max_extra}"));
     }
-    if esi_span != cdnsim_codec::DEFAULT_ESI_SPAN {
-        command.push_str(&format!(" --esi-span {esi_span}"));
+    if esi_end != cdnsim_codec::LAST_HOP_ESI_END {
+        command.push_str(&format!(" --esi-end {esi_end}"));
     }
     if !default_ks {
         let list: Vec<String> = ks.iter().map(u16::to_string).collect();
@@ -89,13 +90,13 @@ pub fn run(out: &Path, options: Options) -> Result<(), Failure> {
         format!("Produced by: {command}"),
         format!("Decoder: {decoder} on 1-byte symbols. Per trial, K + {max_extra} distinct"),
         format!(
-            "repair ESIs drawn uniformly from [K, K + {esi_span} K) (at least 4 (K + {max_extra}) ESIs; SplitMix64"
+            "repair ESIs drawn uniformly from [K, {esi_end}) (the ids a last-hop layout uses; SplitMix64"
         ),
         "seeded per K from the seed) are fed in draw order, trying to decode at each count from K on;".to_string(),
         "`failures` at K + extra counts the trials still undecoded after K + extra symbols.".to_string(),
         "Read by cdnsim_codec::DecodeTable (lookup rules in sim/codec/src/table.rs).".to_string(),
     ];
-    let text = table.to_csv(&comments);
+    let text = table.with_esi_end(esi_end).to_csv(&comments);
     // Written to a temporary name and renamed, so a reader never sees half
     // a table.
     let fail = |e: std::io::Error| Failure::BadInput(format!("{}: cannot write: {e}", out.display()));
@@ -148,7 +149,7 @@ mod tests {
     fn table_text(dir: &Path, threads: usize) -> String {
         let out = dir.join(format!("t{threads}.csv"));
         let options =
-            Options { ks: Some(vec![12, 4, 12, 30]), max_extra: 2, trials: 300, seed: 9, esi_span: 8, threads };
+            Options { ks: Some(vec![12, 4, 12, 30]), max_extra: 2, trials: 300, seed: 9, esi_end: 4000, threads };
         assert!(run(&out, options).is_ok());
         std::fs::read_to_string(&out).unwrap().replace(&format!("t{threads}.csv"), "t.csv")
     }
@@ -161,8 +162,9 @@ mod tests {
         assert_eq!(one, three);
         let table = DecodeTable::parse_csv(&one).unwrap();
         assert_eq!(table.ks(), &[4, 12, 30]);
+        assert_eq!(table.esi_end(), Some(4000));
         assert!(one.contains("# Produced by: cdnsim calibrate --out "));
-        assert!(one.contains(" --trials 300 --seed 9 --max-extra 2 --esi-span 8 --ks 4,12,30\n"));
+        assert!(one.contains(" --trials 300 --seed 9 --max-extra 2 --esi-end 4000 --ks 4,12,30\n"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -170,15 +172,16 @@ mod tests {
     fn bad_options_are_bad_input() {
         let out = std::env::temp_dir().join("cdnsim-never-written.csv");
         let cases = [
-            (Some(vec![0]), 1, 5, 16, 1),
-            (None, 256, 5, 16, 1),
-            (None, 1, 0, 16, 1),
-            (None, 1, 5, 16, 0),
+            (Some(vec![0]), 1, 5, 16_384, 1),
+            (None, 256, 5, 16_384, 1),
+            (None, 1, 0, 16_384, 1),
+            (None, 1, 5, 16_384, 0),
             (None, 1, 5, 0, 1),
-            (Some(vec![1000]), 1, 5, 20_000, 1),
+            (Some(vec![1000]), 1, 5, 5_007, 1),
+            (Some(vec![1000]), 1, 5, (1 << 24) + 1, 1),
         ];
-        for (ks, max_extra, trials, esi_span, threads) in cases {
-            let options = Options { ks, max_extra, trials, seed: 1, esi_span, threads };
+        for (ks, max_extra, trials, esi_end, threads) in cases {
+            let options = Options { ks, max_extra, trials, seed: 1, esi_end, threads };
             assert!(matches!(run(&out, options), Err(Failure::BadInput(_))));
         }
         assert!(!out.exists());

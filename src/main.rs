@@ -129,9 +129,9 @@ enum Command {
         /// Measure K, K+1, ..., K+MAX_EXTRA symbols received.
         #[arg(long, default_value_t = cdnsim_codec::DEFAULT_MAX_EXTRA)]
         max_extra: u32,
-        /// Draw repair ESIs from [K, K + ESI_SPAN x K): match the share layout.
-        #[arg(long, default_value_t = cdnsim_codec::DEFAULT_ESI_SPAN)]
-        esi_span: u32,
+        /// Draw repair ESIs from [K, ESI_END): the ids a last-hop layout uses.
+        #[arg(long, default_value_t = cdnsim_codec::LAST_HOP_ESI_END)]
+        esi_end: u32,
         /// Threads sharing out the Ks (the file does not depend on it).
         #[arg(long, default_value_t = 1)]
         threads: usize,
@@ -148,8 +148,8 @@ fn main() -> ExitCode {
         Command::Compare { base, new, opts } => compare::run(&base, &new, &opts),
         Command::Bench { file, opts } => bench::run(&file, &opts),
         Command::Chart { run_dir } => commands::chart_any(&run_dir).map(|_| ()),
-        Command::Calibrate { out, trials, seed, ks, max_extra, esi_span, threads } => {
-            calibrate::run(&out, calibrate::Options { ks, max_extra, trials, seed, esi_span, threads })
+        Command::Calibrate { out, trials, seed, ks, max_extra, esi_end, threads } => {
+            calibrate::run(&out, calibrate::Options { ks, max_extra, trials, seed, esi_end, threads })
         }
     };
     match result {

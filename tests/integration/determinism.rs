@@ -56,3 +56,43 @@ fn runs_on_parallel_threads_match_a_run_alone() {
         assert_eq!(r.timeseries, alone.timeseries);
     }
 }
+
+/// Pools and mesh decide on measured link state and move streams between
+/// upstreams: their runs too must be the same bytes on a rerun and at any
+/// number of parallel runs (`--jobs`).
+#[test]
+fn pool_and_mesh_runs_are_byte_identical_across_reruns_and_jobs() {
+    let dir = temp_dir("det-modes");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/tree_vs_pool_vs_mesh.toml");
+    let text = std::fs::read_to_string(src).unwrap().replacen("duration = \"180 s\"", "duration = \"40 s\"", 1);
+    let file = dir.join("modes.toml");
+    std::fs::write(&file, text).unwrap();
+    std::fs::create_dir_all(dir.join("topologies")).unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml"), dir.join("topologies/china.toml")).unwrap();
+    let a = dir.join("a");
+    let b = dir.join("b");
+    for (out, jobs) in [(&a, "1"), (&b, "2")] {
+        let o = cdnsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap(), "--jobs", jobs, "--no-progress"], &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let files = |root: &Path| {
+        let mut v: Vec<std::path::PathBuf> = Vec::new();
+        for run in std::fs::read_dir(root.join("tree_vs_pool_vs_mesh")).unwrap() {
+            let run = run.unwrap().path();
+            for f in std::fs::read_dir(&run).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "parquet") {
+                    v.push(f.strip_prefix(root).unwrap().to_path_buf());
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa, fb);
+    assert!(fa.len() >= 9, "three modes, three tables at least: {fa:?}");
+    for f in &fa {
+        assert!(read(&a.join(f)) == read(&b.join(f)), "{} differs between --jobs 1 and 2 (replay: cdnsim run {})", f.display(), file.display());
+    }
+}

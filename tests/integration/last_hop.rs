@@ -305,3 +305,27 @@ fn relayed_connections_are_paid_as_idc_egress() {
     let sum: f64 = parts.iter().map(|p| summary(&r, p)).sum();
     assert_eq!(summary(&r, "idc_egress_bytes"), sum);
 }
+
+/// The decode model answers for repair ids below the end it was calibrated
+/// with (data/decode_model.csv's `#! esi_end`). Every bundled scenario's
+/// last-hop layout (K source ids, the home-node slots, the server's K
+/// repair ids) must lie inside it, or the model speaks of ids it never
+/// measured.
+#[test]
+fn every_bundled_layout_stays_inside_the_decode_tables_calibrated_ids() {
+    let table = cdnsim_world::bundled_decode_table();
+    let end = table.esi_end().expect("the bundled table records its ESI end");
+    assert_eq!(end, cdnsim_codec::LAST_HOP_ESI_END, "the table was calibrated over other ids than layouts use");
+    let mut checked = 0;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "toml")) {
+        let sc = cdnsim_scenario::load(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let Some(l) = &sc.last_hop else { continue };
+        let layout_end = 2 * l.k as u32 + l.slots * l.symbols_per_node;
+        assert!(layout_end <= end, "{}: layout ends at ESI {layout_end}, table calibrated below {end}", f.display());
+        checked += 1;
+    }
+    assert!(checked >= 2, "bundled scenarios with a last hop: {checked}");
+}

@@ -82,12 +82,21 @@ fn numbers_follow_from_the_model() {
     let p50 = f64_of(&s, "e2e_ms_p50");
     assert!((4000.0..5100.0).contains(&p50), "e2e p50 {p50} ms");
     assert!(f64_of(&s, "stall_ratio") < 0.01);
-    // Startup: the edge holds the newest complete block, so the first block
-    // arrives after one access latency (15 ms) plus serialisation (~1 ms),
-    // or a tree round trip (< 150 ms) when the edge had no viewer yet.
-    let startup_p50 = f64_of(&s, "startup_ms_p50");
-    assert!((15.0..150.0).contains(&startup_p50), "startup p50 {startup_p50} ms");
-    assert_eq!(f64_of(&s, "decode_failures"), 0.0);
+    // First block: the edge holds the newest complete block, so it arrives
+    // after one access latency (15 ms) plus serialisation (~1 ms), or a
+    // tree round trip (< 150 ms) when the edge had no viewer yet.
+    let first_block_p50 = f64_of(&s, "first_block_ms_p50");
+    assert!((15.0..150.0).contains(&first_block_p50), "first block p50 {first_block_p50} ms");
+    // Startup as the viewer sees it: the first frame plays at the playout
+    // delay (3 s), the first block having come long before.
+    let (startup_p50, startup_p95) = (f64_of(&s, "startup_ms_p50"), f64_of(&s, "startup_ms_p95"));
+    assert!(startup_p50 == 3000.0 && startup_p95 >= 3000.0, "startup p50 {startup_p50}, p95 {startup_p95} ms");
+    // Goodput: played blocks' bytes per IDC byte. Below the raw figure
+    // (chunks of blocks a viewer left before playing still count there),
+    // but not far below on well-provisioned links: a viewer wastes at most
+    // the blocks after its last one played, about 2 of ~60 per session.
+    let (amp, good) = (f64_of(&s, "amplification"), f64_of(&s, "goodput_amplification"));
+    assert!(good <= amp && good > 0.85 * amp, "goodput {good} vs amplification {amp}");
 }
 
 #[test]

@@ -36,10 +36,16 @@ fn summary(run: &Path, column: &str) -> f64 {
     col(&read_parquet(&run.join("summary.parquet")).unwrap(), column)[0]
 }
 
+/// A switch resumes right after the node's newest complete block, so the
+/// new upstream skips nothing the node lacks (no switch gap). It resends
+/// the node's partly held block: those chunks are replays, bounded by the
+/// blocks the switches could overlap (two per switch: the partly held one
+/// and one in flight from the old upstream until it hears of the switch).
 fn check_seamless(run: &Path, mode: &str) {
-    for c in ["switch_gaps", "switch_replays"] {
-        assert_eq!(summary(run, c), 0.0, "{mode}: {c}");
-    }
+    let (switches, replays) = (summary(run, "route_switches"), summary(run, "switch_replays"));
+    assert_eq!(summary(run, "switch_gaps"), 0.0, "{mode}: switch gaps over {switches} switches");
+    let chunks_per_block = (125_000.0f64 / 16_384.0).ceil();
+    assert!(replays <= 2.0 * chunks_per_block * switches, "{mode}: {replays} replays over {switches} switches");
 }
 
 #[test]
@@ -212,7 +218,12 @@ fn pools_and_mesh_route_around_a_corridor_outage_the_tree_waits() {
     assert!(t > 100.0, "the tree's viewers behind the corridor stall for the outage: {t} s");
     assert!(p < 0.25 * t && m < 0.25 * t, "pool {p} s, mesh {m} s vs tree {t} s");
     assert!(summary(&pool, "route_switches") > 0.0 && summary(&mesh, "route_switches") > 0.0);
-    assert_eq!(summary(&tree, "route_switches"), 0.0, "the tree follows its rules");
+    // The nodes behind the corridor see the outage as blocks they lack:
+    // the tree's for the whole outage, the others' only until they move.
+    let lacked = |r: &Path| summary(r, "blocks_missed") + summary(r, "blocks_incomplete");
+    let (lt, lp, lm) = (lacked(&tree), lacked(&pool), lacked(&mesh));
+    println!("blocks nodes lacked: tree {lt}, pool {lp}, mesh {lm}");
+    assert!(lt > 0.0 && lp < 0.5 * lt && lm < 0.5 * lt, "tree {lt}, pool {lp}, mesh {lm}");
     for (r, m) in [(&tree, "tree"), (&pool, "pool"), (&mesh, "mesh")] {
         check_seamless(r, m);
     }

@@ -12,14 +12,14 @@
 //!
 //! Repair ESIs, because under [`crate::ShareLayout`] home nodes carry only
 //! repair symbols, and a set holding all source symbols needs no model.
-//! The span matters a little: raptorq's failure rate at K depends on where
-//! the repair ESIs lie. Measured at K = 61 (4 x 10^4 blocks each, standard
-//! error ~4e-4): 0.48-0.56% for ESIs within [K, K + 16K) (span 2 to 16),
-//! 0.64% for span 64, 0.67-0.69% for spans of 256 and more, and 0.92% for
-//! ESIs around 10^6. So the span should match the share layout a scenario
-//! uses: slots x symbols per slot is about span x K. The default, 16,
-//! covers compact layouts (symbols per slot near a node's share of the
-//! block, tens of slots).
+//! Where the repair ESIs lie matters: raptorq's failure rate at K depends
+//! on it. Measured at K = 61 (4 x 10^4 blocks each, standard error ~4e-4):
+//! 0.48-0.56% for ESIs within [K, K + 16K), 0.64% within [K, K + 64K),
+//! 0.67-0.69% for 256K and more, and 0.92% for ESIs around 10^6. So the
+//! ESIs are drawn from the ids a run really uses: the world lays home-node
+//! slots and the server's own repair ids over [K, [`LAST_HOP_ESI_END`]),
+//! and the table records the end it was calibrated with (`#! esi_end`), so
+//! a run can check that its layout stays inside it.
 //!
 //! Each K draws from its own generator, `SplitMix64::indexed(seed, K)`, so
 //! a K's rows do not change when other Ks are added to or removed from a
@@ -43,8 +43,10 @@ pub const DEFAULT_KS: &[u16] = &[
 pub const DEFAULT_MAX_EXTRA: u32 = 3;
 /// Trials per K by default.
 pub const DEFAULT_TRIALS: u64 = 20_000;
-/// Repair ESIs are drawn from [K, K + span x K); the default span.
-pub const DEFAULT_ESI_SPAN: u32 = 16;
+/// The end of the ESIs a last-hop layout may use: K source ids, home-node
+/// slots and the server's K repair ids all lie below it. The default end
+/// of calibration's repair ESIs, so the table describes those ids.
+pub const LAST_HOP_ESI_END: u32 = 16_384;
 
 /// How to calibrate (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,22 +56,20 @@ pub struct CalibrationSpec {
     /// Blocks per K.
     pub trials: u64,
     pub seed: u64,
-    /// Repair ESIs come from [K, K + esi_span x K).
-    pub esi_span: u32,
+    /// Repair ESIs come from [K, esi_end).
+    pub esi_end: u32,
 }
 
 impl Default for CalibrationSpec {
     fn default() -> Self {
-        CalibrationSpec { max_extra: DEFAULT_MAX_EXTRA, trials: DEFAULT_TRIALS, seed: 1, esi_span: DEFAULT_ESI_SPAN }
+        CalibrationSpec { max_extra: DEFAULT_MAX_EXTRA, trials: DEFAULT_TRIALS, seed: 1, esi_end: LAST_HOP_ESI_END }
     }
 }
 
 impl CalibrationSpec {
-    /// The number of repair ESIs draws come from for `k`: span x K, but at
-    /// least 4 (K + E) so that drawing distinct ESIs stays quick.
+    /// The number of repair ESIs draws come from for `k`: [K, esi_end).
     pub fn pool(&self, k: u16) -> u32 {
-        let wanted = (self.esi_span as u64 * k as u64).max(4 * (k as u64 + self.max_extra as u64));
-        wanted.min((ESI_LIMIT - k as u32) as u64) as u32
+        self.esi_end.saturating_sub(k as u32)
     }
 
     fn check(&self, k: u16) -> Result<(), CodecError> {
@@ -81,11 +81,10 @@ impl CalibrationSpec {
         if self.trials == 0 {
             return bad("trials = 0: expected at least 1".into());
         }
-        if self.esi_span == 0 {
-            return bad("ESI span 0: expected at least 1 (x K)".into());
-        }
-        if k as u64 + self.esi_span as u64 * k as u64 > ESI_LIMIT as u64 {
-            return bad(format!("ESI span {} x K = {k} reaches past ESI {ESI_LIMIT}", self.esi_span));
+        // Drawing distinct ESIs stays quick with a pool of 4 (K + E) or more.
+        let least = k as u64 + 4 * (k as u64 + self.max_extra as u64);
+        if (self.esi_end as u64) < least || self.esi_end > ESI_LIMIT {
+            return bad(format!("ESI end {}: expected {least}..={ESI_LIMIT} for K = {k}", self.esi_end));
         }
         Ok(())
     }
@@ -180,11 +179,11 @@ mod tests {
         assert!(calibrate_k(0, &spec(2, 10, 1)).is_err());
         assert!(calibrate_k(10, &spec(MAX_EXTRA + 1, 10, 1)).is_err());
         assert!(calibrate_k(10, &spec(2, 0, 1)).is_err());
-        assert!(calibrate_k(10, &CalibrationSpec { esi_span: 0, ..spec(2, 10, 1) }).is_err());
-        assert!(calibrate_k(1000, &CalibrationSpec { esi_span: 20_000, ..spec(2, 10, 1) }).is_err());
-        // Small K: the pool is at least 4 (K + E).
-        assert_eq!(spec(3, 1, 1).pool(1), 16);
-        assert_eq!(spec(3, 1, 1).pool(100), 1600);
+        assert!(calibrate_k(10, &CalibrationSpec { esi_end: 0, ..spec(2, 10, 1) }).is_err());
+        assert!(calibrate_k(10, &CalibrationSpec { esi_end: 57, ..spec(2, 10, 1) }).is_err());
+        assert!(calibrate_k(10, &CalibrationSpec { esi_end: 58, ..spec(2, 10, 1) }).is_ok());
+        assert!(calibrate_k(1000, &CalibrationSpec { esi_end: ESI_LIMIT + 1, ..spec(2, 10, 1) }).is_err());
+        assert_eq!(spec(3, 1, 1).pool(100), LAST_HOP_ESI_END - 100);
     }
 
     /// The monotonicity calibration relies on: fresh decoders on the nested

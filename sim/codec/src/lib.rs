@@ -50,7 +50,7 @@ mod splitmix;
 pub use block_rx::{BlockOutcome, BlockReceiver, Decoding, FULL_SOURCES};
 pub use block::{BlockSpec, ESI_LIMIT, MAX_SOURCE_SYMBOLS, MAX_SYMBOL_BYTES, Owner, ShareLayout, sbn_of};
 pub use calibrate::{
-    CalibrationSpec, DEFAULT_ESI_SPAN, DEFAULT_KS, DEFAULT_MAX_EXTRA, DEFAULT_TRIALS, SplitMix64, calibrate,
+    CalibrationSpec, DEFAULT_KS, LAST_HOP_ESI_END, DEFAULT_MAX_EXTRA, DEFAULT_TRIALS, SplitMix64, calibrate,
     calibrate_k,
 };
 pub use encode::{BlockEncoder, PlanCache};

@@ -62,6 +62,9 @@ impl DecodeRow {
     }
 }
 
+/// The line that records the end of the calibrated repair ESIs.
+pub const ESI_END_DIRECTIVE: &str = "#! esi_end =";
+
 /// Measured failure counts for each K, with the lookup rules above.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodeTable {
@@ -70,6 +73,9 @@ pub struct DecodeTable {
     counts: Vec<Vec<(u64, u64)>>,
     /// Per K: the non-increasing failure probability per extra.
     curves: Vec<Vec<f64>>,
+    /// The end of the repair ESIs it was calibrated with, when known: the
+    /// ids of a layout it is used for must lie below it.
+    esi_end: Option<u32>,
 }
 
 impl DecodeTable {
@@ -80,7 +86,7 @@ impl DecodeTable {
         if rows.is_empty() {
             return Err(err(0, "the table has no rows".into()));
         }
-        let mut table = DecodeTable { ks: Vec::new(), counts: Vec::new(), curves: Vec::new() };
+        let mut table = DecodeTable { ks: Vec::new(), counts: Vec::new(), curves: Vec::new(), esi_end: None };
         for (i, r) in rows.iter().enumerate() {
             let line = i + 1;
             if r.k == 0 || r.k as u32 > MAX_SOURCE_SYMBOLS {
@@ -145,9 +151,16 @@ impl DecodeTable {
         let mut rows = Vec::new();
         let mut row_lines = Vec::new();
         let mut header_seen = false;
+        let mut esi_end = None;
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let content = raw.trim();
+            if let Some(directive) = content.strip_prefix(ESI_END_DIRECTIVE) {
+                let v = directive.trim();
+                let end = v.parse::<u32>().ok().filter(|&e| e <= crate::ESI_LIMIT);
+                esi_end = Some(end.ok_or_else(|| at(line, format!("esi_end = {v:?}: expected an ESI count up to 2^24")))?);
+                continue;
+            }
             if content.is_empty() || content.starts_with('#') {
                 continue;
             }
@@ -182,7 +195,8 @@ impl DecodeTable {
             return Err(at(0, format!("no header line {HEADER:?}")));
         }
         // Map a row error back to its line in the text.
-        DecodeTable::from_rows(&rows).map_err(|e| at(if e.line == 0 { 0 } else { row_lines[e.line - 1] }, e.message))
+        let table = DecodeTable::from_rows(&rows).map_err(|e| at(if e.line == 0 { 0 } else { row_lines[e.line - 1] }, e.message))?;
+        Ok(DecodeTable { esi_end, ..table })
     }
 
     /// Reads a table file (the CSV form); errors name the file and line.
@@ -198,7 +212,8 @@ impl DecodeTable {
         DecodeTable::parse_csv(&text).map_err(|e| named(e.line, e.message))
     }
 
-    /// The CSV form, `comments` first (each line gets a "# ").
+    /// The CSV form, `comments` first (each line gets a "# "), then the
+    /// ESI end it was calibrated with, if known.
     pub fn to_csv(&self, comments: &[String]) -> String {
         let mut out = String::new();
         for c in comments {
@@ -207,6 +222,9 @@ impl DecodeTable {
                 out.push_str(line);
                 out.push('\n');
             }
+        }
+        if let Some(end) = self.esi_end {
+            out.push_str(&format!("{ESI_END_DIRECTIVE} {end}\n"));
         }
         out.push_str(HEADER);
         out.push('\n');
@@ -226,6 +244,17 @@ impl DecodeTable {
                 failures,
             })
         })
+    }
+
+    /// The same table, marked as calibrated with repair ESIs below `end`.
+    pub fn with_esi_end(self, end: u32) -> DecodeTable {
+        DecodeTable { esi_end: Some(end), ..self }
+    }
+
+    /// The end of the repair ESIs it was calibrated with (the file's
+    /// `#! esi_end` line), if it says.
+    pub fn esi_end(&self) -> Option<u32> {
+        self.esi_end
     }
 
     /// The tabulated Ks, ascending.

@@ -14,9 +14,9 @@
 //! (bytes over the time it was busy sending them), as the talk's nodes
 //! judge by their measured symbol rate. It never reads the model's true
 //! capacity, so a node whose upload just dropped learns it one block
-//! later, from sends that took longer, as a real one would. Offline, it sends and receives
-//! nothing; its connections close and its clients notice only because
-//! symbols stop arriving.
+//! later, from sends that took longer, as a real one would. Offline, it
+//! sends and receives nothing; its connections close and its clients
+//! notice only because symbols stop arriving.
 
 use crate::ids::{ClientId, EdgeId, NatClass};
 

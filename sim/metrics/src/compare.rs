@@ -87,6 +87,7 @@ pub const LOWER_IS_BETTER: &[&str] = &[
     "ping_pongs",
     "switch_gaps",
     "switch_replays",
+    "blocks_missed",
     "blocks_incomplete",
     "late_chunks",
     // Last-hop trouble.

@@ -62,9 +62,10 @@ pub struct SpliceCounter {
     /// Bit i: block `newest - i` arrived whole / arrived at least in part.
     whole: u64,
     part: u64,
-    /// Blocks of which nothing arrived, between blocks that did.
+    /// Blocks of which nothing arrived (or was sent), between blocks that
+    /// did.
     pub gap_blocks: u64,
-    /// Blocks of which some parts arrived but never all.
+    /// Blocks of which some parts arrived (or were sent) but never all.
     pub partial_blocks: u64,
     /// Whole blocks received again.
     pub replayed_blocks: u64,
@@ -99,7 +100,9 @@ impl SpliceCounter {
         self.newest_whole = self.newest_whole.max(block);
     }
 
-    /// Records that part of `block` arrived (a chunk of it).
+    /// Records that part of `block` arrived (a chunk of it), or was sent
+    /// towards the receiver and lost: then a missing block is a loss
+    /// (`partial_blocks`), not one nobody sent (`gap_blocks`).
     pub fn receive_part(&mut self, block: u32) {
         if self.mark(block) {
             self.part |= 1u64 << (self.newest - block);
@@ -117,6 +120,20 @@ impl SpliceCounter {
         }
         let age = self.newest - block;
         (age < SPLICE_HORIZON_BLOCKS).then(|| self.whole & (1u64 << age) != 0)
+    }
+
+    /// Whether any part of `block` arrived (or was sent towards the
+    /// receiver); `None` when it is older than the horizon or nothing
+    /// arrived yet.
+    pub fn seen(&self, block: u32) -> Option<bool> {
+        if self.first.is_none() && self.part == 0 {
+            return None;
+        }
+        if block > self.newest {
+            return Some(false);
+        }
+        let age = self.newest - block;
+        (age < SPLICE_HORIZON_BLOCKS).then(|| self.part & (1u64 << age) != 0)
     }
 
     /// The receiver stops (it lets the stream go, or the run ends): blocks
@@ -238,6 +255,7 @@ mod tests {
         rx.receive(12);
         rx.receive(11);
         assert_eq!(rx.held(11), Some(true));
+        assert_eq!((rx.seen(11), rx.seen(13), rx.seen(99)), (Some(true), Some(false), Some(false)));
         // 13 only in part, 14 not at all, 15 whole; 12 again.
         rx.receive_part(13);
         rx.receive(15);

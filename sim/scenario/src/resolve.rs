@@ -645,9 +645,9 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
 }
 
 /// ESIs a last-hop layout may span: the decode table is calibrated with
-/// repair ids drawn from a span of this size (data/decode_model.csv), and
-/// raptorq fails more often over wider spans.
-pub const LAST_HOP_ESI_SPAN: u32 = 16_384;
+/// repair ids drawn from below this end (data/decode_model.csv says so in
+/// its `#! esi_end` line), and raptorq fails more often over wider spans.
+pub const LAST_HOP_ESI_SPAN: u32 = cdnsim_codec::LAST_HOP_ESI_END;
 
 /// `[last_hop]`. K and the ESI layout are checked by the codec crate's own
 /// constructors; the server keeps K repair ids of its own after the slots.

@@ -197,7 +197,14 @@ impl LastHopNet {
             geo: geo.clone(),
             model,
         };
-        let table = DecodeTable::parse_csv(DECODE_TABLE_CSV).expect("the bundled decode table parses");
+        let table = bundled_decode_table();
+        // The table describes failures for repair ids below its calibrated
+        // end; the layout (K source ids, the slots, the server's K repair
+        // ids) must stay there, or the model would answer for ids it never
+        // measured.
+        let layout_end = 2 * layout.k() + layout.slots() * layout.symbols_per_slot();
+        let calibrated = table.esi_end().expect("the bundled table records its ESI end");
+        assert!(layout_end <= calibrated, "last-hop layout ends at ESI {layout_end}, the decode table was calibrated below {calibrated}");
         let lh = LastHop::new(
             config,
             &infos,
@@ -382,6 +389,11 @@ impl LastHopNet {
         let lost = || loss > 0.0 && rng.random::<f64>() < loss;
         self.lh.symbols_arrived(client, sender, block, offset, count, hint, next_play, lost)
     }
+}
+
+/// The decode model the `model` fidelity reads (data/decode_model.csv).
+pub fn bundled_decode_table() -> DecodeTable {
+    DecodeTable::parse_csv(DECODE_TABLE_CSV).expect("the bundled decode table parses")
 }
 
 /// The crate's configuration of `sc`'s last hop.

@@ -45,6 +45,7 @@ mod world;
 use cdnsim_engine::{Scheduler, SimTime, run};
 use cdnsim_scenario::Scenario;
 
+pub use lasthop::bundled_decode_table;
 pub use run::{RunIdentity, RunResults, WorldError};
 
 /// An upper estimate of a run's peak memory, in bytes, from what the

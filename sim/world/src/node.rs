@@ -58,6 +58,9 @@ pub struct Carry {
     /// Which blocks arrived here, whole or in part, for as long as the node
     /// carries the stream: its gaps and replays across upstream changes.
     pub splice: SpliceCounter,
+    /// After a switch: the new upstream and the block it was asked to
+    /// resume at, until its first chunk arrives.
+    pub resume: Option<(u32, u32)>,
 }
 
 impl Carry {
@@ -73,6 +76,7 @@ impl Carry {
             lasthop_users: 0,
             window: BlockWindow::new(chunks_per_block),
             splice: SpliceCounter::new(),
+            resume: None,
         }
     }
 

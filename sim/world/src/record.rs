@@ -191,6 +191,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             ("route_failures".into(), Value::Count(c.route_failures)),
             ("switch_gaps".into(), Value::Count(c.switch_gaps)),
             ("switch_replays".into(), Value::Count(c.switch_replays)),
+            ("blocks_missed".into(), Value::Count(c.blocks_missed)),
             ("blocks_incomplete".into(), Value::Count(c.blocks_incomplete)),
             ("late_chunks".into(), Value::Count(c.late_chunks)),
             ("redundant_chunks".into(), Value::Count(c.redundant_chunks)),

@@ -13,10 +13,14 @@
 //! probing round), the node continues at a block boundary: it asks the new
 //! upstream for the blocks after its newest complete one and tells the old
 //! one to stop. Every receiving node keeps a splice counter (routing crate)
-//! over the blocks that reach it: `switch_gaps` sums the blocks nodes never
-//! got, `switch_replays` the chunks a node with one upstream got twice
-//! (the chunks of its partly held block that the new upstream sends again
-//! are such replays: the price of splicing at a block boundary).
+//! over the blocks that reach it, or were sent to it and given up on the
+//! way. `switch_gaps` counts, per switch, the blocks between the resume
+//! point and the new upstream's first delivered block that the node lacks;
+//! `switch_replays` the chunks a node with one upstream got twice (the
+//! chunks of its partly held block that the new upstream sends again are
+//! such replays: the price of splicing at a block boundary);
+//! `blocks_missed` and `blocks_incomplete` every block a node lacked or got
+//! only part of, whatever the cause.
 //!
 //! In the tree, a stream climbs from its ingest to the root over its
 //! up-leg, a relay of its own that serves nobody on the way, and every
@@ -67,15 +71,21 @@ pub struct Counters {
     pub route_failures: u64,
     /// Upstream changes applied, and blocks a switch skipped or repeated.
     pub route_switches: u64,
-    /// Summed over receiving nodes (each node on a path counts what it
-    /// missed, so a gap high on a path counts at every node below):
-    /// blocks of which no chunk arrived between blocks that did, and
-    /// chunks a node with one upstream received twice.
+    /// Blocks a switch skipped: per switch, the blocks from where the node
+    /// asked its new upstream to resume up to the first block that upstream
+    /// delivered, that the node lacks. Chunks a node with one upstream
+    /// received twice (the partly held block resent, or the old upstream's
+    /// chunks still on the way).
     pub switch_gaps: u64,
     pub switch_replays: u64,
-    /// Blocks a receiving node got only part of (chunks given up on the
-    /// way), and chunks that arrived after the node's window had moved past
-    /// their block without it (wasted, not passed on).
+    /// Summed over receiving nodes (each node on a path counts what it
+    /// missed, so a block lost high on a path counts at every node below),
+    /// whatever the cause: blocks nothing of which reached the node (or was
+    /// sent to it) between blocks that did; blocks sent to it that never
+    /// completed there (chunks given up on the way); and chunks that
+    /// arrived after the node's window had moved past their block (wasted,
+    /// not passed on).
+    pub blocks_missed: u64,
     pub blocks_incomplete: u64,
     pub late_chunks: u64,
     /// Chunks that reached a node holding them already, from its second
@@ -91,7 +101,7 @@ impl Counters {
     /// A node stops receiving a stream: what its splice counter found.
     pub fn add_splice(&mut self, carry: &mut Carry) {
         carry.splice.finish();
-        self.switch_gaps += carry.splice.gap_blocks;
+        self.blocks_missed += carry.splice.gap_blocks;
         self.blocks_incomplete += carry.splice.partial_blocks;
         carry.splice = Default::default();
     }
@@ -352,6 +362,13 @@ impl World {
             sched.schedule_at(at.max(sched.now()), NET, Event::Resend { hop, chunk: c, hops, attempt: attempt + 1 });
         } else {
             self.counters.chunks_given_up += 1;
+            // The receiver's splice counter learns the block was sent: a
+            // block lost on the way is not one no upstream sent.
+            if let Hop::Link { to, .. } = hop
+                && let Some(carry) = self.carries.get_mut(&(c.stream, to))
+            {
+                carry.splice.receive_part(c.block);
+            }
         }
     }
 
@@ -542,7 +559,7 @@ impl World {
                 let channel = self.topo.channel_between(NodeId(node), NodeId(next)).expect("tree links are links");
                 self.transmit(sched, Hop::Link { channel, from: node, to: next }, c, hops, 0);
             }
-            None => self.node_receives(sched, node, c, hops),
+            None => self.node_receives(sched, node, None, c, hops),
         }
     }
 
@@ -562,12 +579,14 @@ impl World {
         match hop {
             Hop::Ingest => self.climb(sched, self.streams[c.stream as usize].ingest, c, hops),
             Hop::Link { from, to, .. } if self.up_leg_next(c.stream, from) == Some(to) => self.climb(sched, to, c, hops),
-            Hop::Link { to, .. } => self.node_receives(sched, to, c, hops),
+            Hop::Link { from, to, .. } => self.node_receives(sched, to, Some(from), c, hops),
             Hop::Access { viewer } => self.viewer_receives(sched, viewer, c, hops),
         }
     }
 
-    fn node_receives(&mut self, sched: &mut Scheduler<Event>, n: u32, c: Chunk, hops: u8) {
+    /// Chunk `c` reached node `n` from `from` (`None`: from below, on the
+    /// tree's up-leg).
+    fn node_receives(&mut self, sched: &mut Scheduler<Event>, n: u32, from: Option<u32>, c: Chunk, hops: u8) {
         let bytes = self.chunk_bytes(c) as u64;
         // Chunks still in flight after an unsubscribe are waste.
         let Some(carry) = self.carries.get_mut(&(c.stream, n)) else {
@@ -595,6 +614,15 @@ impl World {
             return;
         }
         carry.hops = hops;
+        // The first chunk from the upstream a switch moved to: the blocks
+        // from the resume point up to it that the node lacks were skipped.
+        if let Some((parent, resume)) = carry.resume
+            && from == Some(parent)
+        {
+            carry.resume = None;
+            let skipped = (resume..c.block).filter(|&b| carry.splice.seen(b) != Some(true)).count();
+            self.counters.switch_gaps += skipped as u64;
+        }
         if carry.window.is_complete(c.block) {
             carry.splice.receive(c.block);
         } else {
@@ -1082,7 +1110,13 @@ impl World {
         let upstream = Route { nodes: route.nodes[..n - 1].to_vec(), links: route.links[..n.saturating_sub(2)].to_vec(), ..route.clone() };
         self.graft(sched, stream, &upstream, from_block);
         let parent = route.nodes[n - 2];
-        self.carries.get_mut(&(stream, node)).expect("checked").parents.push(parent);
+        let carry = self.carries.get_mut(&(stream, node)).expect("checked");
+        carry.parents.push(parent);
+        // What the node needs next, whatever the switch asked for: the
+        // gap is measured against it.
+        if let Some(newest) = carry.window.newest_complete() {
+            carry.resume = Some((parent, newest + 1));
+        }
         self.subscribe(sched, stream, node, parent, from_block);
         for p in old {
             self.unsubscribe(sched, stream, node, p, from_block.saturating_sub(1));
