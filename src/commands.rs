@@ -73,6 +73,15 @@ pub fn validate(file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `cdnsim schema`: the scenario (or topology) format's JSON Schema on
+/// stdout, the text of the committed file.
+pub fn schema(topology: bool) -> Result<(), Failure> {
+    use cdnsim_scenario::schema;
+    let value = if topology { schema::topology_schema() } else { schema::scenario_schema() };
+    print!("{}", schema::to_text(&value));
+    Ok(())
+}
+
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

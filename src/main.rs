@@ -102,6 +102,15 @@ enum Command {
         /// Scenario file (TOML).
         file: PathBuf,
     },
+    /// Print the JSON Schema of scenario files (draft-07), which editors
+    /// use to complete fields and flag errors; committed as
+    /// scenarios/scenario.schema.json.
+    Schema {
+        /// The schema of backbone topology files instead
+        /// (scenarios/topologies/topology.schema.json).
+        #[arg(long)]
+        topology: bool,
+    },
     /// Draw charts (PNG and SVG) into DIR/charts/: a run's, or a sweep's
     /// (metrics against swept parameters with 95% CIs, latency CDFs).
     Chart {
@@ -145,6 +154,7 @@ fn main() -> ExitCode {
         Command::Plan { file, seed, jobs } => commands::plan(&file, seed, jobs),
         Command::Report { dir } => commands::report(&dir),
         Command::Validate { file } => commands::validate(&file),
+        Command::Schema { topology } => commands::schema(topology),
         Command::Compare { base, new, opts } => compare::run(&base, &new, &opts),
         Command::Bench { file, opts } => bench::run(&file, &opts),
         Command::Chart { run_dir } => commands::chart_any(&run_dir).map(|_| ()),

@@ -21,6 +21,7 @@ mod hot_fec;
 mod notebooks;
 mod queueing;
 mod quickstart;
+mod schema;
 mod stream_independence;
 mod sweep;
 mod sweep_resume;

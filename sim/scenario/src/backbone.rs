@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use cdnsim_net::backbone::{Backbone, Endpoint, IdcId};
-use toml::Spanned;
+use crate::spanned::Spanned;
 
 use crate::error::ScenarioError;
 use crate::raw::{RawLink, RawNode, RawOverlay};

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use toml::Spanned;
+use crate::spanned::Spanned;
 
 use crate::error::{ScenarioError, line_col};
 
@@ -41,6 +41,12 @@ impl Ctx<'_> {
         })
     }
 
+    /// `v` if it is one of `names` (a list of `crate::raw`, which the
+    /// schema enumerates), else an error listing them.
+    pub(crate) fn one_of(&self, v: &Spanned<String>, field: impl Into<String>, names: &'static [&'static str]) -> Result<&'static str, ScenarioError> {
+        one_of(names, v.get_ref()).map_err(|m| self.err(v.span(), field, m))
+    }
+
     pub(crate) fn fraction(&self, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {
         let x = *v.get_ref();
         if !(0.0..1.0).contains(&x) {
@@ -64,4 +70,12 @@ impl Ctx<'_> {
         }
         Ok(x)
     }
+}
+
+/// `found` as its entry of `names`, or the message that lists them.
+pub(crate) fn one_of(names: &'static [&'static str], found: &str) -> Result<&'static str, String> {
+    names.iter().copied().find(|n| *n == found).ok_or_else(|| {
+        let list: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+        format!("expected one of {}, found {found:?}", list.join(", "))
+    })
 }

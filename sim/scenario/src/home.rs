@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use cdnsim_engine::SimDuration;
 use cdnsim_net::ParamError;
 use cdnsim_net::home::{CapacityDist, DiurnalProfile, HomeModel, HouseholdModel, NatMix, OnOffDist, SessionDist, TraversalMatrix};
-use toml::Spanned;
+use crate::spanned::Spanned;
 
 use crate::error::ScenarioError;
 use crate::model::{Home, MAX_HOME_NODES};
-use crate::raw::{RawHome, RawSession, RawUpload};
+use crate::raw::{RawHome, RawSession, RawUpload, SESSION_NAMES, UPLOAD_NAMES};
 use crate::ctx::Ctx;
 
 pub(crate) fn resolve(
@@ -118,7 +118,8 @@ fn upload(ctx: &Ctx, u: &Spanned<RawUpload>) -> Result<CapacityDist, ScenarioErr
     let (x, span, field) = (u.get_ref(), u.span(), "home.upload");
     let err = |e: ParamError| ctx.err(span.clone(), field, format!("{}: expected {}, found {}", e.param, e.expected, e.found));
     let bps = |v: Option<crate::units::RateBps>, what| need(ctx, v, span.clone(), field, what).map(|r| r.0 as f64);
-    match x.distribution.as_str() {
+    let name = crate::ctx::one_of(UPLOAD_NAMES, &x.distribution).map_err(|m| ctx.err(span.clone(), field, m))?;
+    match name {
         "lognormal" => CapacityDist::log_normal(
             bps(x.median, "median")?,
             need(ctx, x.sigma, span.clone(), field, "sigma")?,
@@ -136,7 +137,7 @@ fn upload(ctx: &Ctx, u: &Spanned<RawUpload>) -> Result<CapacityDist, ScenarioErr
             let table: Vec<(f64, f64)> = values.iter().zip(weights).map(|(v, w)| (v.0 as f64, *w)).collect();
             CapacityDist::empirical(&table).map_err(err)
         }
-        other => Err(ctx.err(span.clone(), field, format!("expected distribution \"lognormal\", \"uniform\" or \"empirical\", found {other:?}"))),
+        other => unreachable!("{other:?} is in UPLOAD_NAMES but has no distribution"),
     }
 }
 
@@ -150,7 +151,8 @@ fn session(ctx: &Ctx, s: &Spanned<RawSession>, field: &str) -> Result<SessionDis
         (Some(_), Some(_)) | (None, None) => Err(ctx.err(span.clone(), field, format!("expected exactly one of {names}"))),
         _ => Ok(()),
     };
-    match x.distribution.as_str() {
+    let name = crate::ctx::one_of(SESSION_NAMES, &x.distribution).map_err(|m| ctx.err(span.clone(), field, m))?;
+    match name {
         "exponential" => SessionDist::exponential(dur(x.mean, "mean")?).map_err(err),
         "weibull" => {
             either(x.mean, x.scale, "`mean`, `scale`")?;
@@ -179,10 +181,6 @@ fn session(ctx: &Ctx, s: &Spanned<RawSession>, field: &str) -> Result<SessionDis
             }
             .map_err(err)
         }
-        other => Err(ctx.err(
-            span.clone(),
-            field,
-            format!("expected distribution \"exponential\", \"weibull\", \"lognormal\" or \"pareto\", found {other:?}"),
-        )),
+        other => unreachable!("{other:?} is in SESSION_NAMES but has no distribution"),
     }
 }

@@ -17,6 +17,8 @@
 //! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
 //! - [`topology`]: backbone topology files into [`topology::TopologyData`].
 //! - [`sweep`]: `[sweep]` tables: expansion into points, run ids, seeds.
+//! - [`schema`]: JSON Schemas of both file formats, from the raw structs.
+//! - `spanned`: a value and its position; the raw structs' field type.
 
 mod backbone;
 mod ctx;
@@ -26,6 +28,8 @@ mod loss;
 pub mod model;
 mod raw;
 mod resolve;
+pub mod schema;
+mod spanned;
 pub mod sweep;
 pub mod topology;
 pub mod units;

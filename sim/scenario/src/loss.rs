@@ -1,7 +1,7 @@
 //! `loss = ...` of a link, as a scenario or a topology file writes it.
 
 use crate::model::LinkLoss;
-use crate::raw::RawLoss;
+use crate::raw::{LOSS_MODEL_NAMES, RawLoss};
 
 /// `loss = p` or a Gilbert-Elliott table, checked; the message says what
 /// is wrong, the caller says where.
@@ -14,9 +14,8 @@ pub(crate) fn link_loss(raw: &RawLoss) -> Result<LinkLoss, String> {
             Ok(LinkLoss::Bernoulli { p: *p })
         }
         RawLoss::Model(m) => {
-            if m.model != "gilbert-elliott" {
-                return Err(format!("expected model = \"gilbert-elliott\", found {:?}", m.model));
-            }
+            // One model so far: the list is the check.
+            crate::ctx::one_of(LOSS_MODEL_NAMES, &m.model).map_err(|e| format!("model: {e}"))?;
             for (name, x, open) in [
                 ("p_good_to_bad", m.p_good_to_bad, false),
                 ("p_bad_to_good", m.p_bad_to_good, false),

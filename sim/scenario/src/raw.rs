@@ -1,39 +1,89 @@
 //! The scenario file as written: serde structs that mirror the TOML, with
 //! unknown fields refused. Values that the resolve step checks against each
 //! other keep their position (`Spanned`) so its errors can point at them.
+//!
+//! The same structs give the file's JSON Schema (`cdnsim schema`,
+//! `crate::schema`): their doc comments are what an editor shows on hover,
+//! so they are written for someone editing a scenario. A string field with
+//! a closed set of values names its list here (`ROLE_NAMES`, ...); the
+//! resolver accepts exactly the list (`Ctx::one_of`) and the schema
+//! enumerates it.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
-use toml::Spanned;
 
+use crate::spanned::Spanned;
 use crate::units::{DurationNs, RateBps, SizeBytes};
 
-#[derive(Debug, Deserialize)]
+/// `[[nodes]] role` (and a topology IDC's `role`).
+pub(crate) const ROLE_NAMES: &[&str] = &["source", "centre", "edge"];
+/// `[routing] mode`.
+pub(crate) const MODE_NAMES: &[&str] = &["tree", "pool", "mesh"];
+/// `[routing] hot_redundancy` as a string (the table form is `{ fec = x }`).
+pub(crate) const REDUNDANCY_NAMES: &[&str] = &["disjoint-paths"];
+/// `[[faults]] kind`.
+pub(crate) const FAULT_KIND_NAMES: &[&str] = &["outage", "degrade"];
+/// `loss = { model = ... }` of a link.
+pub(crate) const LOSS_MODEL_NAMES: &[&str] = &["gilbert-elliott"];
+/// `[viewers] watch_time.distribution`.
+pub(crate) const WATCH_TIME_NAMES: &[&str] = &["exponential", "lognormal"];
+/// `[home] upload.distribution`.
+pub(crate) const UPLOAD_NAMES: &[&str] = &["lognormal", "uniform", "empirical"];
+/// `[home] on_session.distribution` and `off_session.distribution`.
+pub(crate) const SESSION_NAMES: &[&str] = &["exponential", "weibull", "lognormal", "pareto"];
+/// `[last_hop] fidelity`.
+pub(crate) const FIDELITY_NAMES: &[&str] = &["full", "structural", "model"];
+
+/// A cdnsim scenario: the network, the stream and the audience of one
+/// simulation (or, with `[sweep]`, of many). Values with units are
+/// strings such as "50 ms", "2 Mbps", "16 KiB"; unknown fields are errors.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    /// What the run is called, its seed and how long it lasts.
     pub run: RawRun,
+    /// Bounds a run stops at with an error.
     #[serde(default)]
     pub limits: RawLimits,
+    /// How latency follows from distance; optionally a bundled backbone.
     #[serde(default)]
     pub network: RawNetwork,
+    /// Per-hop retransmission of lost chunks.
     #[serde(default)]
     pub transport: RawTransport,
+    /// Provinces or cities, with coordinates; nodes and viewers are placed
+    /// in them. A topology's provinces are added to these.
     #[serde(default)]
     pub regions: Vec<RawRegion>,
+    /// The IDC nodes of the delivery tree.
     #[serde(default)]
     pub nodes: Vec<RawNode>,
+    /// Links between nodes, full duplex, each direction with its own queue.
     #[serde(default)]
     pub links: Vec<RawLink>,
     /// IDC nodes and overlay links generated from the topology.
     pub overlay: Option<Spanned<RawOverlay>>,
+    /// Outages and degradations of a shared-risk group of links, in a time
+    /// window.
     #[serde(default)]
     pub faults: Vec<RawFault>,
+    /// How streams find their way from the source to the edges (default:
+    /// the tree).
     pub routing: Option<Spanned<RawRouting>>,
     /// One broadcaster, or a population of them (`[broadcasters]`).
     pub broadcaster: Option<Spanned<RawBroadcaster>>,
+    /// A population of broadcasters, one stream each, instead of one
+    /// `[broadcaster]`.
     pub broadcasters: Option<Spanned<RawBroadcasters>>,
+    /// The live stream: its bit rate and how it is cut into blocks and
+    /// chunks.
     pub stream: RawStream,
+    /// Who watches: arrivals, watch time, playout delay and where they are.
     pub viewers: RawViewers,
+    /// Home nodes (NATed devices that can relay), where they are and their
+    /// model's parameters.
     pub home: Option<Spanned<RawHome>>,
+    /// The fountain-coded last hop over home nodes (needs `[home]`).
     pub last_hop: Option<Spanned<RawLastHop>>,
 }
 
@@ -45,42 +95,68 @@ pub struct RawScenario {
 /// use (centres with each other and with every source, edges of one
 /// province with each other and with every source). Multi-line sources
 /// are the mesh's transit points between ISPs.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOverlay {
+    /// The source IDC of the topology at the root of the tree.
     pub root: Spanned<String>,
+    /// The ISPs whose centres and edges are taken.
     pub isps: Spanned<Vec<String>>,
+    /// Edge IDCs taken per (province, ISP), 1 to 1000.
     pub edges_per_isp: Spanned<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Routing of streams between the source and the edges.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
+    /// "tree" (fixed parents), "pool" (paths over scored links within
+    /// (area, ISP) groups) or "mesh" (a route service picks paths; any node
+    /// carrying the stream can serve it).
+    #[schemars(extend("enum" = MODE_NAMES))]
     pub mode: Spanned<String>,
+    /// How often paths are probed (default "1 s").
     pub probe_interval: Option<Spanned<DurationNs>>,
+    /// The region where the mesh's route service runs (default: the first
+    /// region).
     pub service_region: Option<Spanned<String>>,
+    /// Lowest acceptable path quality score, 0 to 100 (default 80).
     pub min_quality: Option<Spanned<f64>>,
+    /// Lowest acceptable quality for hot streams, 0 to 100 (default 90).
     pub hot_min_quality: Option<Spanned<f64>>,
+    /// Most hops on a path, 1 to 16 (default 5).
     pub max_hops: Option<Spanned<i64>>,
+    /// Pools: how much better (quality points) a route must be to switch
+    /// to it (default 5).
     pub switch_margin: Option<Spanned<f64>>,
+    /// Pools: how old a route must be before switching away (default "10 s").
     pub min_dwell: Option<Spanned<DurationNs>>,
+    /// Viewers at which a stream becomes hot (default 100).
     pub hot_viewers: Option<Spanned<i64>>,
+    /// Viewers below which a hot stream turns cold again, at most
+    /// hot_viewers (default half of hot_viewers).
     pub cold_viewers: Option<Spanned<i64>>,
+    /// Path cost per hop (default 1).
     pub cost_per_hop: Option<Spanned<f64>>,
+    /// Path cost per crossing between ISPs (default 2).
     pub cost_per_interconnect: Option<Spanned<f64>>,
+    /// Path cost per unit of IDC price per GB (default 1).
     pub cost_per_price: Option<Spanned<f64>>,
+    /// How hot streams are protected: "disjoint-paths" (default) or
+    /// `{ fec = x }`, x repair bytes per source byte in (0, 10].
     pub hot_redundancy: Option<Spanned<RawRedundancy>>,
 }
 
 /// `hot_redundancy = "disjoint-paths"` or `{ fec = 0.2 }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RawRedundancy {
-    Name(String),
+    Name(#[schemars(extend("enum" = REDUNDANCY_NAMES))] String),
     Fec(RawFec),
 }
 
-#[derive(Debug, Deserialize)]
+/// Forward error correction on hot streams.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFec {
     /// Repair bytes per source byte.
@@ -89,82 +165,130 @@ pub struct RawFec {
 
 /// Many broadcasters, one stream each: where they are, and how viewers
 /// choose among their streams.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBroadcasters {
+    /// How many broadcasters (streams), 1 to 10,000,000.
     pub count: Spanned<i64>,
+    /// Zipf exponent of stream popularity, 0 to 4.
     pub zipf: Spanned<f64>,
+    /// Share of viewers who pick a stream of their own region, 0 to 1.
     pub local_viewers: Spanned<f64>,
+    /// Each broadcaster's uplink.
     pub uplink: Spanned<RateBps>,
+    /// Broadcaster to ingest edge (default "5 ms").
     pub access_latency: Option<DurationNs>,
+    /// Where broadcasters are, by weight; each region needs an edge node.
     pub regions: Vec<RawViewerRegion>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The run as a whole.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
+    /// Names the results folder: letters, digits, '-', '_' or '.'.
     pub name: Spanned<String>,
+    /// Free text, kept in the results.
     #[serde(default)]
     pub description: String,
+    /// Every random stream derives from it.
     pub seed: u64,
+    /// Simulated time, above zero.
     pub duration: Spanned<DurationNs>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Bounds on a run.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
+    /// Events pending at once beyond which the run stops with an error
+    /// (default 10,000,000).
     pub max_pending_events: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How latency follows from distance.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
+    /// Path length over great-circle distance, at least 1 (default 1.5).
     pub route_inflation: Option<Spanned<f64>>,
+    /// Propagation speed in fibre (default 200 km/ms).
     pub propagation_km_per_ms: Option<Spanned<f64>>,
+    /// Least one-way latency of a link, for nodes in one city (default "1 ms").
     pub min_latency: Option<DurationNs>,
     /// A bundled backbone, `topologies/<name>.toml` beside the scenario.
     pub topology: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Per-hop retransmission.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransport {
+    /// A hop resends a lost chunk after this long (default "200 ms").
     pub retransmit_timeout: Option<Spanned<DurationNs>>,
+    /// Resends per chunk and hop, 0 to 16 (default 3).
     pub max_retransmits: Option<Spanned<i64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A province or city.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegion {
+    /// Unique; nodes, viewers and home nodes refer to it.
     pub name: Spanned<String>,
+    /// Latitude in degrees, -90 to 90.
     pub lat: Spanned<f64>,
+    /// Longitude in degrees, -180 to 180.
     pub lon: Spanned<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An IDC node of the tree.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNode {
+    /// Unique; links and parents refer to it.
     pub name: Spanned<String>,
     /// An IDC of the topology: gives region, ISP and egress.
     pub idc: Option<Spanned<String>>,
+    /// Where the node is (needed unless `idc` gives it).
     pub region: Option<Spanned<String>>,
+    /// The ISP it is on ("bgp" for multi-line).
     pub isp: Option<String>,
+    /// "source" (where the stream enters), "centre" (regional centre,
+    /// parent: a source) or "edge" (viewers attach; parent: a centre, or a
+    /// source).
+    #[schemars(extend("enum" = ROLE_NAMES))]
     pub role: Spanned<String>,
+    /// The node above it in the tree, over a `[[links]]` entry; none for a
+    /// source.
     pub parent: Option<Spanned<String>>,
+    /// Capacity towards viewers (needed unless `idc` gives it).
     pub egress: Option<Spanned<RateBps>>,
+    /// Egress queue, at least one chunk (default: 50 ms at the egress rate,
+    /// at least 64 KiB).
     pub egress_queue: Option<Spanned<SizeBytes>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A full-duplex link between two nodes.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
+    /// A node name.
     pub from: Spanned<String>,
+    /// Another node name.
     pub to: Spanned<String>,
     /// Derived from the backbone path when both ends are topology IDCs.
     pub bandwidth: Option<Spanned<RateBps>>,
+    /// Per chunk: a probability in [0, 1), or a Gilbert-Elliott table
+    /// (default 0, or the backbone path's).
     pub loss: Option<Spanned<RawLoss>>,
+    /// Queue of each direction, at least one chunk (default: 50 ms at the
+    /// line rate).
     pub queue: Option<Spanned<SizeBytes>>,
+    /// One-way latency; overrides the one derived from distance.
     pub latency: Option<Spanned<DurationNs>>,
+    /// This link's path length over great-circle distance, at least 1
+    /// (default: `[network] route_inflation`).
     pub route_inflation: Option<Spanned<f64>>,
     /// Shared-risk groups the link belongs to (a corridor, an interconnect).
     #[serde(default)]
@@ -172,21 +296,28 @@ pub struct RawLink {
 }
 
 /// `loss = 0.01` (independent) or a Gilbert-Elliott table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RawLoss {
     Probability(f64),
     Model(RawLossModel),
 }
 
-#[derive(Debug, Deserialize)]
+/// Bursty loss: a two-state (good / bad) Markov chain per link direction.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLossModel {
+    /// "gilbert-elliott".
+    #[schemars(extend("enum" = LOSS_MODEL_NAMES))]
     pub model: String,
+    /// Per chunk, probability of turning bad.
     pub p_good_to_bad: f64,
+    /// Per chunk, probability of turning good again, above 0.
     pub p_bad_to_good: f64,
+    /// Loss probability in the good state (default 0).
     #[serde(default)]
     pub loss_good: f64,
+    /// Loss probability in the bad state (default 1).
     #[serde(default = "one")]
     pub loss_bad: f64,
 }
@@ -195,135 +326,229 @@ fn one() -> f64 {
     1.0
 }
 
-#[derive(Debug, Deserialize)]
+/// A fault of every link in a shared-risk group, from `start` to `end`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
+    /// A group named in some link's `groups`.
     pub group: Spanned<String>,
+    /// "outage" (everything lost) or "degrade" (extra_loss and/or
+    /// extra_latency).
+    #[schemars(extend("enum" = FAULT_KIND_NAMES))]
     pub kind: Spanned<String>,
+    /// Simulated time the fault begins.
     pub start: Spanned<DurationNs>,
+    /// Simulated time it ends, after start.
     pub end: Spanned<DurationNs>,
+    /// Degrade: added loss probability, in [0, 1).
     pub extra_loss: Option<Spanned<f64>>,
+    /// Degrade: added one-way latency.
     pub extra_latency: Option<Spanned<DurationNs>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The one broadcaster of the stream.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBroadcaster {
+    /// Where the broadcaster is.
     pub region: Spanned<String>,
+    /// The node the stream enters at.
     pub ingest: Spanned<String>,
+    /// The broadcaster's uplink.
     pub uplink: Spanned<RateBps>,
+    /// Broadcaster to ingest node (default "5 ms").
     pub access_latency: Option<DurationNs>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The live stream.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStream {
+    /// Free text.
     pub name: String,
+    /// Bit rate of the stream.
     pub bitrate: Spanned<RateBps>,
+    /// Unit of playout.
     pub block: Spanned<DurationNs>,
+    /// Unit of transmission and loss; at most 4096 chunks per block.
     pub chunk: Spanned<SizeBytes>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The audience.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawViewers {
+    /// Poisson arrivals per second, non-negative.
     pub arrivals_per_s: Spanned<f64>,
+    /// An audience already gathering at the start, 0 to 100,000,000
+    /// (default 0).
     pub initial: Option<Spanned<i64>>,
+    /// The initial viewers join at uniform times in [0, initial_window)
+    /// (default "5 s", at most the run's duration).
     pub initial_window: Option<Spanned<DurationNs>>,
+    /// How long a viewer stays: `{ distribution = "exponential", mean = ...}`
+    /// or `{ distribution = "lognormal", median = ..., sigma = ... }`.
     pub watch_time: Spanned<RawWatchTime>,
+    /// Playout starts this far behind live.
     pub playout_delay: Spanned<DurationNs>,
+    /// Viewer to edge (default "10 ms").
     pub access_latency: Option<DurationNs>,
+    /// Loss probability on the viewer's access, in [0, 1) (default 0).
     pub access_loss: Option<Spanned<f64>>,
+    /// Where viewers are, by weight; each region needs an edge node.
     pub regions: Vec<RawViewerRegion>,
 }
 
 /// A flat table rather than a tagged enum: serde buffers tagged enums,
 /// which would lose the positions errors need.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWatchTime {
+    /// "exponential" (needs mean) or "lognormal" (needs median and sigma).
+    #[schemars(extend("enum" = WATCH_TIME_NAMES))]
     pub distribution: Spanned<String>,
+    /// Exponential: the mean watch time.
     pub mean: Option<Spanned<DurationNs>>,
+    /// Lognormal: the median watch time.
     pub median: Option<Spanned<DurationNs>>,
+    /// Lognormal: sigma of the log, above 0.
     pub sigma: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A region and its weight.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawViewerRegion {
+    /// A region name.
     pub region: Spanned<String>,
+    /// Relative weight, above 0.
     pub weight: Spanned<f64>,
 }
 
 /// Home nodes: where they are, and the parameters of their model. Every
 /// parameter is optional; the defaults are the documented ones of
 /// `cdnsim_net::home`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHome {
+    /// How many home nodes per (region, ISP).
     pub regions: Vec<RawHomeRegion>,
+    /// Shares of NAT types 1 to 4 (four numbers).
     pub nat_mix: Option<Spanned<Vec<f64>>>,
+    /// Success probability of a hole punch between NAT types a and b: a
+    /// symmetric 4 x 4 table.
     pub traversal: Option<Spanned<Vec<Vec<f64>>>>,
+    /// Upload capacity distribution of a home node.
     pub upload: Option<Spanned<RawUpload>>,
+    /// How long a home node stays on.
     pub on_session: Option<Spanned<RawSession>>,
+    /// How long a home node stays off.
     pub off_session: Option<Spanned<RawSession>>,
+    /// 24 hourly fractions of home nodes online (00 h to 23 h).
     pub diurnal: Option<Spanned<Vec<f64>>>,
+    /// Clock time at simulated zero, for the diurnal profile (default "0 h").
     pub start_time_of_day: Option<Spanned<DurationNs>>,
+    /// Household usage of the line, beside the relaying.
     pub household: Option<Spanned<RawHousehold>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Home nodes of one (region, ISP).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHomeRegion {
+    /// A region name.
     pub region: Spanned<String>,
+    /// The ISP the home nodes are on.
     pub isp: String,
+    /// How many, at least 0.
     pub count: Spanned<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Upload capacity: "lognormal" (median, sigma, min, max), "uniform" (min,
+/// max) or "empirical" (values, weights).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUpload {
+    /// "lognormal", "uniform" or "empirical".
+    #[schemars(extend("enum" = UPLOAD_NAMES))]
     pub distribution: String,
+    /// Lognormal: the median.
     pub median: Option<RateBps>,
+    /// Lognormal: sigma of the log.
     pub sigma: Option<f64>,
+    /// Lognormal, uniform: the least capacity.
     pub min: Option<RateBps>,
+    /// Lognormal, uniform: the most capacity.
     pub max: Option<RateBps>,
+    /// Empirical: the capacities.
     pub values: Option<Vec<RateBps>>,
+    /// Empirical: their weights, as many as values.
     pub weights: Option<Vec<f64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A session length: "exponential" (mean), "weibull" (shape and one of
+/// mean, scale), "lognormal" (sigma and one of mean, median) or "pareto"
+/// (shape and one of mean, scale).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSession {
+    /// "exponential", "weibull", "lognormal" or "pareto".
+    #[schemars(extend("enum" = SESSION_NAMES))]
     pub distribution: String,
+    /// The mean session length.
     pub mean: Option<DurationNs>,
+    /// Lognormal: the median, instead of the mean.
     pub median: Option<DurationNs>,
+    /// Weibull, Pareto: the scale, instead of the mean.
     pub scale: Option<DurationNs>,
+    /// Weibull, Pareto: the shape.
     pub shape: Option<f64>,
+    /// Lognormal: sigma of the log.
     pub sigma: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Household usage of a home node's line: a level drawn from
+/// Uniform[low, high]; every interval it is redrawn with probability
+/// interval / mean_hold.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHousehold {
+    /// Least level, at least 0.
     pub low: f64,
+    /// Most level, at least low.
     pub high: f64,
+    /// Time between ticks, above zero.
     pub interval: DurationNs,
+    /// Mean time a level lasts, at least interval.
     pub mean_hold: DurationNs,
 }
 
 /// `[last_hop]`: the fountain-coded last hop over home nodes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLastHop {
+    /// The N most popular streams go over home nodes (default 1, at most
+    /// the broadcasters).
     pub streams: Option<Spanned<i64>>,
+    /// How closely decoding is simulated: "full", "structural" or "model"
+    /// (default "model").
+    #[schemars(extend("enum" = FIDELITY_NAMES))]
     pub fidelity: Option<Spanned<String>>,
+    /// Symbol size; K = block bytes / symbol (default "1250 B").
     pub symbol: Option<Spanned<SizeBytes>>,
+    /// Share of each block's symbols one home node holds, in (0, 1].
     pub share: Spanned<f64>,
+    /// Home node to scheduler heartbeat (default "10 s").
     pub heartbeat: Option<Spanned<DurationNs>>,
+    /// Home nodes offered per node needed, 1 to 10 (default 2).
     pub candidates: Option<Spanned<f64>>,
+    /// Per-symbol loss from home node to client, in [0, 1) (default 0.01).
     pub loss: Option<Spanned<f64>>,
+    /// Blocks for a new node to reach its full share, 1 to 1000 (default 4).
     pub ramp_blocks: Option<Spanned<i64>>,
+    /// Redundancy target: probability a block gets K + headroom symbols, in
+    /// (0, 1) (default 0.999).
     pub target: Option<Spanned<f64>>,
+    /// Extra symbols beyond K, 0 to 1000 (default 2).
     pub headroom: Option<Spanned<i64>>,
 }

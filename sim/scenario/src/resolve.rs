@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use toml::Spanned;
+use crate::spanned::Spanned;
 
 use crate::ctx::Ctx;
 use crate::error::ScenarioError;
@@ -175,17 +175,11 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
     let node_names = index_names(&ctx, &raw.nodes, |n| &n.name, "nodes")?;
     let mut nodes = Vec::with_capacity(raw.nodes.len());
     for (i, n) in raw.nodes.iter().enumerate() {
-        let role = match n.role.get_ref().as_str() {
+        let role = match ctx.one_of(&n.role, format!("nodes[{i}].role"), ROLE_NAMES)? {
             "source" => Role::Source,
             "centre" => Role::Centre,
             "edge" => Role::Edge,
-            other => {
-                return Err(ctx.err(
-                    n.role.span(),
-                    format!("nodes[{i}].role"),
-                    format!("expected one of \"source\", \"centre\", \"edge\", found {other:?}"),
-                ));
-            }
+            other => unreachable!("{other:?} is in ROLE_NAMES but has no role"),
         };
         let from_idc = match &n.idc {
             None => None,
@@ -296,7 +290,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         if end_ns <= start_ns {
             return Err(ctx.err(f.end.span(), format!("faults[{i}].end"), "expected an end after the start"));
         }
-        let kind = match f.kind.get_ref().as_str() {
+        let kind = match ctx.one_of(&f.kind, format!("faults[{i}].kind"), FAULT_KIND_NAMES)? {
             "outage" => {
                 for (name, v) in [("extra_loss", f.extra_loss.as_ref().map(|v| v.span())), ("extra_latency", f.extra_latency.as_ref().map(|v| v.span()))] {
                     if let Some(span) = v {
@@ -316,9 +310,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
                 }
                 FaultKind::Degrade { extra_loss, extra_latency_ns }
             }
-            other => {
-                return Err(ctx.err(f.kind.span(), format!("faults[{i}].kind"), format!("expected \"outage\" or \"degrade\", found {other:?}")));
-            }
+            other => unreachable!("{other:?} is in FAULT_KIND_NAMES but has no fault"),
         };
         faults.push(Fault { group: group.clone(), links: members, kind, start_ns, end_ns });
     }
@@ -388,7 +380,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         ));
     }
     let wt = v.watch_time.get_ref();
-    let watch_time = match wt.distribution.get_ref().as_str() {
+    let watch_time = match ctx.one_of(&wt.distribution, "viewers.watch_time.distribution", WATCH_TIME_NAMES)? {
         "exponential" => {
             let mean = need(&ctx, &v.watch_time, &wt.mean, "viewers.watch_time.mean")?;
             WatchTime::Exponential { mean_ns: ctx.nonzero(mean, "viewers.watch_time.mean", |d| d.0)? }
@@ -401,13 +393,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
                 sigma: ctx.positive(sigma, "viewers.watch_time.sigma".into())?,
             }
         }
-        other => {
-            return Err(ctx.err(
-                wt.distribution.span(),
-                "viewers.watch_time.distribution",
-                format!("expected \"exponential\" or \"lognormal\", found {other:?}"),
-            ));
-        }
+        other => unreachable!("{other:?} is in WATCH_TIME_NAMES but has no distribution"),
     };
     if v.regions.is_empty() {
         return Err(ctx.err(v.arrivals_per_s.span(), "viewers.regions", "expected at least one [[viewers.regions]] entry, found none"));
@@ -575,13 +561,11 @@ pub const MAX_INITIAL_VIEWERS: i64 = 100_000_000;
 /// otherwise (README "What the model covers").
 fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing, ScenarioError> {
     let r = raw.routing.as_ref().map(|r| r.get_ref());
-    let mode = match r.map(|r| (r.mode.get_ref().as_str(), r.mode.span())) {
-        None | Some(("tree", _)) => Mode::Tree,
-        Some(("pool", _)) => Mode::Pool,
-        Some(("mesh", _)) => Mode::Mesh,
-        Some((other, span)) => {
-            return Err(ctx.err(span, "routing.mode", format!("expected \"tree\", \"pool\" or \"mesh\", found {other:?}")));
-        }
+    let mode = match r.map(|r| ctx.one_of(&r.mode, "routing.mode", MODE_NAMES)).transpose()? {
+        None | Some("tree") => Mode::Tree,
+        Some("pool") => Mode::Pool,
+        Some("mesh") => Mode::Mesh,
+        Some(other) => unreachable!("{other:?} is in MODE_NAMES but has no mode"),
     };
     let quality = |v: Option<&Spanned<f64>>, field: &str, default: f64| -> Result<f64, ScenarioError> {
         match v {
@@ -611,7 +595,7 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
     let hot_redundancy = match r.and_then(|r| r.hot_redundancy.as_ref()) {
         None => Redundancy::DisjointPaths,
         Some(v) => match v.get_ref() {
-            RawRedundancy::Name(n) if n == "disjoint-paths" => Redundancy::DisjointPaths,
+            RawRedundancy::Name(n) if crate::ctx::one_of(REDUNDANCY_NAMES, n) == Ok("disjoint-paths") => Redundancy::DisjointPaths,
             RawRedundancy::Fec(f) if f.fec.is_finite() && f.fec > 0.0 && f.fec <= 10.0 => Redundancy::Fec { overhead: f.fec },
             RawRedundancy::Fec(f) => {
                 return Err(ctx.err(v.span(), "routing.hot_redundancy.fec", format!("expected repair bytes per source byte in (0, 10], found {}", f.fec)));
@@ -660,13 +644,11 @@ fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Re
         }
     };
     let streams = count(l.streams.as_ref(), "last_hop.streams", 1..=broadcasters as i64, 1)? as u32;
-    let fidelity = match l.fidelity.as_ref().map(|f| (f.get_ref().as_str(), f.span())) {
-        None | Some(("model", _)) => Fidelity::Model,
-        Some(("structural", _)) => Fidelity::Structural,
-        Some(("full", _)) => Fidelity::Full,
-        Some((other, span)) => {
-            return Err(ctx.err(span, "last_hop.fidelity", format!("expected \"full\", \"structural\" or \"model\", found {other:?}")));
-        }
+    let fidelity = match l.fidelity.as_ref().map(|f| ctx.one_of(f, "last_hop.fidelity", FIDELITY_NAMES)).transpose()? {
+        None | Some("model") => Fidelity::Model,
+        Some("structural") => Fidelity::Structural,
+        Some("full") => Fidelity::Full,
+        Some(other) => unreachable!("{other:?} is in FIDELITY_NAMES but has no fidelity"),
     };
     let symbol_bytes = l.symbol.as_ref().map_or(1250, |s| s.get_ref().0);
     let spec = cdnsim_codec::BlockSpec::new(stream.block_bytes(), symbol_bytes).map_err(|e| {

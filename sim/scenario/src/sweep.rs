@@ -56,6 +56,9 @@ pub const MAX_SWEEP_RUNS: usize = 100_000;
 /// times the runs) and again as the points resolve.
 pub const MAX_SWEEP_BYTES: u64 = 256 << 20;
 
+/// `seeds = ...` of `[sweep]`: the names of the [`SeedPolicy`] variants.
+pub(crate) const SEED_NAMES: &[&str] = &["common", "independent"];
+
 /// How replications get their seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -190,6 +193,62 @@ fn sweep_run_id(sc: &Scenario, replication: u64, columns: &[(String, ParamValue)
     format!("{:016x}", cdnsim_engine::stable_hash64(text.as_bytes()))
 }
 
+/// The JSON Schema of `[sweep]` (draft-07, refs into `#/definitions`),
+/// for `crate::schema`: written here, beside the parser it describes,
+/// from the same bounds and names. A swept key is any key with a `.` or
+/// a `[` (the parser then checks it names a field); in a zip group any
+/// key is one. Its values: a non-empty list, or a range of exactly
+/// `from`, `to`, `step` (numbers, or strings with a unit).
+pub(crate) fn schema() -> (serde_json::Value, serde_json::Value) {
+    use serde_json::json;
+    let values = json!({
+        "description": "The values a swept field takes: a list, or a range { from, to, step } of numbers or of strings with one unit (\"10 ms\").",
+        "anyOf": [
+            { "type": "array", "minItems": 1, "maxItems": MAX_SWEEP_POINTS },
+            {
+                "type": "object",
+                "properties": {
+                    "from": { "type": ["number", "string"] },
+                    "to": { "type": ["number", "string"] },
+                    "step": { "type": ["number", "string"] }
+                },
+                "required": ["from", "to", "step"],
+                "additionalProperties": false
+            }
+        ]
+    });
+    let sweep = json!({
+        "description": "Many runs from one file: quoted dotted keys (\"viewers.arrivals_per_s\", \"links[3].loss\") name fields and the values they take; keys cross, keys of one [[sweep.zip]] group vary together; every point runs `replications` times.",
+        "type": "object",
+        "properties": {
+            "replications": {
+                "description": format!("Runs of every point, 1 to {MAX_SWEEP_RUNS} (default 1)."),
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_SWEEP_RUNS
+            },
+            "seeds": {
+                "description": "\"common\": replication k has one seed at every point (paired comparisons; the default); \"independent\": every (point, replication) its own.",
+                "type": "string",
+                "enum": SEED_NAMES
+            },
+            "zip": {
+                "description": "Groups of keys that vary together (as many values each).",
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": { "$ref": "#/definitions/SweptValues" }
+                }
+            }
+        },
+        "patternProperties": { "[.\\[]": { "$ref": "#/definitions/SweptValues" } },
+        "additionalProperties": false
+    });
+    (sweep, values)
+}
+
 /// Reads a scenario file and expands its sweep (a file without `[sweep]`
 /// is one point). `seed` overrides the file's `run.seed`.
 pub fn load(path: &std::path::Path, seed: Option<u64>) -> Result<Sweep, ScenarioError> {
@@ -282,14 +341,16 @@ pub fn expand(file: &str, text: &str, seed: Option<u64>) -> Result<Sweep, Scenar
                 }
             }
             "seeds" => {
-                seeds = match v.get_ref().as_str() {
+                seeds = match v.get_ref().as_str().and_then(|s| crate::ctx::one_of(SEED_NAMES, s).ok()) {
                     Some("common") => SeedPolicy::Common,
                     Some("independent") => SeedPolicy::Independent,
-                    _ => {
+                    Some(other) => unreachable!("{other:?} is in SEED_NAMES but has no policy"),
+                    None => {
+                        let list: Vec<String> = SEED_NAMES.iter().map(|n| format!("{n:?}")).collect();
                         return Err(ctx.err(
                             v.span(),
                             "sweep.seeds",
-                            format!("expected \"common\" or \"independent\", found {}", &text[v.span()]),
+                            format!("expected one of {}, found {}", list.join(", "), &text[v.span()]),
                         ));
                     }
                 }

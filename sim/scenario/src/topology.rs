@@ -12,12 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
+use crate::spanned::Spanned;
 
 use crate::error::ScenarioError;
 use crate::ctx::Ctx;
-use crate::raw::RawLoss;
+use crate::raw::{ROLE_NAMES, RawLoss};
 use cdnsim_net::LossModel;
 use cdnsim_net::backbone::{BackboneInput, IdcSpec, InterconnectSpec, LinkSpec, PopSpec};
 
@@ -165,26 +166,40 @@ impl TopologyData {
 
 // ------------------------------------------------------------------ raw
 
-#[derive(Debug, Deserialize)]
+/// A backbone topology (`scenarios/topologies/<name>.toml`): provinces and
+/// areas, ISPs, their backbones and interconnects, and IDCs. Durations,
+/// rates and sizes are strings with units ("5 ms", "10 Gbps"); unknown
+/// fields are errors.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawTopology {
+pub(crate) struct RawTopology {
+    /// Its name and description.
     topology: RawHeader,
     #[serde(default)]
     network: RawNetwork,
+    /// The ISPs.
     isps: Vec<RawIsp>,
+    /// The areas provinces belong to.
     areas: Vec<RawArea>,
+    /// The provinces.
     provinces: Vec<RawProvince>,
+    /// Per-ISP backbone links.
     #[serde(default)]
     backbones: Vec<RawBackbone>,
+    /// Where ISPs exchange traffic.
     #[serde(default)]
     interconnects: Vec<RawInterconnect>,
+    /// IDCs given one by one.
     #[serde(default)]
     idcs: Vec<RawIdc>,
+    /// Regional centres of every area.
     centres: Option<Spanned<RawCentres>>,
+    /// Edge IDCs by province and ISP.
     edges: Option<RawEdges>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The topology's name and description.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawHeader {
     name: Spanned<String>,
@@ -192,16 +207,20 @@ struct RawHeader {
     description: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How latency follows from distance.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawNetwork {
+    /// Propagation speed in fibre (default 200 km/ms).
     propagation_km_per_ms: Option<Spanned<f64>>,
     route_inflation: Option<Spanned<f64>>,
+    /// Least one-way latency of a link (default "1 ms").
     min_latency: Option<Spanned<DurationNs>>,
     access_latency: Option<Spanned<DurationNs>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An ISP.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawIsp {
     name: Spanned<String>,
@@ -211,27 +230,34 @@ struct RawIsp {
     provinces: Option<Vec<Spanned<String>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An area (North China, East China, ...): regional centres serve it.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawArea {
     name: Spanned<String>,
     #[serde(default)]
     label: String,
+    /// The province of the area's regional centres.
     hub: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A province, at its capital's coordinates.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawProvince {
     name: Spanned<String>,
     #[serde(default)]
     capital: String,
+    /// The area it belongs to.
     area: Spanned<String>,
+    /// Latitude in degrees.
     lat: Spanned<f64>,
+    /// Longitude in degrees.
     lon: Spanned<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One ISP's backbone: links between its PoPs.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawBackbone {
     isp: Spanned<String>,
@@ -241,7 +267,8 @@ struct RawBackbone {
     links: Vec<RawBackboneLink>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A backbone link between the ISP's PoPs in two provinces.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawBackboneLink {
     a: Spanned<String>,
@@ -250,54 +277,71 @@ struct RawBackboneLink {
     loss: Option<Spanned<RawLoss>>,
     route_inflation: Option<Spanned<f64>>,
     latency: Option<Spanned<DurationNs>>,
+    /// Shared-risk groups (a corridor) the link belongs to.
     #[serde(default)]
     groups: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A site where ISPs exchange traffic: every pair of its PoPs is linked.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawInterconnect {
     name: Spanned<String>,
     province: Spanned<String>,
     isps: Spanned<Vec<Spanned<String>>>,
+    /// Latency added by crossing here.
     extra_latency: Spanned<DurationNs>,
+    /// Capacity between each pair of PoPs.
     capacity: Spanned<RateBps>,
     loss: Option<Spanned<RawLoss>>,
+    /// Shared-risk groups (a corridor) the link belongs to.
     #[serde(default)]
     groups: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An IDC given explicitly.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawIdc {
     name: Spanned<String>,
+    /// "source", "centre" or "edge".
+    #[schemars(extend("enum" = ROLE_NAMES))]
     role: Spanned<String>,
     province: Spanned<String>,
     isps: Spanned<Vec<Spanned<String>>>,
+    /// Capacity towards viewers.
     egress: Spanned<RateBps>,
+    /// Price of egress per GB, non-negative.
     price_per_gb: Spanned<f64>,
     access_latency: Option<Spanned<DurationNs>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Regional centres: one per (area, ISP) in the area's hub province.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCentres {
     isps: Vec<Spanned<String>>,
+    /// Capacity towards viewers.
     egress: Spanned<RateBps>,
+    /// Price of egress per GB, non-negative.
     price_per_gb: Spanned<f64>,
     access_latency: Option<Spanned<DurationNs>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Edge IDCs, counted per (province, ISP).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawEdges {
+    /// Capacity towards viewers.
     egress: Spanned<RateBps>,
+    /// Price of egress per GB, non-negative.
     price_per_gb: Spanned<f64>,
     access_latency: Option<Spanned<DurationNs>>,
     counts: Vec<RawEdgeCount>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Edge IDCs of one province.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawEdgeCount {
     province: Spanned<String>,
@@ -674,11 +718,11 @@ impl Resolver<'_> {
         };
         for (j, d) in raw.idcs.iter().enumerate() {
             let f = |x: &str| format!("idcs[{j}].{x}");
-            let role = match d.role.get_ref().as_str() {
+            let role = match self.ctx.one_of(&d.role, f("role"), ROLE_NAMES)? {
                 "source" => IdcRole::Source,
                 "centre" => IdcRole::Centre,
                 "edge" => IdcRole::Edge,
-                other => return Err(self.err(d.role.span(), f("role"), format!("expected one of \"source\", \"centre\", \"edge\", found {other:?}"))),
+                other => unreachable!("{other:?} is in ROLE_NAMES but has no role"),
             };
             let province = self.lookup(&province_names, "a province", &d.province, f("province"))?;
             let (isps, idc_pops) = self.isps_at(d.isps.get_ref(), &isp_names, &pop_of, province, d.province.get_ref(), &f("isps"))?;

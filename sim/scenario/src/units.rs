@@ -63,7 +63,35 @@ const SIZE: UnitKind = UnitKind {
     ],
 };
 
+/// The characters `str::trim` removes (Unicode White_Space), spelled out
+/// because JSON Schema regex dialects disagree on what `\s` is.
+const WHITESPACE_CLASS: &str = r"[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
 impl UnitKind {
+    /// A regular expression (ECMA-262, also Python's and Rust's dialect)
+    /// matching exactly the strings [`UnitKind::parse`] reads the form
+    /// of: the number as `parse` reads it after dropping `_` (an optional
+    /// `+`, digits with an optional `.`; a `-` always ends up negative or
+    /// unparsable), then a unit of the table, whitespace allowed around
+    /// both. Built from the same table, so the two cannot drift. What it
+    /// cannot say is the bound: a value of `u64::MAX` base units or more
+    /// matches and is refused as too large.
+    pub(crate) fn pattern(&self) -> String {
+        let ws = WHITESPACE_CLASS;
+        let number = r"_*(?:\+_*)?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\._*[0-9][0-9_]*)";
+        let units: Vec<String> = self.units.iter().map(|(u, _)| regex_escape(u)).collect();
+        format!("^{ws}*{number}{ws}*(?:{}){ws}*$", units.join("|"))
+    }
+
+    fn schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let _ = generator;
+        schemars::json_schema!({
+            "type": "string",
+            "description": format!("{} such as {}: a non-negative number and a unit ({}).", capitalised(self.what), self.example, self.unit_list()),
+            "pattern": self.pattern(),
+        })
+    }
+
     fn unit_list(&self) -> String {
         self.units.iter().map(|(u, _)| *u).collect::<Vec<_>>().join(", ")
     }
@@ -89,6 +117,22 @@ impl UnitKind {
         }
         Ok(base as u64)
     }
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.^$|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn capitalised(text: &str) -> String {
+    let mut c = text.chars();
+    c.next().map_or_else(String::new, |first| first.to_uppercase().chain(c).collect())
 }
 
 impl DurationNs {
@@ -135,6 +179,36 @@ macro_rules! deserialize_unit {
 deserialize_unit!(DurationNs, DURATION);
 deserialize_unit!(RateBps, RATE);
 deserialize_unit!(SizeBytes, SIZE);
+
+/// In the schema, one definition per kind: a string with the pattern of
+/// exactly what its parser reads.
+macro_rules! schema_unit {
+    ($ty:ident, $kind:expr, $name:literal) => {
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                $kind.schema(generator)
+            }
+        }
+    };
+}
+
+schema_unit!(DurationNs, DURATION, "Duration");
+schema_unit!(RateBps, RATE, "Rate");
+schema_unit!(SizeBytes, SIZE, "Size");
+
+/// The patterns of the three kinds, for tests that hold them against the
+/// parsers: (pattern, parser).
+#[cfg(test)]
+pub(crate) fn patterns() -> [(String, fn(&str) -> bool); 3] {
+    [
+        (DURATION.pattern(), |s| DurationNs::parse(s).is_ok()),
+        (RATE.pattern(), |s| RateBps::parse(s).is_ok()),
+        (SIZE.pattern(), |s| SizeBytes::parse(s).is_ok()),
+    ]
+}
 
 #[cfg(test)]
 mod tests {
