@@ -34,6 +34,7 @@
 //! deliver in one block duration at those rates, so a caller can see when
 //! the request exceeds the path (and fall back to the server).
 
+use cdnsim_maths::{exp, ln};
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::error::CodecError;
@@ -351,19 +352,19 @@ pub fn binomial_tail(n: u32, q: f64, m: u32) -> f64 {
     // ln pmf(m) = ln C(n, m) + m ln q + (n - m) ln(1 - q)
     let mut ln_c = 0.0;
     for i in 1..=m {
-        ln_c += ((n - m + i) as f64 / i as f64).ln();
+        ln_c += ln((n - m + i) as f64 / i as f64);
     }
-    let (ln_q, ln_1q) = (q.ln(), (1.0 - q).ln());
+    let (ln_q, ln_1q) = (ln(q), ln(1.0 - q));
     let mut ln_terms = Vec::with_capacity((n - m + 1) as usize);
     let mut ln_pmf = ln_c + m as f64 * ln_q + (n - m) as f64 * ln_1q;
     ln_terms.push(ln_pmf);
     for x in m..n {
-        ln_pmf += ((n - x) as f64 / (x + 1) as f64).ln() + ln_q - ln_1q;
+        ln_pmf += ln((n - x) as f64 / (x + 1) as f64) + ln_q - ln_1q;
         ln_terms.push(ln_pmf);
     }
     let top = ln_terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let sum: f64 = ln_terms.iter().map(|t| (t - top).exp()).sum();
-    (top + sum.ln()).exp().min(1.0)
+    let sum: f64 = ln_terms.iter().map(|t| exp(t - top)).sum();
+    exp(top + ln(sum)).min(1.0)
 }
 
 /// Memo of [`symbols_needed`] on a grid of losses: a loss is rounded up to

@@ -35,6 +35,7 @@
 //! such a spike, so a scenario whose K is not tabulated should calibrate it
 //! (`cdnsim calibrate --ks ...`).
 
+use cdnsim_maths::powi;
 use std::path::Path;
 
 use crate::block::MAX_SOURCE_SYMBOLS;
@@ -294,7 +295,7 @@ impl DecodeTable {
             curve[extra as usize]
         } else {
             let beyond = (extra as usize - last).min(1000) as i32;
-            curve[last] * 256f64.powi(-beyond)
+            curve[last] * powi(256.0, -beyond)
         }
     }
 }

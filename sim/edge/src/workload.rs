@@ -5,8 +5,8 @@
 //! Nothing here owns a generator: every draw takes `&mut impl RngCore`
 //! from the caller, who keeps one named stream per random process.
 
+use cdnsim_maths::{exp, gamma, sample};
 use rand::{Rng, RngCore};
-use rand_distr::{Distribution, Exp1, LogNormal, Weibull};
 
 use crate::error::{EdgeError, invalid};
 
@@ -140,7 +140,7 @@ impl Arrivals {
             return None;
         }
         loop {
-            let e: f64 = Exp1.sample(rng);
+            let e = sample::exp1(rng);
             let gap_ns = (e / bound * NS_PER_S as f64).ceil().max(1.0);
             if gap_ns >= (self.end_ns - self.t_ns.min(self.end_ns)) as f64 {
                 self.t_ns = self.end_ns;
@@ -238,7 +238,7 @@ impl DurationDist {
         match self {
             DurationDist::Fixed { ns } => *ns as f64,
             DurationDist::Exponential { mean_ns } => *mean_ns as f64,
-            DurationDist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp() * NS_PER_S as f64,
+            DurationDist::LogNormal { mu, sigma } => exp(mu + sigma * sigma / 2.0) * NS_PER_S as f64,
             DurationDist::Weibull { shape, scale_ns } => *scale_ns as f64 * gamma(1.0 + 1.0 / shape),
             DurationDist::Empirical { points } => {
                 let (mut sum, mut prev) = (0.0, (0.0, points[0].1 as f64));
@@ -256,18 +256,9 @@ impl DurationDist {
     pub fn sample(&self, rng: &mut impl RngCore) -> u64 {
         let ns = match self {
             DurationDist::Fixed { ns } => *ns as f64,
-            DurationDist::Exponential { mean_ns } => {
-                let e: f64 = Exp1.sample(rng);
-                e * *mean_ns as f64
-            }
-            DurationDist::LogNormal { mu, sigma } => {
-                let d = LogNormal::new(*mu, *sigma).expect("validated");
-                d.sample(rng) * NS_PER_S as f64
-            }
-            DurationDist::Weibull { shape, scale_ns } => {
-                let d = Weibull::new(*scale_ns as f64, *shape).expect("validated");
-                d.sample(rng)
-            }
+            DurationDist::Exponential { mean_ns } => sample::exp1(rng) * *mean_ns as f64,
+            DurationDist::LogNormal { mu, sigma } => sample::log_normal(rng, *mu, *sigma) * NS_PER_S as f64,
+            DurationDist::Weibull { shape, scale_ns } => sample::weibull(rng, *shape, *scale_ns as f64),
             DurationDist::Empirical { points } => {
                 let u: f64 = rng.random();
                 let mut prev = (0.0, points[0].1 as f64);
@@ -284,34 +275,6 @@ impl DurationDist {
             }
         };
         if ns.is_finite() { (ns.round() as u64).max(1) } else { u64::MAX }
-    }
-}
-
-/// Lanczos approximation of the gamma function (g = 7, n = 9:
-/// docs/references.md, Lanczos gamma), for the Weibull mean; relative
-/// error below 1e-13 for x > 0.5.
-fn gamma(x: f64) -> f64 {
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x))
-    } else {
-        let x = x - 1.0;
-        let mut a = C[0];
-        let t = x + 7.5;
-        for (i, &c) in C.iter().enumerate().skip(1) {
-            a += c / (x + i as f64);
-        }
-        (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
     }
 }
 

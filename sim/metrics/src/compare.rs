@@ -149,7 +149,7 @@ pub fn paired(pairs: &[(f64, f64)]) -> Option<Paired> {
     let (diff_sd, ci95) = if v.len() < 2 {
         (None, None)
     } else {
-        let sd = (d.iter().map(|x| (x - diff_mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let sd = (d.iter().map(|x| (x - diff_mean) * (x - diff_mean)).sum::<f64>() / (n - 1.0)).sqrt();
         let half = t_quantile_975(v.len() as u64 - 1) * sd / n.sqrt();
         (Some(sd), Some((diff_mean - half, diff_mean + half)))
     };
@@ -183,7 +183,7 @@ pub fn welch(base: &[f64], new: &[f64]) -> Option<Welch> {
         return None;
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let var = |v: &[f64], m: f64| v.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0);
+    let var = |v: &[f64], m: f64| v.iter().map(|y| (y - m) * (y - m)).sum::<f64>() / (v.len() as f64 - 1.0);
     let (mb, mx) = (mean(&b), mean(&x));
     let diff = mx - mb;
     let (nb, nx) = (b.len() as f64, x.len() as f64);

@@ -3,6 +3,7 @@
 //! the point's replications; `report.parquet` in a long layout (one row per
 //! point and metric), which filters and pivots easily in a notebook.
 
+use cdnsim_maths::{atan, cos, sin};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -120,7 +121,7 @@ impl Estimate {
         if v.len() < 2 {
             return Some(Estimate { n: 1, mean, sd: None, ci95: None });
         }
-        let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let sd = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)).sqrt();
         let ci95 = t_quantile_975(v.len() as u64 - 1) * sd / n.sqrt();
         Some(Estimate { n: v.len() as u64, mean, sd: Some(sd), ci95: Some(ci95) })
     }
@@ -129,8 +130,8 @@ impl Estimate {
 /// P(|T| <= t) for Student's t with `df` degrees of freedom, by the finite
 /// series for integer df (Abramowitz & Stegun 26.7.3 and 26.7.4).
 fn t_central_probability(t: f64, df: u64) -> f64 {
-    let theta = (t / (df as f64).sqrt()).atan();
-    let (s, c) = theta.sin_cos();
+    let theta = atan(t / (df as f64).sqrt());
+    let (s, c) = (sin(theta), cos(theta));
     let c2 = c * c;
     if df % 2 == 1 {
         // (2/pi) (theta + sin cos (1 + 2/3 cos^2 + 2*4/(3*5) cos^4 + ...)), df-3 powers.

@@ -1,6 +1,7 @@
 //! Distances on the globe and the latency they imply.
 
 use cdnsim_engine::SimDuration;
+use cdnsim_maths::{asin, cos, sin};
 
 /// Mean Earth radius (IUGG), km (docs/references.md, Earth radius).
 pub const EARTH_RADIUS_KM: f64 = 6371.0088;
@@ -11,8 +12,9 @@ pub fn great_circle_km(lat1_deg: f64, lon1_deg: f64, lat2_deg: f64, lon2_deg: f6
     let (p1, p2) = (lat1_deg.to_radians(), lat2_deg.to_radians());
     let dp = p2 - p1;
     let dl = (lon2_deg - lon1_deg).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
+    let (sp, sl) = (sin(dp / 2.0), sin(dl / 2.0));
+    let a = sp * sp + cos(p1) * cos(p2) * sl * sl;
+    2.0 * EARTH_RADIUS_KM * asin(a.sqrt().min(1.0))
 }
 
 /// One-way propagation latency over a route `inflation` times longer than

@@ -380,7 +380,8 @@ impl Graph {
                 let (na, nb) = (&info[a as usize], &info[b as usize]);
                 let (xa, ya) = region_xy(na.region as usize);
                 let (xb, yb) = region_xy(nb.region as usize);
-                let km = ((xa - xb).powi(2) + (ya - yb).powi(2)).sqrt();
+                let (dx, dy) = (xa - xb, ya - yb);
+                let km = (dx * dx + dy * dy).sqrt();
                 let interconnect = na.isps & nb.isps == 0;
                 let delay_us = 200.0 + 7.5 * km + if interconnect { 10_000.0 } else { 0.0 };
                 LinkInfo { a, b, delay_us: delay_us.round() as u32, interconnect }

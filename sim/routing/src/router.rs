@@ -36,6 +36,7 @@
 //! - Mesh agent caches are validated on every use (links usable, start still
 //!   a carrier, quality and hops), never invalidated wholesale.
 
+use cdnsim_maths::{exp, ln};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -268,11 +269,11 @@ fn units(x: f64) -> u64 {
 
 /// Quality cost of a score in (0, 100]; a score of 0 cannot be crossed.
 fn qcost_of_score(score: f64) -> u64 {
-    if score <= 0.0 { INF } else { units(-(score.min(100.0) / 100.0).ln()) }
+    if score <= 0.0 { INF } else { units(-ln(score.min(100.0) / 100.0)) }
 }
 
 fn quality_of(qsum: u64) -> f64 {
-    if qsum == INF { 0.0 } else { 100.0 * (-(qsum as f64) / UNIT).exp() }
+    if qsum == INF { 0.0 } else { 100.0 * exp(-(qsum as f64) / UNIT) }
 }
 
 fn contains(sorted: &[u32], x: u32) -> bool {

@@ -3,6 +3,7 @@
 //! (observations, KPI) with Newton's method; observations are smoothed over
 //! time per link.
 
+use cdnsim_maths::{exp, ln_1p};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -47,12 +48,12 @@ impl Default for ScoreFn {
 }
 
 fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
+    if z >= 0.0 { 1.0 / (1.0 + exp(-z)) } else { exp(z) / (1.0 + exp(z)) }
 }
 
 /// ln(1 + e^z) without overflow.
 fn softplus(z: f64) -> f64 {
-    if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }
+    if z > 0.0 { z + ln_1p(exp(-z)) } else { ln_1p(exp(z)) }
 }
 
 /// A fraction clamped to [0, 1]; anything not finite counts as the worst, 1.
@@ -117,7 +118,7 @@ impl ScoreFn {
         }
         for (obs, _) in samples {
             for (j, x) in raw(obs).into_iter().enumerate() {
-                sd[j] += (x - mean[j]).powi(2) / m;
+                sd[j] += (x - mean[j]) * (x - mean[j]) / m;
             }
         }
         // Columns kept: the intercept and every feature that varies.
@@ -311,7 +312,7 @@ impl Smoothed {
         } else if half_life_us == 0 {
             0.0
         } else {
-            (-(dt as f64 / half_life_us as f64) * std::f64::consts::LN_2).exp()
+            exp(-(dt as f64 / half_life_us as f64) * std::f64::consts::LN_2)
         };
         self.sum_w = self.sum_w * decay + 1.0;
         self.sum_wx = self.sum_wx * decay + score;

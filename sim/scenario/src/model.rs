@@ -262,7 +262,7 @@ impl WatchTime {
     pub fn mean_ns(&self) -> f64 {
         match *self {
             WatchTime::Exponential { mean_ns } => mean_ns as f64,
-            WatchTime::Lognormal { median_ns, sigma } => median_ns as f64 * (sigma * sigma / 2.0).exp(),
+            WatchTime::Lognormal { median_ns, sigma } => median_ns as f64 * cdnsim_maths::exp(sigma * sigma / 2.0),
         }
     }
 }

@@ -75,7 +75,6 @@ pub fn t999(df: usize) -> f64 {
 
 /// Exponential draw with this mean, ns (at least 1).
 pub fn exp_ns(rng: &mut impl rand::RngCore, mean_ns: f64) -> u64 {
-    use rand_distr::Distribution;
-    let e: f64 = rand_distr::Exp1.sample(rng);
+    let e = cdnsim_maths::sample::exp1(rng);
     ((e * mean_ns).round() as u64).max(1)
 }

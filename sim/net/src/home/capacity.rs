@@ -13,9 +13,10 @@
 //!   comes and goes on its own schedule.
 
 use cdnsim_engine::{SimDuration, SimTime};
+use cdnsim_maths::{exp, ln, sample};
 use rand::Rng;
+use rand_distr::Distribution;
 use rand_distr::weighted::WeightedIndex;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::param::{ParamError, require};
 
@@ -95,8 +96,7 @@ impl CapacityDist {
     pub fn sample_bps<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
         let bps = match self {
             CapacityDist::LogNormal { median_bps, sigma, min_bps, max_bps } => {
-                let z: f64 = StandardNormal.sample(rng);
-                (median_bps * (sigma * z).exp()).max(*min_bps).min(*max_bps)
+                (median_bps * exp(sigma * sample::standard_normal(rng))).max(*min_bps).min(*max_bps)
             }
             CapacityDist::Uniform { min_bps, max_bps } => min_bps + (max_bps - min_bps) * rng.random::<f64>(),
             CapacityDist::Empirical { values_bps, index } => values_bps.get(index.sample(rng)).copied().unwrap_or(1.0),
@@ -116,10 +116,10 @@ impl CapacityDist {
                 if *sigma == 0.0 {
                     return median_bps.max(*min_bps).min(*max_bps);
                 }
-                let a = (min_bps / median_bps).ln() / sigma;
-                let b = (max_bps / median_bps).ln() / sigma;
+                let a = ln(min_bps / median_bps) / sigma;
+                let b = ln(max_bps / median_bps) / sigma;
                 min_bps * normal_cdf(a)
-                    + median_bps * (sigma * sigma / 2.0).exp() * (normal_cdf(b - sigma) - normal_cdf(a - sigma))
+                    + median_bps * exp(sigma * sigma / 2.0) * (normal_cdf(b - sigma) - normal_cdf(a - sigma))
                     + max_bps * (1.0 - normal_cdf(b))
             }
             CapacityDist::Uniform { min_bps, max_bps } => (min_bps + max_bps) / 2.0,
@@ -171,7 +171,7 @@ pub(crate) fn normal_cdf(x: f64) -> f64 {
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
                             + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc_abs = t * poly.exp();
+    let erfc_abs = t * exp(poly);
     let erfc = if z >= 0.0 { erfc_abs } else { 2.0 - erfc_abs };
     0.5 * erfc
 }

@@ -14,8 +14,9 @@
 //! instant from time zero on.
 
 use cdnsim_engine::{SimDuration, SimTime};
+use cdnsim_maths::sample;
+use cdnsim_maths::{exp, gamma, powf};
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, Gamma, Pareto, StandardNormal, Weibull};
 
 use crate::param::{ParamError, require};
 
@@ -88,7 +89,7 @@ impl SessionDist {
     /// Log-normal with the given mean and sigma: median = mean e^(-sigma^2/2).
     pub fn log_normal_with_mean(mean: SimDuration, sigma: f64) -> Result<Self, ParamError> {
         require(sigma.is_finite() && sigma >= 0.0, "sigma", "a finite value >= 0", sigma)?;
-        let median_ns = positive_duration(mean, "mean")? * (-sigma * sigma / 2.0).exp();
+        let median_ns = positive_duration(mean, "mean")? * exp(-sigma * sigma / 2.0);
         require(median_ns > 0.0, "sigma", "a sigma small enough for a positive median", sigma)?;
         Ok(SessionDist::LogNormal { median_ns, sigma })
     }
@@ -118,7 +119,7 @@ impl SessionDist {
         match *self {
             SessionDist::Exponential { mean_ns } => mean_ns,
             SessionDist::Weibull { shape, scale_ns } => scale_ns * gamma(1.0 + 1.0 / shape),
-            SessionDist::LogNormal { median_ns, sigma } => median_ns * (sigma * sigma / 2.0).exp(),
+            SessionDist::LogNormal { median_ns, sigma } => median_ns * exp(sigma * sigma / 2.0),
             SessionDist::Pareto { scale_ns, shape } => shape * scale_ns / (shape - 1.0),
         }
     }
@@ -128,7 +129,7 @@ impl SessionDist {
         match *self {
             SessionDist::Exponential { mean_ns } => 2.0 * mean_ns * mean_ns,
             SessionDist::Weibull { shape, scale_ns } => scale_ns * scale_ns * gamma(1.0 + 2.0 / shape),
-            SessionDist::LogNormal { median_ns, sigma } => median_ns * median_ns * (2.0 * sigma * sigma).exp(),
+            SessionDist::LogNormal { median_ns, sigma } => median_ns * median_ns * exp(2.0 * sigma * sigma),
             SessionDist::Pareto { scale_ns, shape } if shape > 2.0 => shape * scale_ns * scale_ns / (shape - 2.0),
             SessionDist::Pareto { .. } => f64::INFINITY,
         }
@@ -144,18 +145,10 @@ impl SessionDist {
     /// One session length. Never panics, whatever the parameters.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         let ns = match *self {
-            SessionDist::Exponential { mean_ns } => {
-                let e: f64 = Exp1.sample(rng);
-                mean_ns * e
-            }
-            SessionDist::Weibull { shape, scale_ns } => {
-                Weibull::new(scale_ns, shape).map_or(f64::NAN, |w| w.sample(rng))
-            }
-            SessionDist::LogNormal { median_ns, sigma } => {
-                let z: f64 = StandardNormal.sample(rng);
-                median_ns * (sigma * z).exp()
-            }
-            SessionDist::Pareto { scale_ns, shape } => Pareto::new(scale_ns, shape).map_or(f64::NAN, |p| p.sample(rng)),
+            SessionDist::Exponential { mean_ns } => mean_ns * sample::exp1(rng),
+            SessionDist::Weibull { shape, scale_ns } => sample::weibull(rng, shape, scale_ns),
+            SessionDist::LogNormal { median_ns, sigma } => median_ns * exp(sigma * sample::standard_normal(rng)),
+            SessionDist::Pareto { scale_ns, shape } => sample::pareto(rng, shape, scale_ns),
         };
         to_duration(ns)
     }
@@ -176,12 +169,12 @@ impl SessionDist {
         let ns = match *self {
             SessionDist::Exponential { .. } => return self.sample(rng),
             SessionDist::Weibull { shape, scale_ns } => {
-                Gamma::new(1.0 / shape, 1.0).map_or(f64::NAN, |g| scale_ns * g.sample(rng).powf(1.0 / shape))
+                scale_ns * powf(sample::gamma(rng, 1.0 / shape, 1.0), 1.0 / shape)
             }
             SessionDist::LogNormal { median_ns, sigma } => {
                 let u: f64 = rng.random();
-                let z: f64 = StandardNormal.sample(rng);
-                u * median_ns * (sigma * sigma + sigma * z).exp()
+                let z = sample::standard_normal(rng);
+                u * median_ns * exp(sigma * sigma + sigma * z)
             }
             SessionDist::Pareto { scale_ns, shape } => {
                 let u: f64 = rng.random();
@@ -190,41 +183,12 @@ impl SessionDist {
                     u * self.mean_ns()
                 } else {
                     // 1 - u is in (0, 1 / shape], so the power is >= 1.
-                    scale_ns * (shape * (1.0 - u)).powf(-1.0 / (shape - 1.0))
+                    scale_ns * powf(shape * (1.0 - u), -1.0 / (shape - 1.0))
                 }
             }
         };
         to_duration(ns)
     }
-}
-
-/// Gamma function for x > 0 (Lanczos, g = 7, 9 coefficients:
-/// docs/references.md, Lanczos gamma; relative error about 1e-15 over the
-/// range the session means use), with the reflection formula below 1/2.
-pub(crate) fn gamma(x: f64) -> f64 {
-    const G: f64 = 7.0;
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    use std::f64::consts::PI;
-    if x < 0.5 {
-        return PI / ((PI * x).sin() * gamma(1.0 - x));
-    }
-    let x = x - 1.0;
-    let mut a = C[0];
-    for (i, c) in C.iter().enumerate().skip(1) {
-        a += c / (x + i as f64);
-    }
-    let t = x + G + 0.5;
-    (2.0 * PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
 }
 
 /// The on- and off-session distributions of a class of nodes (shared; the
@@ -327,18 +291,6 @@ mod tests {
     use cdnsim_engine::stream;
 
     const H: SimDuration = SimDuration::from_secs(3600);
-
-    #[test]
-    fn gamma_matches_known_values() {
-        let sqrt_pi = std::f64::consts::PI.sqrt();
-        for (x, g) in
-            [(1.0, 1.0), (2.0, 1.0), (5.0, 24.0), (0.5, sqrt_pi), (1.5, sqrt_pi / 2.0), (0.1, 9.513_507_698_668_732)]
-        {
-            assert!((gamma(x) - g).abs() <= 1e-13 * g, "Gamma({x}) = {} not {g}", gamma(x));
-        }
-        // Gamma(1 + 1/0.59), the default on-session's mean / scale.
-        assert!((gamma(1.0 + 1.0 / 0.59) - 1.538_449_205_118_726_8).abs() < 1e-13, "{}", gamma(1.0 + 1.0 / 0.59));
-    }
 
     #[test]
     fn constructors_reject_bad_parameters() {
