@@ -35,14 +35,7 @@ const SCANNED: &[&str] = &[
 
 /// Sites not converted yet: (file, number of findings). Remove an entry
 /// when its file is converted.
-const PENDING: &[(&str, usize)] = &[
-    // next_arrival_gap: Exp; on_join: Exp, LogNormal and ln(median).
-    ("sim/world/src/world.rs", 3),
-    // Zipf weights of the stream popularity: powf.
-    ("sim/world/src/build.rs", 1),
-    // Zipf weights of the broadcasters: powf.
-    ("sim/world/src/lasthop.rs", 1),
-];
+const PENDING: &[(&str, usize)] = &[];
 
 /// Findings that are allowed for good: (file, count, why).
 const EXEMPT: &[(&str, usize, &str)] =

@@ -81,7 +81,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     let mut popularity_cdf = Vec::with_capacity(streams.len());
     let mut total = 0.0;
     for r in 1..=streams.len() {
-        total += (r as f64).powf(-b.zipf);
+        total += cdnsim_maths::powf(r as f64, -b.zipf);
         popularity_cdf.push(total);
     }
 

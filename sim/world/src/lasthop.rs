@@ -145,7 +145,7 @@ impl LastHopNet {
         let count = (cfg.streams as usize).min(n);
         // Home nodes split over the streams by popularity, in id order so
         // the assignment does not depend on the layout in memory.
-        let weights: Vec<f64> = (1..=count).map(|r| (r as f64).powf(-sc.broadcasters.zipf)).collect();
+        let weights: Vec<f64> = (1..=count).map(|r| cdnsim_maths::powf(r as f64, -sc.broadcasters.zipf)).collect();
         let total: f64 = weights.iter().sum();
         let mut next_slot = vec![0u32; count];
         let mut by_id: Vec<u32> = (0..homes.nodes.len() as u32).collect();

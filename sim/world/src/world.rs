@@ -46,7 +46,7 @@ use cdnsim_net::{Channel, ChannelId, NodeId, Offer, Topology, Transmit};
 use cdnsim_routing::{Observation, Route, Router};
 use cdnsim_scenario::{FaultKind, Mode, Redundancy, Scenario, WatchTime};
 use rand::Rng;
-use rand_distr::{Distribution, Exp, LogNormal};
+use cdnsim_maths::sample;
 
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
 use crate::series::{Second, second_index};
@@ -264,8 +264,7 @@ impl World {
         if rate <= 0.0 {
             return None;
         }
-        let exp = Exp::new(rate).expect("positive rate");
-        Some(SimDuration::from_secs_f64(exp.sample(&mut self.arrivals_rng)))
+        Some(SimDuration::from_secs_f64(sample::exp1(&mut self.arrivals_rng) / rate))
     }
 
     fn now_us(sched: &Scheduler<Event>) -> u64 {
@@ -757,9 +756,9 @@ impl World {
         let edges = &self.edges_by_region[region];
         let edge = edges[rng.random_range(0..edges.len())];
         let watch_s = match self.sc.viewers.watch_time {
-            WatchTime::Exponential { mean_ns } => Exp::new(1e9 / mean_ns as f64).expect("positive mean").sample(rng),
+            WatchTime::Exponential { mean_ns } => sample::exp1(rng) * mean_ns as f64 / 1e9,
             WatchTime::Lognormal { median_ns, sigma } => {
-                LogNormal::new((median_ns as f64 / 1e9).ln(), sigma).expect("positive sigma").sample(rng)
+                sample::log_normal(rng, cdnsim_maths::ln(median_ns as f64 / 1e9), sigma)
             }
         };
         let leave = now + SimDuration::from_secs_f64(watch_s);
