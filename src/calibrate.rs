@@ -177,7 +177,7 @@ mod tests {
             (None, 1, 0, 16_384, 1),
             (None, 1, 5, 16_384, 0),
             (None, 1, 5, 0, 1),
-            (Some(vec![1000]), 1, 5, 5_007, 1),
+            (Some(vec![1000]), 1, 5, 5_003, 1),
             (Some(vec![1000]), 1, 5, (1 << 24) + 1, 1),
         ];
         for (ks, max_extra, trials, esi_end, threads) in cases {

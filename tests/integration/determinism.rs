@@ -79,6 +79,9 @@ fn pool_and_mesh_runs_are_byte_identical_across_reruns_and_jobs() {
         let mut v: Vec<std::path::PathBuf> = Vec::new();
         for run in std::fs::read_dir(root.join("tree_vs_pool_vs_mesh")).unwrap() {
             let run = run.unwrap().path();
+            if !run.is_dir() {
+                continue;
+            }
             for f in std::fs::read_dir(&run).unwrap() {
                 let f = f.unwrap().path();
                 if f.extension().is_some_and(|e| e == "parquet") {

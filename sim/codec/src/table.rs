@@ -158,7 +158,7 @@ impl DecodeTable {
             let content = raw.trim();
             if let Some(directive) = content.strip_prefix(ESI_END_DIRECTIVE) {
                 let v = directive.trim();
-                let end = v.parse::<u32>().ok().filter(|&e| e <= crate::ESI_LIMIT);
+                let end = v.parse::<u32>().ok().filter(|&e| e <= crate::block::ESI_LIMIT);
                 esi_end = Some(end.ok_or_else(|| at(line, format!("esi_end = {v:?}: expected an ESI count up to 2^24")))?);
                 continue;
             }
