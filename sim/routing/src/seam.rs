@@ -112,20 +112,19 @@ impl SpliceCounter {
     /// Whether `block` arrived whole: `None` when it is older than the
     /// horizon (or nothing arrived yet), so the receiver cannot tell.
     pub fn held(&self, block: u32) -> Option<bool> {
-        if self.first.is_none() && self.part == 0 {
-            return None;
-        }
-        if block > self.newest {
-            return Some(false);
-        }
-        let age = self.newest - block;
-        (age < SPLICE_HORIZON_BLOCKS).then(|| self.whole & (1u64 << age) != 0)
+        self.bit(self.whole, block)
     }
 
     /// Whether any part of `block` arrived (or was sent towards the
     /// receiver); `None` when it is older than the horizon or nothing
     /// arrived yet.
     pub fn seen(&self, block: u32) -> Option<bool> {
+        self.bit(self.part, block)
+    }
+
+    /// `block`'s bit in `bits` (`whole` or `part`), as `held` and `seen`
+    /// answer.
+    fn bit(&self, bits: u64, block: u32) -> Option<bool> {
         if self.first.is_none() && self.part == 0 {
             return None;
         }
@@ -133,7 +132,7 @@ impl SpliceCounter {
             return Some(false);
         }
         let age = self.newest - block;
-        (age < SPLICE_HORIZON_BLOCKS).then(|| self.part & (1u64 << age) != 0)
+        (age < SPLICE_HORIZON_BLOCKS).then(|| bits & (1u64 << age) != 0)
     }
 
     /// The receiver stops (it lets the stream go, or the run ends): blocks

@@ -94,7 +94,10 @@ impl Carry {
 /// What [`BlockWindow::insert`] made of a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Insert {
-    New,
+    /// Recorded; `completes`: it was the block's last missing chunk (a
+    /// block held whole would have answered `Held`, so this is the moment
+    /// it becomes complete).
+    New { completes: bool },
     /// Held already.
     Held,
     /// Older than every block the window holds while it is full: the
@@ -138,10 +141,11 @@ impl BlockWindow {
         }
         bits[w] |= 1 << b;
         *count += 1;
+        let completes = *count == self.chunks_per_block;
         while self.blocks.len() > WINDOW_BLOCKS {
             self.blocks.pop_front();
         }
-        Insert::New
+        Insert::New { completes }
     }
 
     /// Held chunks a new subscriber gets: from the newest complete block
@@ -174,10 +178,6 @@ impl BlockWindow {
     pub fn newest_complete(&self) -> Option<u32> {
         self.blocks.iter().rev().find(|(_, _, n)| *n == self.chunks_per_block).map(|b| b.0)
     }
-
-    pub fn is_complete(&self, block: u32) -> bool {
-        self.blocks.iter().any(|(b, _, n)| *b == block && *n == self.chunks_per_block)
-    }
 }
 
 #[cfg(test)]
@@ -192,11 +192,11 @@ mod tests {
     fn backlog_starts_at_newest_complete_block() {
         let mut w = BlockWindow::new(3);
         for i in 0..3 {
-            assert_eq!(w.insert(c(5, i)), Insert::New);
+            assert_eq!(w.insert(c(5, i)), Insert::New { completes: i == 2 });
         }
         assert_eq!(w.insert(c(5, 1)), Insert::Held, "duplicate");
-        assert_eq!(w.insert(c(6, 0)), Insert::New);
-        assert_eq!(w.insert(c(6, 2)), Insert::New);
+        assert_eq!(w.insert(c(6, 0)), Insert::New { completes: false });
+        assert_eq!(w.insert(c(6, 2)), Insert::New { completes: false });
         assert_eq!(w.backlog(0), vec![c(5, 0), c(5, 1), c(5, 2), c(6, 0), c(6, 2)]);
         assert_eq!(w.backlog_from(0, 6), vec![c(6, 0), c(6, 2)]);
         assert_eq!(w.newest_complete(), Some(5));

@@ -592,14 +592,13 @@ impl World {
             self.counters.wasted_bytes += bytes;
             return;
         };
-        let was_complete = carry.window.is_complete(c.block);
         // Not new: held already, or too old for the window (a replay if the
         // node had the block whole, else too late to use: its newer blocks
         // went on without it). Either way wasted, and never passed on.
-        let held = match carry.window.insert(c) {
-            Insert::New => None,
-            Insert::Held => Some(true),
-            Insert::TooOld => Some(carry.splice.held(c.block) == Some(true)),
+        let (held, completes) = match carry.window.insert(c) {
+            Insert::New { completes } => (None, completes),
+            Insert::Held => (Some(true), false),
+            Insert::TooOld => (Some(carry.splice.held(c.block) == Some(true)), false),
         };
         if let Some(held) = held {
             self.counters.wasted_bytes += bytes;
@@ -622,12 +621,12 @@ impl World {
             let skipped = (resume..c.block).filter(|&b| carry.splice.seen(b) != Some(true)).count();
             self.counters.switch_gaps += skipped as u64;
         }
-        if carry.window.is_complete(c.block) {
+        if completes {
             carry.splice.receive(c.block);
         } else {
             carry.splice.receive_part(c.block);
         }
-        let lasthop_block = carry.lasthop_users > 0 && !was_complete && carry.window.is_complete(c.block);
+        let lasthop_block = carry.lasthop_users > 0 && completes;
         // Children that asked to stop after an earlier block are done.
         let before = carry.children.len();
         carry.children.retain(|&(_, until)| c.block <= until);
