@@ -29,6 +29,11 @@ pub struct Scenario {
     pub viewers: Viewers,
     pub home: Option<Home>,
     pub last_hop: Option<LastHop>,
+    /// `[edge]`: this scenario runs the edge-container RTC cloud. Left out
+    /// of the serialised form when absent, so the run ids of the CDN
+    /// scenarios do not move.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge: Option<Edge>,
 }
 
 impl Scenario {
@@ -307,4 +312,216 @@ pub struct LastHop {
     /// Redundancy controller: P(a block gets K + headroom symbols).
     pub target: f64,
     pub headroom_symbols: u32,
+}
+
+/// `[edge]`: the real-time audio/video cloud on shared edge containers
+/// (the edge-container talk; README "Edge-container RTC cloud"). A
+/// scenario with `[edge]` runs this model instead of the live-video CDN:
+/// it has no `[stream]`, `[viewers]`, nodes or links, and `stream` /
+/// `viewers` / `broadcasters` above hold neutral values it never reads.
+/// Every default filled in, every value in base units.
+#[derive(Clone, Debug, Serialize)]
+pub struct Edge {
+    /// One pool per room admitting every service (true), or each service
+    /// its own pool per room, machines split by the services' shares
+    /// (false: the dedicated clusters the talk compares against).
+    pub shared: bool,
+    /// Placement of pods on machines, in every pool.
+    pub policy: EdgePolicy,
+    /// What a scale-in does to a pod that still has sessions.
+    pub scale_in: EdgeScaleIn,
+    /// The machine type every edge machine is.
+    pub machine: EdgeResources,
+    /// Regions with edge rooms, in file order; `region` indexes
+    /// `Scenario::regions`.
+    pub regions: Vec<EdgeRegion>,
+    /// The central level: a pool of machines in one region that every
+    /// room's chain ends in, before serverless.
+    pub central: EdgeCentral,
+    /// The services (customers), in file order; shares sum to 1.
+    pub services: Vec<EdgeService>,
+    pub autoscale: EdgeAutoscale,
+    /// Pod start-up: an image already on the machine, or pulled.
+    pub startup_prewarmed: DurationSpec,
+    pub startup_pulled: DurationSpec,
+    /// Probability that a machine already holds a pod's image.
+    pub prewarmed_share: f64,
+    /// `None`: no serverless tier (a session no edge pod takes is
+    /// rejected).
+    pub serverless: Option<EdgeServerless>,
+    pub prices: EdgePrices,
+    /// Machine planning from the forecast; `None`: machines fixed.
+    pub planner: Option<EdgePlanner>,
+    /// Flash crowds: a region's arrival rate times `multiplier` in
+    /// [start_ns, end_ns).
+    pub flash_crowds: Vec<EdgeFlashCrowd>,
+    /// Room outages (N-2 exercised): the room's machines are down in
+    /// [start_ns, end_ns), their sessions cut, their pods gone.
+    pub room_outages: Vec<EdgeRoomOutage>,
+    /// Scheduled upgrades of every pod of a service.
+    pub upgrades: Vec<EdgeUpgrade>,
+    /// Rooms per region that may be down at once while the region still
+    /// carries its peak demand (2 for N-2; 0: no check).
+    pub redundancy_rooms: u32,
+    /// Period of the pool series (`edge_series.parquet`) and machine
+    /// samples (`machines.parquet`).
+    pub sample_interval_ns: u64,
+    /// One-way latency of the access network to a room of the viewer's
+    /// region; other tiers add their distance (README).
+    pub access_latency_ns: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgePolicy {
+    Spread,
+    Binpack,
+    Hybrid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EdgeScaleIn {
+    /// Tombstone: no new sessions, wait for the live ones, evict what is
+    /// left after `timeout_ns`.
+    Tombstone { timeout_ns: u64 },
+    /// Delete at once: every live session is cut.
+    Naive,
+}
+
+/// A capacity or demand vector, base units: CPU in millicores, memory in
+/// bytes, bandwidth in bit/s, packets per second, host ports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EdgeResources {
+    pub cpu_millis: u64,
+    pub memory_bytes: u64,
+    pub bandwidth_bps: u64,
+    pub pps: u64,
+    pub host_ports: u64,
+}
+
+/// A duration distribution (session length, start-up, cold start).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "distribution", rename_all = "lowercase")]
+pub enum DurationSpec {
+    Fixed { ns: u64 },
+    Exponential { mean_ns: u64 },
+    /// ln(T) ~ Normal(ln(median), sigma).
+    Lognormal { median_ns: u64, sigma: f64 },
+    Weibull { shape: f64, scale_ns: u64 },
+    /// (cumulative probability, ns) points, both increasing, the last at 1.
+    Empirical { points: Vec<(f64, u64)> },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeRegion {
+    /// Index into `Scenario::regions`.
+    pub region: usize,
+    /// Rooms (IDC sites) in the region, each with `machines_per_room`.
+    pub rooms: u32,
+    pub machines_per_room: u32,
+    /// Machines of the region-level pool (the level between the rooms and
+    /// the centre; 0: none).
+    pub region_machines: u32,
+    /// Session arrivals per second in each local hour 0..24.
+    pub hourly_arrivals_per_s: [f64; 24],
+    /// Local time minus UTC (simulated time 0 is 00:00 UTC).
+    pub utc_offset_ns: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeCentral {
+    /// Index into `Scenario::regions`.
+    pub region: usize,
+    pub machines: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeService {
+    pub name: String,
+    /// Share of every region's arrivals.
+    pub share: f64,
+    /// What one session uses on its media server: the publisher's push
+    /// plus `subscribers_mean` subscribers' pulls (README).
+    pub session: EdgeResources,
+    /// One media-server pod's request (what placement packs).
+    pub pod: EdgeResources,
+    /// Sessions one pod serves at most.
+    pub max_sessions_per_pod: u32,
+    pub session_length: DurationSpec,
+    /// Bytes a session sends per second (billing, serverless traffic).
+    pub session_bytes_per_s: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeAutoscale {
+    pub sync_period_ns: u64,
+    pub tolerance: f64,
+    pub scale_in_window_ns: u64,
+    /// Target utilisation of the pods' capacity per metric (CPU, memory,
+    /// bandwidth, PPS, sessions); `None`: not a scaling metric.
+    pub target_cpu: Option<f64>,
+    pub target_memory: Option<f64>,
+    pub target_bandwidth: Option<f64>,
+    pub target_pps: Option<f64>,
+    pub target_sessions: Option<f64>,
+    /// Per (room, service).
+    pub min_pods: u32,
+    pub max_pods: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeServerless {
+    pub cold_start: DurationSpec,
+    pub keep_alive_ns: u64,
+    pub max_instances: u32,
+    pub sessions_per_instance: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgePrices {
+    /// Per Mbit/s of the month's 95th percentile of 5-minute samples.
+    pub bandwidth_per_mbps_month: f64,
+    pub machine_per_hour: f64,
+    pub serverless_per_second: f64,
+    pub serverless_per_gb: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgePlanner {
+    /// From the order to the machine in its room.
+    pub lead_time_ns: u64,
+    /// Spare capacity kept over the forecast (0.2 = 20%).
+    pub headroom: f64,
+    /// Bounds on machines per room.
+    pub min_machines: u32,
+    pub max_machines: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeFlashCrowd {
+    /// Index into `Edge::regions`.
+    pub region: usize,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub multiplier: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeRoomOutage {
+    /// Index into `Edge::regions`, and the room within it (0-based).
+    pub region: usize,
+    pub room: u32,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeUpgrade {
+    /// Index into `Edge::services`.
+    pub service: usize,
+    pub at_ns: u64,
+    /// In place (sessions and port kept) or recreate (sessions cut, port
+    /// reallocated).
+    pub in_place: bool,
 }

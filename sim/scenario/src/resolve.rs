@@ -467,6 +467,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         viewers,
         home,
         last_hop,
+        edge: None,
     })
 }
 
