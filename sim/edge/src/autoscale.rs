@@ -140,7 +140,11 @@ pub struct Autoscaler {
 
 impl Autoscaler {
     /// An autoscaler with `current` pods; its first sync at
-    /// `start_ns + sync_period_ns`.
+    /// `start_ns + sync_period_ns`. The stabilisation window starts with
+    /// `current` recommended at `start_ns`: a fleet sized for its load is
+    /// not scaled in before one window of observations says it should be
+    /// (without this, a fleet created ahead of its load, as at the start
+    /// of a run, would be cut to the first sync's small sample).
     pub fn new(cfg: AutoscalerConfig, start_ns: u64, current: u32) -> Result<Self, EdgeError> {
         cfg.validate()?;
         Ok(Autoscaler {
@@ -148,7 +152,7 @@ impl Autoscaler {
             next_sync_ns: start_ns.saturating_add(cfg.sync_period_ns),
             current,
             totals: [0.0; NUM_METRICS],
-            recommendations: VecDeque::new(),
+            recommendations: VecDeque::from([(start_ns, current)]),
             decisions: VecDeque::new(),
         })
     }

@@ -111,6 +111,8 @@ pub enum CutCause {
     NaiveScaleIn,
     /// A recreate upgrade.
     Recreate,
+    /// The pod's machine went down (a room outage).
+    Failure,
 }
 
 /// What a pod reports.
@@ -208,6 +210,8 @@ pub struct PodStats {
     pub cut_naive: u64,
     /// Sessions cut by a recreate upgrade.
     pub cut_recreate: u64,
+    /// Sessions cut because the machine failed.
+    pub cut_failure: u64,
     /// Sessions that lived through an in-place restart.
     pub kept_in_place: u64,
     /// State changes.
@@ -284,7 +288,7 @@ impl Pod {
     }
     /// Sessions cut so far, all causes.
     pub fn cut(&self) -> u64 {
-        self.stats.cut_eviction + self.stats.cut_naive + self.stats.cut_recreate
+        self.stats.cut_eviction + self.stats.cut_naive + self.stats.cut_recreate + self.stats.cut_failure
     }
 
     /// True when [`open_session`](Self::open_session) could succeed for
@@ -349,6 +353,7 @@ impl Pod {
             CutCause::Eviction => self.stats.cut_eviction += n,
             CutCause::NaiveScaleIn => self.stats.cut_naive += n,
             CutCause::Recreate => self.stats.cut_recreate += n,
+            CutCause::Failure => self.stats.cut_failure += n,
         }
     }
 
@@ -416,6 +421,20 @@ impl Pod {
             }
         }
         Ok(())
+    }
+
+    /// The pod's machine failed: every session is cut and the pod goes to
+    /// WaitingDeletion from any state (a second call does nothing).
+    pub fn fail(&mut self, now_ns: u64) {
+        if self.state == PodState::WaitingDeletion {
+            return;
+        }
+        self.ready_at_ns = None;
+        self.restart_until_ns = None;
+        self.tombstone_deadline_ns = None;
+        self.cut_all(now_ns, CutCause::Failure);
+        self.set_state(PodState::WaitingDeletion);
+        self.emit(PodEvent::WaitingDeletion { at_ns: now_ns });
     }
 
     /// Back from Tombstone to Allocated: load rose while it drained.

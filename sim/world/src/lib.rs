@@ -22,6 +22,9 @@
 //!   sees the rest of the world only through its `Surroundings` trait.
 //! - `series`: per-second totals per stream.
 //! - `record`: summary, time series and viewer rows at the end of a run.
+//! - `edge`: a scenario with `[edge]` runs the edge-container RTC cloud
+//!   instead (the adapter for `cdnsim-edge`, with its own events, build
+//!   and results).
 //!
 //! docs/architecture.md says which files a new node kind, overlay mode or
 //! metric touches.
@@ -30,6 +33,7 @@
 //! under "What the model covers".
 
 mod build;
+mod edge;
 pub mod event;
 mod fec;
 mod homes;
@@ -54,6 +58,9 @@ pub use run::{RunIdentity, RunResults, WorldError};
 /// its state, buffer and result row; streams; home nodes; the bound on
 /// pending events. The CLI refuses a run whose estimate exceeds available memory.
 pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
+    if let Some(e) = &sc.edge {
+        return edge::memory_estimate_bytes(sc, e);
+    }
     let arrivals = sc.viewers.arrivals_per_s * sc.duration_ns as f64 / 1e9;
     let sessions = (arrivals + 6.0 * arrivals.sqrt()).ceil() as u64 + sc.viewers.initial as u64;
     let per_viewer = (std::mem::size_of::<viewer::Viewer>()
@@ -82,6 +89,9 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
 
 /// Runs `scenario` to its duration and returns its results.
 pub fn simulate(scenario: &Scenario, id: &RunIdentity) -> Result<RunResults, WorldError> {
+    if let Some(e) = &scenario.edge {
+        return edge::simulate(scenario, e, id);
+    }
     let mut sched = Scheduler::new(scenario.max_pending_events);
     let mut world = build::build(scenario, id.seed, &mut sched)?;
     let stop = SimTime::from_ns(scenario.duration_ns);

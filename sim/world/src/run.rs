@@ -20,6 +20,10 @@ pub enum WorldError {
     Engine { scenario: String, source: EngineError },
     #[error("scenario {scenario:?}: routing: {message}")]
     Routing { scenario: String, message: String },
+    /// The edge crate refused what the scenario built (a bound or a
+    /// setting its resolver let through).
+    #[error("scenario {scenario:?}: edge: {message}")]
+    Edge { scenario: String, message: String },
 }
 
 /// Who a run is: its id, seed and replication number. The seed drives every

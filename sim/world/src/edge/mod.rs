@@ -1,0 +1,905 @@
+//! The adapter for the edge-container RTC cloud (`cdnsim-edge`): it turns
+//! the scenario's `[edge]` section into the crate's cluster, pods,
+//! autoscalers, planners and serverless pool, drives their timers from the
+//! engine, routes each arriving session to a pod (or the serverless tier),
+//! and counts what happened for `record`.
+//!
+//! The state machines decide; this file only carries inputs to them and
+//! their outputs (pod events, scale decisions, planner actions) back into
+//! events and counters. Where the adapter itself makes a choice (which room
+//! and pod a session goes to, which pods a scale-in takes) the rule is
+//! written at the function that makes it, and in README ("Edge-container
+//! RTC cloud").
+//!
+//! Module map:
+//! - this file: events and their order, the world, its event handlers;
+//! - `build`: scenario -> cluster (regions, rooms, pools, machines),
+//!   fleets, generators;
+//! - `record`: summary columns, `pods`, `machines` and `edge_series` tables.
+
+mod build;
+mod record;
+
+use cdnsim_edge::{
+    AllocId, Autoscaler, BandwidthMeter, Cluster, CustomerId, Level, MachineId, MachinePlanner, Metric, NUM_METRICS,
+    NUM_RESOURCES, PlannerAction, Pod, PodEvent, PodId, PodState, PortPool, Resources, Serverless, SessionId, Upgrade,
+    workload::{Arrivals, DurationDist},
+};
+use cdnsim_engine::{Class, Model, RngStream, Scheduler, SimTime, run};
+use rand::Rng;
+use cdnsim_metrics::stats::LatencyHistogram;
+use cdnsim_scenario::{Edge, Scenario};
+
+use crate::run::{RunIdentity, RunResults, WorldError};
+
+/// Same-instant events run in class order, then in the order scheduled:
+///
+/// | class | events | why here |
+/// |---|---|---|
+/// | 0 `FAULT` | room outages begin or end, scheduled upgrades | the platform's state first |
+/// | 1 `TIMER` | pod, serverless and planner timers | a pod ready at t takes a session arriving at t |
+/// | 2 `END` | sessions ending | capacity freed at t is free for an arrival at t |
+/// | 3 `ARRIVE` | session arrivals | |
+/// | 4 `CONTROL` | autoscaler syncs, samples, hourly planning | they observe the instant after everything in it happened |
+const FAULT: Class = Class(0);
+const TIMER: Class = Class(1);
+const END: Class = Class(2);
+const ARRIVE: Class = Class(3);
+const CONTROL: Class = Class(4);
+
+/// Bound on live sessions (slot numbers are 32 bits; a slot's generation
+/// tells a reused slot from the session that had it).
+const MAX_LIVE_SESSIONS: usize = 1 << 31;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    /// The next session arrival of edge region `region`.
+    Arrival { region: u16 },
+    /// The session in `slot` ends by its user, if it is still generation `generation`.
+    End { slot: u32, generation: u32 },
+    /// Pod `pod`'s state machine has work now (ignored unless it is the armed time).
+    PodTimer { pod: u32 },
+    ServerlessTimer,
+    /// Every fleet's autoscaler syncs.
+    Sync,
+    /// Pool series and machine samples; meters flushed.
+    Sample,
+    /// Hour boundary: planners record the hour and decide.
+    Hour,
+    Outage { index: u16, begins: bool },
+    Upgrade { index: u16 },
+}
+
+/// Where a session is served, by the talk's tiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Tier {
+    /// A pod of its own room's fleet on a room-level machine.
+    Room = 0,
+    /// A region-level machine, or a pod of another room of its region.
+    Region = 1,
+    /// A central machine.
+    Central = 2,
+    Serverless = 3,
+}
+
+pub(crate) const TIERS: [&str; 4] = ["room", "region", "central", "serverless"];
+
+#[derive(Clone, Copy, Debug)]
+enum Host {
+    Pod(u32),
+    Serverless,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Live {
+    generation: u32,
+    service: u16,
+    tier: Tier,
+    host: Host,
+    start_ns: u64,
+    live: bool,
+}
+
+/// A media-server pod, with what the world knows about it.
+pub(crate) struct PodRec {
+    pub pod: Pod,
+    pub fleet: u32,
+    pub alloc: Option<AllocId>,
+    pub machine: MachineId,
+    pub level: Level,
+    pub created_ns: u64,
+    pub ready_ns: Option<u64>,
+    pub tombstone_ns: Option<u64>,
+    pub deleted_ns: Option<u64>,
+    /// The time its timer event is scheduled for (one at a time).
+    armed_ns: Option<u64>,
+}
+
+/// The pods of one service in one room, scaled by one autoscaler.
+pub(crate) struct Fleet {
+    pub room: usize,
+    pub service: usize,
+    /// The overflow chain of pools its pods are placed on.
+    pub chain: Vec<cdnsim_edge::PoolId>,
+    /// Pods not yet waiting for deletion, in creation order.
+    pub pods: Vec<u32>,
+    pub autoscaler: Autoscaler,
+    /// Pod requests no pool of the chain took.
+    pub placement_failures: u64,
+}
+
+/// One machine's state the cluster does not keep.
+pub(crate) struct MachineRec {
+    pub room: usize,
+    pub pool: cdnsim_edge::PoolId,
+    pub ports: PortPool,
+    /// Bit s: service s's image is on the machine.
+    pub images: u64,
+    pub added_ns: u64,
+    pub released_ns: Option<u64>,
+    /// Cordoned by the planner for release (an outage's cordon is the room's).
+    pub draining: bool,
+}
+
+/// A room-level pool's machine planner.
+pub(crate) struct Planner {
+    pub pool: cdnsim_edge::PoolId,
+    pub room: usize,
+    pub planner: MachinePlanner,
+    /// Sum and count of the hour's samples of the pool's demand.
+    hour_sum: f64,
+    hour_samples: u32,
+    pub bought: u64,
+    pub released: u64,
+}
+
+/// What the run counted.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub arrived: u64,
+    pub by_tier: [u64; 4],
+    pub rejected: u64,
+    /// Sessions that left their room's fleet: its pods were all full (or
+    /// did not fit), or it had no ready pod.
+    pub spilled_full: u64,
+    pub spilled_not_ready: u64,
+    pub cut_eviction: u64,
+    pub cut_naive: u64,
+    pub cut_recreate: u64,
+    pub cut_failure: u64,
+    pub kept_in_place: u64,
+    pub ended: u64,
+    pub pods_created: u64,
+    pub pods_revived: u64,
+    pub pods_scaled_in: u64,
+    pub scale_decisions: u64,
+    pub session_ns: [u128; 4],
+    /// Sessions placed per tier and rejected since the last sample.
+    pub interval_tier: [u64; 4],
+    pub interval_rejected: u64,
+}
+
+pub(crate) struct EdgeWorld<'a> {
+    pub sc: &'a Scenario,
+    pub edge: &'a Edge,
+    pub cluster: Cluster,
+    pub pods: Vec<PodRec>,
+    pub fleets: Vec<Fleet>,
+    /// fleets[fleet_of[room * services + service]].
+    pub fleet_of: Vec<u32>,
+    pub machines: Vec<MachineRec>,
+    /// Rooms in order: (edge region, down).
+    pub rooms: Vec<(usize, bool)>,
+    pub region_rooms: Vec<Vec<usize>>,
+    pub planners: Vec<Planner>,
+    pub serverless: Option<Serverless>,
+    serverless_armed: Option<u64>,
+    pub pod_requests: Vec<Resources>,
+    pub session_needs: Vec<Resources>,
+    pub session_lengths: Vec<DurationDist>,
+    pub startup_prewarmed: DurationDist,
+    pub startup_pulled: DurationDist,
+    pub cold_start: Option<DurationDist>,
+    arrivals: Vec<Arrivals>,
+    arrival_rng: Vec<RngStream>,
+    session_rng: Vec<RngStream>,
+    startup_rng: RngStream,
+    cold_rng: RngStream,
+    /// Cumulative service shares, for the draw of a session's service.
+    share_cdf: Vec<f64>,
+    live: Vec<Live>,
+    free_slots: Vec<u32>,
+    pub live_count: usize,
+    pub live_by_tier: [u64; 4],
+    pub counters: Counters,
+    pub join_us: [LatencyHistogram; 4],
+    /// Edge egress: bit-nanoseconds not yet turned into whole bytes.
+    edge_bit_ns: u128,
+    edge_bps: u128,
+    edge_last_ns: u64,
+    pub meter: BandwidthMeter,
+    pub serverless_bytes: u128,
+    pub series: record::Series,
+}
+
+/// Runs an `[edge]` scenario to its duration.
+pub fn simulate(sc: &Scenario, edge: &Edge, id: &RunIdentity) -> Result<RunResults, WorldError> {
+    let mut sched = Scheduler::new(sc.max_pending_events);
+    let mut world = build::build(sc, edge, id.seed, &mut sched)
+        .map_err(|e| WorldError::Edge { scenario: sc.name.clone(), message: e.to_string() })?;
+    let stop = SimTime::from_ns(sc.duration_ns);
+    let stats = run(&mut world, &mut sched, stop)
+        .map_err(|source| WorldError::Engine { scenario: sc.name.clone(), source })?;
+    Ok(record::finish(world, id, stats.events, stop.as_ns()))
+}
+
+impl Model for EdgeWorld<'_> {
+    type Event = Ev;
+
+    fn handle(&mut self, sched: &mut Scheduler<Ev>, ev: Ev) {
+        let now = sched.now().as_ns();
+        match ev {
+            Ev::Arrival { region } => self.on_arrival(sched, now, region as usize),
+            Ev::End { slot, generation } => self.on_end(sched, now, slot, generation),
+            Ev::PodTimer { pod } => {
+                if self.pods[pod as usize].armed_ns == Some(now) {
+                    self.pods[pod as usize].armed_ns = None;
+                    self.pods[pod as usize].pod.handle_timeout(now);
+                    self.after_pod(sched, now, pod);
+                }
+            }
+            Ev::ServerlessTimer => {
+                if self.serverless_armed == Some(now) {
+                    self.serverless_armed = None;
+                    if let Some(s) = self.serverless.as_mut() {
+                        s.handle_timeout(now);
+                    }
+                    self.arm_serverless(sched, now);
+                }
+            }
+            Ev::Sync => self.on_sync(sched, now),
+            Ev::Sample => self.on_sample(sched, now),
+            Ev::Hour => self.on_hour(sched, now),
+            Ev::Outage { index, begins } => self.on_outage(sched, now, index as usize, begins),
+            Ev::Upgrade { index } => self.on_upgrade(sched, now, index as usize),
+        }
+    }
+}
+
+fn session_id(slot: u32, generation: u32) -> SessionId {
+    SessionId(((generation as u64) << 32) | slot as u64)
+}
+
+fn slot_of(id: SessionId) -> u32 {
+    id.0 as u32
+}
+
+impl EdgeWorld<'_> {
+    // ---- sessions -------------------------------------------------------
+
+    fn on_arrival(&mut self, sched: &mut Scheduler<Ev>, now: u64, region: usize) {
+        if let Some(t) = self.arrivals[region].next_arrival(&mut self.arrival_rng[region]) {
+            sched.schedule_at(SimTime::from_ns(t), ARRIVE, Ev::Arrival { region: region as u16 });
+        }
+        self.counters.arrived += 1;
+        let rng = &mut self.session_rng[region];
+        let u = rng.random::<f64>();
+        let service = self.share_cdf.iter().position(|&c| u < c).unwrap_or(self.share_cdf.len() - 1);
+        let length_ns = self.session_lengths[service].sample(rng);
+        if self.live_count >= MAX_LIVE_SESSIONS {
+            self.counters.rejected += 1;
+            self.counters.interval_rejected += 1;
+            return;
+        }
+        let (slot, generation) = match self.free_slots.pop() {
+            Some(s) => (s, self.live[s as usize].generation.wrapping_add(1)),
+            None => {
+                self.live.push(Live {
+                    generation: 0,
+                    service: 0,
+                    tier: Tier::Room,
+                    host: Host::Serverless,
+                    start_ns: 0,
+                    live: false,
+                });
+                (self.live.len() as u32 - 1, 0)
+            }
+        };
+        let sid = session_id(slot, generation);
+        let need = self.session_needs[service];
+        let Some((host, tier, wait_ns)) = self.admit(now, region, service, sid, need) else {
+            self.counters.rejected += 1;
+            self.counters.interval_rejected += 1;
+            self.free_slots.push(slot);
+            self.live[slot as usize].generation = generation;
+            return;
+        };
+        let end_ns = now.saturating_add(length_ns);
+        self.live[slot as usize] =
+            Live { generation, service: service as u16, tier, host, start_ns: now, live: true };
+        self.live_count += 1;
+        self.live_by_tier[tier as usize] += 1;
+        self.counters.by_tier[tier as usize] += 1;
+        self.counters.interval_tier[tier as usize] += 1;
+        self.join_us[tier as usize].record((self.join_latency_ns(region, tier) + wait_ns) / 1_000);
+        if !matches!(tier, Tier::Serverless) {
+            self.edge_rate(now, need.bandwidth_bps as i128);
+        }
+        sched.schedule_at(SimTime::from_ns(end_ns), END, Ev::End { slot, generation });
+        if let Host::Pod(p) = host {
+            self.after_pod(sched, now, p);
+        } else {
+            self.arm_serverless(sched, now);
+        }
+    }
+
+    /// Where a session goes: the least-loaded up room of its region (most
+    /// free session slots on its fleet's accepting pods; ties to the lower
+    /// room), a pod there; else a pod of another room of the region; else
+    /// serverless. Within a fleet, the accepting pod at the lowest level
+    /// with the fewest sessions (ties to the older pod): sessions stay near
+    /// their users and spread over pods, so a scale-in finds light pods.
+    fn admit(&mut self, now: u64, region: usize, service: usize, sid: SessionId, need: Resources) -> Option<(Host, Tier, u64)> {
+        let services = self.edge.services.len();
+        let mut order: Vec<(std::cmp::Reverse<u64>, usize)> = self.region_rooms[region]
+            .iter()
+            .filter(|&&r| !self.rooms[r].1)
+            .map(|&r| (std::cmp::Reverse(self.free_slots_of(self.fleet_of[r * services + service] as usize)), r))
+            .collect();
+        order.sort();
+        let mut any_ready = false;
+        for (i, &(_, room)) in order.iter().enumerate() {
+            let fleet = self.fleet_of[room * services + service] as usize;
+            let mut best: Option<(u8, usize, u32)> = None;
+            for &p in &self.fleets[fleet].pods {
+                let rec = &self.pods[p as usize];
+                if !rec.pod.accepting() {
+                    continue;
+                }
+                any_ready = true;
+                let free = rec.pod.config().capacity.saturating_sub(rec.pod.used());
+                if need.fits(&free).is_err() {
+                    continue;
+                }
+                let key = (rec.level.rank(), rec.pod.sessions(), p);
+                if best.is_none_or(|b| key < b) {
+                    best = Some(key);
+                }
+            }
+            if let Some((rank, _, p)) = best {
+                if self.pods[p as usize].pod.open_session(now, sid, need).is_ok() {
+                    if i > 0 {
+                        self.count_spill(any_ready);
+                    }
+                    let tier = match rank {
+                        0 if i == 0 => Tier::Room,
+                        0 | 1 => Tier::Region,
+                        _ => Tier::Central,
+                    };
+                    return Some((Host::Pod(p), tier, 0));
+                }
+            }
+        }
+        self.count_spill(any_ready);
+        let cold = self.cold_start.as_ref()?;
+        let s = self.serverless.as_mut()?;
+        let rng = &mut self.cold_rng;
+        match s.start_session(now, sid, || cold.sample(rng)) {
+            Ok(start) => Some((Host::Serverless, Tier::Serverless, start.ready_at_ns - now)),
+            Err(_) => None,
+        }
+    }
+
+    fn count_spill(&mut self, any_ready: bool) {
+        if any_ready {
+            self.counters.spilled_full += 1;
+        } else {
+            self.counters.spilled_not_ready += 1;
+        }
+    }
+
+    fn free_slots_of(&self, fleet: usize) -> u64 {
+        self.fleets[fleet]
+            .pods
+            .iter()
+            .map(|&p| &self.pods[p as usize].pod)
+            .filter(|p| p.accepting())
+            .map(|p| (p.config().max_sessions as u64).saturating_sub(p.sessions() as u64))
+            .sum()
+    }
+
+    /// Join latency before any start-up wait: the access network, plus a
+    /// metro hop for another room of the region, plus the distance to the
+    /// centre for central machines and serverless.
+    fn join_latency_ns(&self, region: usize, tier: Tier) -> u64 {
+        let access = self.edge.access_latency_ns;
+        let user = self.edge.regions[region].region;
+        let centre = self.edge.central.region;
+        let inflation = self.sc.network.route_inflation;
+        match tier {
+            Tier::Room => access,
+            Tier::Region => access + self.sc.network.min_latency_ns,
+            Tier::Central | Tier::Serverless => access + self.sc.region_latency_ns(user, centre, inflation),
+        }
+    }
+
+    fn on_end(&mut self, sched: &mut Scheduler<Ev>, now: u64, slot: u32, generation: u32) {
+        let l = self.live[slot as usize];
+        if !l.live || l.generation != generation {
+            return;
+        }
+        self.counters.ended += 1;
+        let sid = session_id(slot, generation);
+        match l.host {
+            Host::Pod(p) => {
+                self.free_session(now, slot);
+                self.pods[p as usize].pod.close_session(now, sid);
+                self.after_pod(sched, now, p);
+            }
+            Host::Serverless => {
+                self.free_session(now, slot);
+                let bytes = (now - l.start_ns) as u128 * self.session_needs[l.service as usize].bandwidth_bps as u128
+                    / 8_000_000_000;
+                self.serverless_bytes += bytes;
+                if let Some(s) = self.serverless.as_mut() {
+                    s.end_session(now, sid, bytes as u64);
+                }
+                self.arm_serverless(sched, now);
+            }
+        }
+    }
+
+    /// The session in `slot` is over (ended or cut): its slot is free, its
+    /// time counted.
+    fn free_session(&mut self, now: u64, slot: u32) {
+        let l = &mut self.live[slot as usize];
+        debug_assert!(l.live);
+        l.live = false;
+        let (tier, start, service) = (l.tier, l.start_ns, l.service);
+        self.counters.session_ns[tier as usize] += (now - start) as u128;
+        self.live_count -= 1;
+        self.live_by_tier[tier as usize] -= 1;
+        if tier != Tier::Serverless {
+            self.edge_rate(now, -(self.session_needs[service as usize].bandwidth_bps as i128));
+        }
+        self.free_slots.push(slot);
+    }
+
+    /// The edge's egress rate changes by `delta_bps` at `now`; what it sent
+    /// since the last change goes into the 95th-percentile meter.
+    fn edge_rate(&mut self, now: u64, delta_bps: i128) {
+        self.flush_meter(now);
+        self.edge_bps = (self.edge_bps as i128 + delta_bps) as u128;
+    }
+
+    fn flush_meter(&mut self, now: u64) {
+        self.edge_bit_ns += self.edge_bps * (now - self.edge_last_ns) as u128;
+        self.edge_last_ns = now;
+        let bytes = self.edge_bit_ns / 8_000_000_000;
+        if bytes > 0 {
+            self.edge_bit_ns -= bytes * 8_000_000_000;
+            self.meter.add(now, bytes as u64);
+        }
+    }
+
+    // ---- pods -----------------------------------------------------------
+
+    /// Carries out what pod `p` reported, then arms its timer.
+    fn after_pod(&mut self, sched: &mut Scheduler<Ev>, now: u64, p: u32) {
+        while let Some(e) = self.pods[p as usize].pod.poll_event() {
+            match e {
+                PodEvent::Ready { at_ns } => self.pods[p as usize].ready_ns = Some(at_ns),
+                PodEvent::Tombstoned { at_ns, .. } => self.pods[p as usize].tombstone_ns = Some(at_ns),
+                PodEvent::Revived { .. } => {
+                    self.pods[p as usize].tombstone_ns = None;
+                    self.counters.pods_revived += 1;
+                }
+                PodEvent::SessionCut { session, cause, .. } => {
+                    use cdnsim_edge::CutCause;
+                    match cause {
+                        CutCause::Eviction => self.counters.cut_eviction += 1,
+                        CutCause::NaiveScaleIn => self.counters.cut_naive += 1,
+                        CutCause::Recreate => self.counters.cut_recreate += 1,
+                        CutCause::Failure => self.counters.cut_failure += 1,
+                    }
+                    let slot = slot_of(session);
+                    if self.live[slot as usize].live {
+                        self.free_session(now, slot);
+                    }
+                }
+                PodEvent::WaitingDeletion { .. } => self.delete_pod(now, p),
+                PodEvent::Upgraded { .. } => {}
+            }
+        }
+        let rec = &mut self.pods[p as usize];
+        match rec.pod.poll_timeout() {
+            Some(t) if rec.deleted_ns.is_none() => {
+                assert!(t > now || rec.armed_ns.is_none(), "pod {p}: timer at {t} ns did not advance past {now} ns");
+                let t = t.max(now);
+                if rec.armed_ns != Some(t) {
+                    rec.armed_ns = Some(t);
+                    sched.schedule_at(SimTime::from_ns(t), TIMER, Ev::PodTimer { pod: p });
+                }
+            }
+            _ => rec.armed_ns = None,
+        }
+    }
+
+    fn delete_pod(&mut self, now: u64, p: u32) {
+        let rec = &mut self.pods[p as usize];
+        if rec.deleted_ns.is_some() {
+            return;
+        }
+        rec.deleted_ns = Some(now);
+        let (fleet, machine, port) = (rec.fleet as usize, rec.machine, rec.pod.port());
+        if let Some(a) = rec.alloc.take() {
+            self.cluster.release(a).expect("a live pod's allocation");
+        }
+        self.machines[machine.index()].ports.release(port);
+        self.fleets[fleet].pods.retain(|&x| x != p);
+        let n = self.serving(fleet);
+        self.fleets[fleet].autoscaler.set_current(n);
+        self.maybe_release_machine(now, machine);
+    }
+
+    /// Pods of a fleet that count as serving capacity for its autoscaler.
+    fn serving(&self, fleet: usize) -> u32 {
+        self.fleets[fleet]
+            .pods
+            .iter()
+            .filter(|&&p| matches!(self.pods[p as usize].pod.state(), PodState::Initialising | PodState::Allocated))
+            .count() as u32
+    }
+
+    /// A new pod for `fleet`, placed along its chain; false if no pool took it.
+    fn create_pod(&mut self, sched: &mut Scheduler<Ev>, now: u64, fleet: usize) -> bool {
+        let service = self.fleets[fleet].service;
+        let need = self.pod_requests[service];
+        let out = self.cluster.place_chain(&self.fleets[fleet].chain, &need, CustomerId(service as u32));
+        let Some(pl) = out.placed else {
+            self.fleets[fleet].placement_failures += 1;
+            return false;
+        };
+        let m = &mut self.machines[pl.machine.index()];
+        let Some(port) = m.ports.allocate() else {
+            // The cluster's host-port dimension and the port pool agree;
+            // reaching here means the pod asked for no port.
+            self.cluster.release(pl.alloc).expect("just placed");
+            self.fleets[fleet].placement_failures += 1;
+            return false;
+        };
+        let image = m.images & (1 << service) != 0;
+        m.images |= 1 << service;
+        let startup = if image { &self.startup_prewarmed } else { &self.startup_pulled }.sample(&mut self.startup_rng);
+        let level = self.cluster.pool_info(pl.pool).expect("placed on it").level;
+        let id = self.pods.len() as u32;
+        let cfg = cdnsim_edge::PodConfig {
+            capacity: need,
+            max_sessions: self.edge.services[service].max_sessions_per_pod,
+            scale_in: match self.edge.scale_in {
+                cdnsim_scenario::EdgeScaleIn::Tombstone { timeout_ns } => cdnsim_edge::ScaleIn::Tombstone { timeout_ns },
+                cdnsim_scenario::EdgeScaleIn::Naive => cdnsim_edge::ScaleIn::Naive,
+            },
+        };
+        let pod = Pod::new(PodId(id), cfg, port, now, startup).expect("validated pod config");
+        self.pods.push(PodRec {
+            pod,
+            fleet: fleet as u32,
+            alloc: Some(pl.alloc),
+            machine: pl.machine,
+            level,
+            created_ns: now,
+            ready_ns: None,
+            tombstone_ns: None,
+            deleted_ns: None,
+            armed_ns: None,
+        });
+        self.fleets[fleet].pods.push(id);
+        self.counters.pods_created += 1;
+        self.after_pod(sched, now, id);
+        true
+    }
+
+    /// Scale `fleet` to `to` serving pods: revive tombstone pods first
+    /// (fullest first: they hold the most sessions worth keeping), then
+    /// start new ones; or scale in, taking pods at the highest level first
+    /// (central capacity is the dearest and farthest), then the emptiest,
+    /// then the newest.
+    fn scale_to(&mut self, sched: &mut Scheduler<Ev>, now: u64, fleet: usize, to: u32) {
+        let mut have = self.serving(fleet);
+        if to > have {
+            let mut tomb: Vec<(std::cmp::Reverse<usize>, u32)> = self.fleets[fleet]
+                .pods
+                .iter()
+                .filter(|&&p| self.pods[p as usize].pod.state() == PodState::Tombstone)
+                .filter(|&&p| !self.machines[self.pods[p as usize].machine.index()].draining)
+                .map(|&p| (std::cmp::Reverse(self.pods[p as usize].pod.sessions()), p))
+                .collect();
+            tomb.sort();
+            for (_, p) in tomb {
+                if have >= to {
+                    break;
+                }
+                self.pods[p as usize].pod.revive(now).expect("a tombstone pod revives");
+                self.after_pod(sched, now, p);
+                have += 1;
+            }
+            while have < to {
+                if !self.create_pod(sched, now, fleet) {
+                    break;
+                }
+                have += 1;
+            }
+        } else if to < have {
+            let mut cand: Vec<(std::cmp::Reverse<u8>, u8, usize, std::cmp::Reverse<u32>)> = self.fleets[fleet]
+                .pods
+                .iter()
+                .map(|&p| (p, &self.pods[p as usize]))
+                .filter(|(_, r)| matches!(r.pod.state(), PodState::Initialising | PodState::Allocated))
+                .map(|(p, r)| {
+                    let init = u8::from(r.pod.state() != PodState::Initialising);
+                    (std::cmp::Reverse(r.level.rank()), init, r.pod.sessions(), std::cmp::Reverse(p))
+                })
+                .collect();
+            cand.sort();
+            for &(_, _, _, std::cmp::Reverse(p)) in cand.iter().take((have - to) as usize) {
+                self.pods[p as usize].pod.scale_in(now).expect("a serving pod scales in");
+                self.counters.pods_scaled_in += 1;
+                self.after_pod(sched, now, p);
+            }
+        }
+        let n = self.serving(fleet);
+        self.fleets[fleet].autoscaler.set_current(n);
+    }
+
+    fn on_sync(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        for f in 0..self.fleets.len() {
+            let mut totals = [0.0; NUM_METRICS];
+            for &p in &self.fleets[f].pods {
+                let pod = &self.pods[p as usize].pod;
+                if pod.state() != PodState::Allocated {
+                    continue;
+                }
+                let u = pod.used();
+                totals[Metric::Bandwidth as usize] += u.bandwidth_bps as f64;
+                totals[Metric::Pps as usize] += u.pps as f64;
+                totals[Metric::PushStreams as usize] += pod.sessions() as f64;
+                totals[Metric::Cpu as usize] += u.cpu_millis as f64;
+                totals[Metric::Memory as usize] += u.memory_bytes as f64;
+            }
+            let a = &mut self.fleets[f].autoscaler;
+            a.observe(totals);
+            a.handle_timeout(now);
+            let mut last = None;
+            while let Some(d) = a.poll_decision() {
+                last = Some(d.to);
+            }
+            if let Some(to) = last {
+                self.counters.scale_decisions += 1;
+                self.scale_to(sched, now, f, to);
+            } else {
+                // Pods lost to outages or failed placements leave the
+                // fleet short of what the autoscaler believes it has.
+                let want = self.fleets[f].autoscaler.current();
+                if self.serving(f) < want {
+                    self.scale_to(sched, now, f, want);
+                }
+            }
+        }
+        sched.schedule_in(cdnsim_engine::SimDuration::from_ns(self.edge.autoscale.sync_period_ns), CONTROL, Ev::Sync);
+    }
+
+    fn arm_serverless(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        let Some(t) = self.serverless.as_ref().and_then(|s| s.poll_timeout()) else { return };
+        let t = t.max(now);
+        if self.serverless_armed.is_none_or(|a| t < a) {
+            self.serverless_armed = Some(t);
+            sched.schedule_at(SimTime::from_ns(t), TIMER, Ev::ServerlessTimer);
+        }
+    }
+
+    // ---- machines -------------------------------------------------------
+
+    fn maybe_release_machine(&mut self, now: u64, m: MachineId) {
+        let rec = &self.machines[m.index()];
+        if !rec.draining || rec.released_ns.is_some() {
+            return;
+        }
+        if self.cluster.machine_info(m).is_some_and(|i| i.allocations == 0) {
+            self.cluster.release_machine(m).expect("a cordoned, empty machine");
+            self.machines[m.index()].released_ns = Some(now);
+            if let Some(pl) = self.planners.iter_mut().find(|p| p.pool == self.machines[m.index()].pool) {
+                pl.planner.released(1);
+                pl.released += 1;
+            }
+        }
+    }
+
+    pub(crate) fn add_machine(&mut self, now: u64, room: usize, pool: cdnsim_edge::PoolId) -> MachineId {
+        let m = self
+            .cluster
+            .add_machine(cdnsim_edge::RoomId(room as u32), build::resources(&self.edge.machine), pool)
+            .expect("a known room and pool");
+        let images = build::draw_images(self.edge, &mut self.startup_rng);
+        self.machines.push(MachineRec {
+            room,
+            pool,
+            ports: PortPool::new(build::PORT_BASE, self.edge.machine.host_ports as u16).expect("validated ports"),
+            images,
+            added_ns: now,
+            released_ns: None,
+            draining: false,
+        });
+        if self.rooms[room].1 {
+            self.cluster.cordon(m).expect("just added");
+        }
+        m
+    }
+
+    fn on_hour(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        for i in 0..self.planners.len() {
+            let pl = &mut self.planners[i];
+            let demand = if pl.hour_samples > 0 { pl.hour_sum / pl.hour_samples as f64 } else { 0.0 };
+            pl.hour_sum = 0.0;
+            pl.hour_samples = 0;
+            pl.planner.record_hour(demand);
+            pl.planner.handle_timeout(now);
+            let mut actions = Vec::new();
+            while let Some(a) = pl.planner.poll_action() {
+                actions.push(a);
+            }
+            let (pool, room) = (pl.pool, pl.room);
+            for a in actions {
+                match a {
+                    PlannerAction::Buy { count, .. } => self.planners[i].bought += count as u64,
+                    PlannerAction::Ready { count } => {
+                        for _ in 0..count {
+                            self.add_machine(now, room, pool);
+                        }
+                    }
+                    PlannerAction::Release { count } => {
+                        for m in self.cluster.drain_candidates(pool, count as usize) {
+                            self.cluster.cordon(m).expect("a live machine");
+                            self.machines[m.index()].draining = true;
+                            let on: Vec<u32> = (0..self.pods.len() as u32)
+                                .filter(|&p| {
+                                    let r = &self.pods[p as usize];
+                                    r.machine == m
+                                        && r.deleted_ns.is_none()
+                                        && matches!(r.pod.state(), PodState::Initialising | PodState::Allocated)
+                                })
+                                .collect();
+                            for p in on {
+                                self.pods[p as usize].pod.scale_in(now).expect("a serving pod scales in");
+                                self.counters.pods_scaled_in += 1;
+                                self.after_pod(sched, now, p);
+                                let f = self.pods[p as usize].fleet as usize;
+                                let n = self.serving(f);
+                                self.fleets[f].autoscaler.set_current(n);
+                            }
+                            self.maybe_release_machine(now, m);
+                        }
+                    }
+                }
+            }
+        }
+        sched.schedule_in(cdnsim_engine::SimDuration::from_ns(cdnsim_edge::NS_PER_HOUR), CONTROL, Ev::Hour);
+    }
+
+    /// A planner's demand: machines' worth of allocation in its pool (the
+    /// largest ratio over the resources of allocated to one machine).
+    fn planner_demand(&self, pool: cdnsim_edge::PoolId) -> f64 {
+        let info = self.cluster.pool_info(pool).expect("a planner's pool");
+        let m = build::resources(&self.edge.machine).to_array();
+        let a = info.allocated.to_array();
+        (0..NUM_RESOURCES).filter(|&d| m[d] > 0).map(|d| a[d] as f64 / m[d] as f64).fold(0.0, f64::max)
+    }
+
+    fn on_sample(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        self.flush_meter(now);
+        for i in 0..self.planners.len() {
+            let d = self.planner_demand(self.planners[i].pool);
+            self.planners[i].hour_sum += d;
+            self.planners[i].hour_samples += 1;
+        }
+        record::sample(self, now);
+        let next = now + self.edge.sample_interval_ns;
+        if next <= self.sc.duration_ns {
+            sched.schedule_at(SimTime::from_ns(next), CONTROL, Ev::Sample);
+        }
+    }
+
+    // ---- faults and operations -------------------------------------------
+
+    fn on_outage(&mut self, sched: &mut Scheduler<Ev>, now: u64, index: usize, begins: bool) {
+        let o = &self.edge.room_outages[index];
+        let room = self.region_rooms[o.region][o.room as usize];
+        self.rooms[room].1 = begins;
+        let ms: Vec<MachineId> = (0..self.machines.len() as u32)
+            .map(MachineId)
+            .filter(|m| self.machines[m.index()].room == room && self.machines[m.index()].released_ns.is_none())
+            .collect();
+        for &m in &ms {
+            if begins {
+                self.cluster.cordon(m).expect("a live machine");
+            } else if !self.machines[m.index()].draining {
+                self.cluster.uncordon(m).expect("a live machine");
+            }
+        }
+        if begins {
+            let on: Vec<u32> = (0..self.pods.len() as u32)
+                .filter(|&p| {
+                    let r = &self.pods[p as usize];
+                    r.deleted_ns.is_none() && self.machines[r.machine.index()].room == room
+                })
+                .collect();
+            for p in on {
+                self.pods[p as usize].pod.fail(now);
+                self.after_pod(sched, now, p);
+            }
+        }
+    }
+
+    fn on_upgrade(&mut self, sched: &mut Scheduler<Ev>, now: u64, index: usize) {
+        let u = &self.edge.upgrades[index];
+        let (service, in_place) = (u.service, u.in_place);
+        let targets: Vec<u32> = (0..self.pods.len() as u32)
+            .filter(|&p| {
+                let r = &self.pods[p as usize];
+                self.fleets[r.fleet as usize].service == service
+                    && matches!(r.pod.state(), PodState::Allocated | PodState::Tombstone)
+            })
+            .collect();
+        for p in targets {
+            let m = self.pods[p as usize].machine;
+            let how = if in_place {
+                self.counters.kept_in_place += self.pods[p as usize].pod.sessions() as u64;
+                Upgrade::InPlace { restart_ns: self.startup_prewarmed.sample(&mut self.startup_rng) }
+            } else {
+                // A recreated pod gets a new port: the old one is given
+                // back only after the new one is taken, so they differ.
+                let Some(new_port) = self.machines[m.index()].ports.allocate() else { continue };
+                let old = self.pods[p as usize].pod.port();
+                self.machines[m.index()].ports.release(old);
+                Upgrade::Recreate { startup_ns: self.startup_prewarmed.sample(&mut self.startup_rng), new_port }
+            };
+            self.pods[p as usize].pod.upgrade(now, how).expect("an allocated or tombstone pod upgrades");
+            self.after_pod(sched, now, p);
+        }
+    }
+}
+
+/// An upper estimate of an edge run's peak memory: live sessions at the
+/// peak (Little's law on the highest hourly rate times every flash
+/// multiplier, plus six standard deviations), a pod per session slot,
+/// machines, and the sampled tables.
+pub fn memory_estimate_bytes(sc: &Scenario, e: &Edge) -> u64 {
+    let mut sessions = 0.0;
+    for (r, reg) in e.regions.iter().enumerate() {
+        let peak = reg.hourly_arrivals_per_s.iter().cloned().fold(0.0, f64::max);
+        let boost: f64 = e.flash_crowds.iter().filter(|f| f.region == r).map(|f| f.multiplier.max(1.0)).product();
+        let mean_s: f64 = e.services.iter().map(|s| s.share * build::duration(&s.session_length).mean_ns() / 1e9).sum();
+        sessions += peak * boost * mean_s;
+    }
+    let sessions = sessions + 6.0 * sessions.sqrt() + 1.0;
+    let per_session = (std::mem::size_of::<Live>() + 64 + 48) as f64;
+    let min_per_pod = e.services.iter().map(|s| s.max_sessions_per_pod).min().unwrap_or(1).max(1) as f64;
+    let pods = sessions / min_per_pod * 4.0;
+    let per_pod = (std::mem::size_of::<PodRec>() + 256) as f64;
+    let machines: u64 = e
+        .regions
+        .iter()
+        .map(|r| r.rooms as u64 * r.machines_per_room as u64 + r.region_machines as u64)
+        .sum::<u64>()
+        + e.central.machines as u64
+        + e.planner.as_ref().map_or(0, |p| p.max_machines as u64 * e.regions.iter().map(|r| r.rooms as u64).sum::<u64>());
+    let samples = sc.duration_ns / e.sample_interval_ns.max(1) + 1;
+    let per_machine_row = 8 * 9 + 64;
+    (sessions * per_session + pods * per_pod) as u64
+        + machines * (512 + samples * per_machine_row)
+        + samples * 512
+        + sc.max_pending_events as u64 * 48
+}
+
+#[cfg(test)]
+mod tests;
