@@ -51,6 +51,9 @@ pub struct Summary {
 pub enum Value {
     Count(u64),
     Real(f64),
+    /// A real that may be missing (null in Parquet), e.g. a percentile of
+    /// no samples.
+    OptReal(Option<f64>),
     Text(String),
 }
 
@@ -85,6 +88,7 @@ impl Summary {
             let col = match v {
                 Value::Count(x) => Col::U64(vec![*x]),
                 Value::Real(x) => Col::F64(vec![*x]),
+                Value::OptReal(x) => Col::OptF64(vec![*x]),
                 Value::Text(x) => Col::Str(vec![x.clone()]),
             };
             t.push(name, col);

@@ -310,14 +310,19 @@ pub(crate) fn build<'a>(
     }
 
     // The initial pods start at time zero, their images pre-warmed or not
-    // like any other pod's.
-    for f in 0..w.fleets.len() {
-        let want = w.fleets[f].autoscaler.current();
-        for _ in 0..want {
-            if !w.create_pod(sched, 0, f) {
-                break;
+    // like any other pod's. They are placed one per fleet in turn, as
+    // pods of many services arrive interleaved at a real scheduler: one
+    // service's pods all first would pack its shape alone.
+    let want: Vec<u32> = w.fleets.iter().map(|f| f.autoscaler.current()).collect();
+    let mut failed = vec![false; want.len()];
+    for k in 0..want.iter().copied().max().unwrap_or(0) {
+        for f in 0..w.fleets.len() {
+            if k < want[f] && !failed[f] && !w.create_pod(sched, 0, f) {
+                failed[f] = true;
             }
         }
+    }
+    for f in 0..w.fleets.len() {
         let n = w.serving(f);
         w.fleets[f].autoscaler.set_current(n);
     }

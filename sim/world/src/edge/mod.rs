@@ -111,6 +111,9 @@ pub(crate) struct PodRec {
     pub ready_ns: Option<u64>,
     pub tombstone_ns: Option<u64>,
     pub deleted_ns: Option<u64>,
+    /// Sessions it held when scaled in (summed over its scale-ins): what a
+    /// tombstone drains, or a naive scale-in cuts.
+    pub sessions_at_scale_in: u64,
     /// The time its timer event is scheduled for (one at a time).
     armed_ns: Option<u64>,
 }
@@ -592,6 +595,7 @@ impl EdgeWorld<'_> {
             ready_ns: None,
             tombstone_ns: None,
             deleted_ns: None,
+            sessions_at_scale_in: 0,
             armed_ns: None,
         });
         self.fleets[fleet].pods.push(id);
@@ -643,13 +647,19 @@ impl EdgeWorld<'_> {
                 .collect();
             cand.sort();
             for &(_, _, _, std::cmp::Reverse(p)) in cand.iter().take((have - to) as usize) {
-                self.pods[p as usize].pod.scale_in(now).expect("a serving pod scales in");
-                self.counters.pods_scaled_in += 1;
-                self.after_pod(sched, now, p);
+                self.scale_in(sched, now, p);
             }
         }
         let n = self.serving(fleet);
         self.fleets[fleet].autoscaler.set_current(n);
+    }
+
+    fn scale_in(&mut self, sched: &mut Scheduler<Ev>, now: u64, p: u32) {
+        let rec = &mut self.pods[p as usize];
+        rec.sessions_at_scale_in += rec.pod.sessions() as u64;
+        rec.pod.scale_in(now).expect("a serving pod scales in");
+        self.counters.pods_scaled_in += 1;
+        self.after_pod(sched, now, p);
     }
 
     fn on_sync(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
@@ -770,9 +780,7 @@ impl EdgeWorld<'_> {
                                 })
                                 .collect();
                             for p in on {
-                                self.pods[p as usize].pod.scale_in(now).expect("a serving pod scales in");
-                                self.counters.pods_scaled_in += 1;
-                                self.after_pod(sched, now, p);
+                                self.scale_in(sched, now, p);
                                 let f = self.pods[p as usize].fleet as usize;
                                 let n = self.serving(f);
                                 self.fleets[f].autoscaler.set_current(n);

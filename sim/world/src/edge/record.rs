@@ -262,7 +262,7 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
     count("serverless_warm_starts", su.warm_starts);
     count("serverless_instance_seconds", su.instance_seconds);
     count("edge_bandwidth_p95_bps", percentile_95(&samples));
-    let mut real = |n: &str, v: Option<f64>| x.push((n.to_string(), Value::Real(v.unwrap_or(f64::NAN))));
+    let mut real = |n: &str, v: Option<f64>| x.push((n.to_string(), Value::OptReal(v)));
     real("rejection_share", (c.arrived > 0).then(|| c.rejected as f64 / c.arrived as f64));
     real("overflow_share", (accepted > 0).then(|| (accepted - c.by_tier[0]) as f64 / accepted as f64));
     for r in Resource::ALL {
@@ -358,6 +358,7 @@ fn pods_table(w: &EdgeWorld, stop_ns: u64) -> Table {
     t.push("deleted_s", Col::OptF64(w.pods.iter().map(|p| p.deleted_ns.filter(|&d| d <= stop_ns).map(secs)).collect()));
     t.push("state", Col::Str(w.pods.iter().map(|p| p.pod.state().name().to_string()).collect()));
     let st = |f: fn(&cdnsim_edge::PodStats) -> u64| Col::U64(w.pods.iter().map(|p| f(p.pod.stats())).collect());
+    t.push("sessions_at_scale_in", Col::U64(w.pods.iter().map(|p| p.sessions_at_scale_in).collect()));
     t.push("sessions_served", st(|s| s.served));
     t.push("sessions_ended", st(|s| s.ended));
     t.push("cut_eviction", st(|s| s.cut_eviction));
