@@ -278,6 +278,36 @@ fn single_run_output(run: &PlannedRun, outcome: Option<&Outcome>, out: &Path) ->
             say!("another process completed run {} first; kept its results", run.run_id);
             d.clone()
         }
+        Some(Outcome::Done { dir, summary: s, wall_s, events }) if s.topology == "edge" => {
+            let get = |n: &str| {
+                s.extra.iter().find(|(k, _)| k == n).map_or("-".to_string(), |(_, v)| match v {
+                    cdnsim_metrics::Value::Count(c) => c.to_string(),
+                    cdnsim_metrics::Value::Real(x) | cdnsim_metrics::Value::OptReal(Some(x)) => format!("{x:.4}"),
+                    cdnsim_metrics::Value::OptReal(None) => "-".into(),
+                    cdnsim_metrics::Value::Text(t) => t.clone(),
+                })
+            };
+            say!("scenario {} seed {} run {}", run.scenario.name, run.seed, run.run_id);
+            say!(
+                "  {} sessions: room {}, region {}, central {}, serverless {}, rejected {}; cut by scale-in {}",
+                get("sessions"),
+                get("sessions_room"),
+                get("sessions_region"),
+                get("sessions_central"),
+                get("sessions_serverless"),
+                get("sessions_rejected"),
+                get("sessions_cut_scale_in")
+            );
+            say!(
+                "  machines needed {} of {} at peak; cost {} ({} per session-hour)",
+                get("machines_needed"),
+                get("machines_peak"),
+                get("cost_total"),
+                get("cost_per_session_hour")
+            );
+            say!("  {} events in {:.2} s wall ({:.2} M events/s)", events, wall_s, *events as f64 / wall_s.max(1e-9) / 1e6);
+            dir.clone()
+        }
         Some(Outcome::Done { dir, summary: s, wall_s, events }) => {
             let ms = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0} ms"));
             say!("scenario {} seed {} run {}", run.scenario.name, run.seed, run.run_id);
@@ -415,6 +445,12 @@ pub fn chart(run_dir: &Path) -> Result<Vec<PathBuf>, Failure> {
             )))
         }
     };
+    if crate::edge_charts::is_edge_run(run_dir) {
+        need("machines.parquet")?;
+        let dir = run_dir.join("charts");
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::Internal(format!("{}: {e}", dir.display())))?;
+        return crate::edge_charts::run_charts(run_dir, &dir);
+    }
     let viewers = read_parquet(&need("viewers.parquet")?).map_err(|e| Failure::BadInput(e.to_string()))?;
     let series = read_parquet(&need("timeseries.parquet")?).map_err(|e| Failure::BadInput(e.to_string()))?;
     let bad = |e: String| Failure::BadInput(format!("{}: {e}", run_dir.display()));

@@ -22,6 +22,7 @@ mod bench;
 mod calibrate;
 mod commands;
 mod compare;
+mod edge_charts;
 mod failure;
 mod runner;
 mod shard;

@@ -55,6 +55,10 @@ const VS_METRICS: &[(&str, &str, &str, f64)] = &[
     ("internal_bytes", "IDC-to-IDC traffic", "internal bytes (MB)", 1e-6),
     ("idc_egress_bytes", "IDC egress", "IDC egress (MB)", 1e-6),
     ("amplification", "Amplification", "amplification (viewer bytes / IDC bytes)", 1.0),
+    ("machines_needed", "Edge machines needed", "machines holding pods at the peak", 1.0),
+    ("cost_per_session_hour", "Cost per session-hour", "cost per session-hour", 1.0),
+    ("overflow_share", "Sessions overflowing their room", "share of sessions", 1.0),
+    ("join_ms_p95_serverless", "Serverless join latency p95", "join p95 (ms)", 1.0),
 ];
 /// Summary metrics drawn as bars per value of a categorical parameter.
 const BAR_METRICS: &[(&str, &str, &str, f64)] = &[
@@ -62,6 +66,10 @@ const BAR_METRICS: &[(&str, &str, &str, f64)] = &[
     ("internal_bytes", "IDC-to-IDC traffic", "internal bytes (MB)", 1e-6),
     ("idc_egress_bytes", "IDC egress", "IDC egress (MB)", 1e-6),
     ("amplification", "Amplification", "amplification (viewer bytes / IDC bytes)", 1.0),
+    ("machines_needed", "Edge machines needed", "machines holding pods at the peak", 1.0),
+    ("sessions_cut_scale_in", "Sessions cut by scale-in", "sessions", 1.0),
+    ("cost_per_session_hour", "Cost per session-hour", "cost per session-hour", 1.0),
+    ("util_mean_cpu_millis", "CPU allocated on machines holding pods", "mean allocated / capacity", 1.0),
 ];
 
 pub(crate) fn params_of(dir: &Path) -> Result<Vec<Param>, Failure> {
@@ -251,6 +259,9 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
 /// Latency CDFs (viewers of all runs of a group pooled) and bytes by source
 /// over time (mean over a group's runs), one line per group.
 fn per_group_charts(charts: &Path, suffix: &str, by: &str, groups: &[(String, Vec<&RunSummary>)]) -> Result<Vec<PathBuf>, Failure> {
+    if groups.iter().flat_map(|g| g.1.iter()).any(|r| crate::edge_charts::is_edge_run(&r.dir)) {
+        return crate::edge_charts::group_charts(charts, suffix, by, groups);
+    }
     let internal = |e: cdnsim_chart::ChartError| Failure::Internal(e.to_string());
     let mut written = Vec::new();
     for (stem, title, x_label, column) in [

@@ -352,3 +352,40 @@ fn an_edge_run_is_a_function_of_its_seed() {
     let c = run(&sc, 12);
     assert_ne!(a.summary, c.summary);
 }
+
+/// The performance point, built in code: 50 regions of 10 rooms
+/// (500 rooms), 100,000 concurrent sessions at the daily peak. Timed by
+/// hand (`cargo test --release -p cdnsim-world --lib edge::tests::global_day
+/// -- --ignored --nocapture`); the bundled `edge_global_500.toml` is the
+/// same point as a file.
+#[test]
+#[ignore]
+fn global_day() {
+    let mut sc = scenario(10, 12, 1.0, 1200, 24 * 3600);
+    sc.regions = (0..50).map(|i| Region { name: format!("r{i}"), lat_deg: -40.0 + (i % 10) as f64 * 9.0, lon_deg: -170.0 + i as f64 * 7.0 }).collect();
+    let e = sc.edge.as_mut().unwrap();
+    let base = e.regions[0].clone();
+    // Peak 100,000 concurrent: 2,000 per region = rate x 1,200 s, so
+    // 1.67/s at the peak hour, a diurnal swing down to a third at night.
+    let mut hourly = [0.0; 24];
+    for (h, x) in hourly.iter_mut().enumerate() {
+        let phase = (h as f64 - 20.0) / 24.0 * std::f64::consts::TAU;
+        *x = 100_000.0 / 50.0 / 1200.0 * (2.0 + cdnsim_maths::cos(phase)) / 3.0;
+    }
+    e.regions = (0..50)
+        .map(|i| EdgeRegion { region: i, hourly_arrivals_per_s: hourly, utc_offset_ns: ((i as i64 % 24) - 12) * 3600 * S as i64, ..base.clone() })
+        .collect();
+    e.central = EdgeCentral { region: 0, machines: 50 };
+    e.sample_interval_ns = 300 * S;
+    let t = std::time::Instant::now();
+    let r = run(&sc, 1);
+    let wall = t.elapsed().as_secs_f64();
+    let peak_live = u64s(table(&r, "edge_series"), "sessions_room").into_iter().max().unwrap();
+    eprintln!(
+        "global day: {wall:.1} s wall, {} events ({:.2} M/s), {} sessions, peak live (room tier) {peak_live}, pods {}",
+        r.events,
+        r.events as f64 / wall / 1e6,
+        col(&r, "sessions"),
+        col(&r, "pods_created")
+    );
+}
