@@ -255,6 +255,30 @@ def home_nodes(folder: PathLike) -> pl.DataFrame:
     return _per_run(folder, "home_nodes.parquet", optional=True)
 
 
+def pods(folder: PathLike) -> pl.DataFrame:
+    """Every edge run's ``pods.parquet`` (one row per media-server pod: its
+    fleet's room and service, level and machine, when it was created,
+    ready, tombstoned and deleted, sessions served, at scale-in, cut by
+    cause), with its run's parameters. Only edge runs have it."""
+    return _per_run(folder, "pods.parquet", optional=True)
+
+
+def machines(folder: PathLike) -> pl.DataFrame:
+    """Every edge run's ``machines.parquet`` (one row per machine and
+    sample: room, pool, level, cordoned, pods, allocated share of each
+    resource), with its run's parameters. Only edge runs have it."""
+    return _per_run(folder, "machines.parquet", optional=True)
+
+
+def edge_series(folder: PathLike) -> pl.DataFrame:
+    """Every edge run's ``edge_series.parquet`` (one row per sample: live
+    sessions and sessions placed per tier, rejections, machines in service
+    and holding pods per level, allocated shares per level and resource,
+    pods by state, edge egress, serverless instances), with its run's
+    parameters. Only edge runs have it."""
+    return _per_run(folder, "edge_series.parquet", optional=True)
+
+
 def manifest(folder: PathLike, run_id: str) -> dict[str, Any]:
     """A run's ``manifest.json``: the resolved scenario (times in ns, rates
     in bit/s), seed, sweep point, versions and wall time."""
