@@ -336,20 +336,25 @@ impl EdgeWorld<'_> {
         }
     }
 
-    /// Where a session goes: the least-loaded up room of its region (most
-    /// free session slots on its fleet's accepting pods; ties to the lower
-    /// room), a pod there; else a pod of another room of the region; else
+    /// Where a session goes: the least-utilised up room of its region
+    /// (sessions over session slots of its fleet's accepting pods; a room
+    /// with no accepting pod last; ties to the lower room), a pod there; else a pod of another room of the region; else
     /// serverless. Within a fleet, the accepting pod at the lowest level
     /// with the fewest sessions (ties to the older pod): sessions stay near
     /// their users and spread over pods, so a scale-in finds light pods.
     fn admit(&mut self, now: u64, region: usize, service: usize, sid: SessionId, need: Resources) -> Option<(Host, Tier, u64)> {
         let services = self.edge.services.len();
-        let mut order: Vec<(std::cmp::Reverse<u64>, usize)> = self.region_rooms[region]
+        // Balancing on free slots instead would feed back: the room that
+        // scaled out first attracts the load and the others shrink.
+        let mut order: Vec<((u64, u64), usize)> = self.region_rooms[region]
             .iter()
             .filter(|&&r| !self.rooms[r].1)
-            .map(|&r| (std::cmp::Reverse(self.free_slots_of(self.fleet_of[r * services + service] as usize)), r))
+            .map(|&r| (self.load_of(self.fleet_of[r * services + service] as usize), r))
             .collect();
-        order.sort();
+        order.sort_by(|((sa, ta), ra), ((sb, tb), rb)| {
+            let (ka, kb) = ((*ta == 0, *sa as u128 * *tb as u128), (*tb == 0, *sb as u128 * *ta as u128));
+            ka.cmp(&kb).then(ra.cmp(rb))
+        });
         let mut any_ready = false;
         for (i, &(_, room)) in order.iter().enumerate() {
             let fleet = self.fleet_of[room * services + service] as usize;
@@ -401,14 +406,14 @@ impl EdgeWorld<'_> {
         }
     }
 
-    fn free_slots_of(&self, fleet: usize) -> u64 {
-        self.fleets[fleet]
-            .pods
-            .iter()
-            .map(|&p| &self.pods[p as usize].pod)
-            .filter(|p| p.accepting())
-            .map(|p| (p.config().max_sessions as u64).saturating_sub(p.sessions() as u64))
-            .sum()
+    /// (sessions, session slots) on a fleet's accepting pods.
+    fn load_of(&self, fleet: usize) -> (u64, u64) {
+        let mut out = (0, 0);
+        for p in self.fleets[fleet].pods.iter().map(|&p| &self.pods[p as usize].pod).filter(|p| p.accepting()) {
+            out.0 += p.sessions() as u64;
+            out.1 += p.config().max_sessions as u64;
+        }
+        out
     }
 
     /// Join latency before any start-up wait: the access network, plus a
