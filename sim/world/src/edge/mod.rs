@@ -247,7 +247,11 @@ impl Model for EdgeWorld<'_> {
             Ev::PodTimer { pod } => {
                 if self.pods[pod as usize].armed_ns == Some(now) {
                     self.pods[pod as usize].armed_ns = None;
-                    self.pods[pod as usize].pod.handle_timeout(now);
+                    let p = &mut self.pods[pod as usize].pod;
+                    p.handle_timeout(now);
+                    // A timer that stays due after its handling would be
+                    // re-armed at the same instant for ever: fail loudly.
+                    assert!(p.poll_timeout().is_none_or(|t| t > now), "pod {pod}: still due at {now} ns after its timeout");
                     self.after_pod(sched, now, pod);
                 }
             }
@@ -522,8 +526,9 @@ impl EdgeWorld<'_> {
         let rec = &mut self.pods[p as usize];
         match rec.pod.poll_timeout() {
             Some(t) if rec.deleted_ns.is_none() => {
-                assert!(t > now || rec.armed_ns.is_none(), "pod {p}: timer at {t} ns did not advance past {now} ns");
-                let t = t.max(now);
+                // Due now (a zero timeout) is allowed: the event runs later
+                // in this instant, after this one.
+                assert!(t >= now, "pod {p}: timer at {t} ns is before now, {now} ns");
                 if rec.armed_ns != Some(t) {
                     rec.armed_ns = Some(t);
                     sched.schedule_at(SimTime::from_ns(t), TIMER, Ev::PodTimer { pod: p });
