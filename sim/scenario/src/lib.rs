@@ -11,6 +11,8 @@
 //! - `resolve`: cross-checks and defaults; the only place that knows both.
 //! - `backbone`: `[network] topology`: IDC nodes and the links between
 //!   them taken from a bundled backbone.
+//! - [`edge`]: the `[edge]` section (the RTC cloud on edge containers):
+//!   its resolution, the N-k check, the peak demand by Little's law.
 //! - `home`: the `[home]` section, validated by `cdnsim_net::home`'s own
 //!   constructors.
 //! - [`model`]: the resolved scenario.
@@ -22,6 +24,7 @@
 
 mod backbone;
 mod ctx;
+pub mod edge;
 pub mod error;
 mod home;
 mod loss;

@@ -31,6 +31,17 @@ pub(crate) const WATCH_TIME_NAMES: &[&str] = &["exponential", "lognormal"];
 pub(crate) const UPLOAD_NAMES: &[&str] = &["lognormal", "uniform", "empirical"];
 /// `[home] on_session.distribution` and `off_session.distribution`.
 pub(crate) const SESSION_NAMES: &[&str] = &["exponential", "weibull", "lognormal", "pareto"];
+/// `[edge] sharing`.
+pub(crate) const SHARING_NAMES: &[&str] = &["shared", "dedicated"];
+/// `[edge] policy`.
+pub(crate) const POLICY_NAMES: &[&str] = &["spread", "binpack", "hybrid"];
+/// `[edge] scale_in`.
+pub(crate) const SCALE_IN_NAMES: &[&str] = &["tombstone", "naive"];
+/// `[[edge.upgrades]] how`.
+pub(crate) const UPGRADE_NAMES: &[&str] = &["in-place", "recreate"];
+/// A duration distribution's `distribution` (edge session lengths,
+/// start-up and cold-start times).
+pub(crate) const DURATION_DIST_NAMES: &[&str] = &["exponential", "lognormal", "weibull", "empirical"];
 /// `[last_hop] fidelity`.
 pub(crate) const FIDELITY_NAMES: &[&str] = &["full", "structural", "model"];
 
@@ -76,15 +87,20 @@ pub struct RawScenario {
     /// `[broadcaster]`.
     pub broadcasters: Option<Spanned<RawBroadcasters>>,
     /// The live stream: its bit rate and how it is cut into blocks and
-    /// chunks.
-    pub stream: RawStream,
-    /// Who watches: arrivals, watch time, playout delay and where they are.
-    pub viewers: RawViewers,
+    /// chunks (required, except in an `[edge]` scenario).
+    pub stream: Option<Spanned<RawStream>>,
+    /// Who watches: arrivals, watch time, playout delay and where they are
+    /// (required, except in an `[edge]` scenario).
+    pub viewers: Option<Spanned<RawViewers>>,
     /// Home nodes (NATed devices that can relay), where they are and their
     /// model's parameters.
     pub home: Option<Spanned<RawHome>>,
     /// The fountain-coded last hop over home nodes (needs `[home]`).
     pub last_hop: Option<Spanned<RawLastHop>>,
+    /// The real-time audio/video cloud on edge containers: with this
+    /// section the scenario runs that model instead of the live-video CDN
+    /// (no `[stream]`, `[viewers]`, nodes or links then).
+    pub edge: Option<Spanned<RawEdge>>,
 }
 
 /// Takes the topology's sources and centres, and `edges_per_isp` edges of
@@ -551,4 +567,288 @@ pub struct RawLastHop {
     pub target: Option<Spanned<f64>>,
     /// Extra symbols beyond K, 0 to 1000 (default 2).
     pub headroom: Option<Spanned<i64>>,
+}
+
+/// The edge-container RTC cloud (README, "Edge-container RTC cloud").
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdge {
+    /// "shared" (one pool per room for every service) or "dedicated" (a
+    /// pool per service per level, machines split by share).
+    #[schemars(extend("enum" = SHARING_NAMES))]
+    pub sharing: Spanned<String>,
+    /// How pods are placed on machines: "spread" (least allocated),
+    /// "binpack" (most allocated) or "hybrid" (Borg-like).
+    #[schemars(extend("enum" = POLICY_NAMES))]
+    pub policy: Spanned<String>,
+    /// What scaling in does to a pod with sessions: "tombstone" (drain, then
+    /// evict what is left after `tombstone_timeout`) or "naive" (delete at
+    /// once).
+    #[schemars(extend("enum" = SCALE_IN_NAMES))]
+    pub scale_in: Spanned<String>,
+    /// With "tombstone": how long a pod drains (default "10 min").
+    pub tombstone_timeout: Option<Spanned<DurationNs>>,
+    /// Rooms per region that may be down at once while the rest still hold
+    /// the region's peak demand (default 2, N-2; 0: no check).
+    pub redundancy_rooms: Option<Spanned<i64>>,
+    /// Period of the pool series and machine samples (default "60 s").
+    pub sample_interval: Option<Spanned<DurationNs>>,
+    /// One-way latency from a user to a room of its region (default "5 ms").
+    pub access_latency: Option<Spanned<DurationNs>>,
+    /// Probability that a machine already holds a service's image, in
+    /// [0, 1] (default 0.9).
+    pub prewarmed_share: Option<Spanned<f64>>,
+    /// Pod start-up with the image on the machine: a duration or a
+    /// distribution table (default "2 s").
+    pub startup_prewarmed: Option<Spanned<RawDurationSpec>>,
+    /// Pod start-up when the image is pulled (default lognormal, median
+    /// "20 s", sigma 0.5).
+    pub startup_pulled: Option<Spanned<RawDurationSpec>>,
+    /// The machine type of every edge machine.
+    pub machine: Spanned<RawResources>,
+    /// Regions with edge rooms.
+    #[serde(default)]
+    pub regions: Vec<Spanned<RawEdgeRegion>>,
+    /// The central pool, last edge level before serverless.
+    pub central: Spanned<RawEdgeCentral>,
+    /// The services (customers) and their sessions and pods.
+    #[serde(default)]
+    pub services: Vec<Spanned<RawEdgeService>>,
+    /// The pod autoscaler of every (room, service).
+    pub autoscale: Option<Spanned<RawAutoscale>>,
+    /// The central multi-cloud serverless pool (absent: none).
+    pub serverless: Option<Spanned<RawServerless>>,
+    /// Prices for the cost columns.
+    pub prices: Option<Spanned<RawPrices>>,
+    /// Machines bought and released from a forecast (absent: fixed).
+    pub planner: Option<Spanned<RawPlanner>>,
+    /// A region's arrival rate times `multiplier` over a window.
+    #[serde(default)]
+    pub flash_crowds: Vec<Spanned<RawFlashCrowd>>,
+    /// A room down over a window (its pods fail, its sessions are cut).
+    #[serde(default)]
+    pub room_outages: Vec<Spanned<RawRoomOutage>>,
+    /// Upgrades of every pod of a service at a time.
+    #[serde(default)]
+    pub upgrades: Vec<Spanned<RawUpgrade>>,
+}
+
+/// A duration: a fixed value ("2 s") or a distribution table.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawDurationSpec {
+    /// Always this long.
+    Fixed(DurationNs),
+    /// Drawn from a distribution.
+    Dist(RawDurationTable),
+}
+
+/// `{ distribution = "exponential", mean = ... }`, `{ distribution =
+/// "lognormal", median = ..., sigma = ... }`, `{ distribution = "weibull",
+/// shape = ..., scale = ... }` or `{ distribution = "empirical", points =
+/// [[0.5, "5 min"], ..., [1.0, "2 h"]] }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDurationTable {
+    /// "exponential", "lognormal", "weibull" or "empirical".
+    #[schemars(extend("enum" = DURATION_DIST_NAMES))]
+    pub distribution: String,
+    /// Exponential: the mean.
+    pub mean: Option<DurationNs>,
+    /// Lognormal: the median.
+    pub median: Option<DurationNs>,
+    /// Lognormal: sigma of the log, at least 0.
+    pub sigma: Option<f64>,
+    /// Weibull: the shape, above 0 (below 1: a heavier tail).
+    pub shape: Option<f64>,
+    /// Weibull: the scale.
+    pub scale: Option<DurationNs>,
+    /// Empirical: (cumulative probability, duration) points, both
+    /// increasing, the last at probability 1.
+    pub points: Option<Vec<(f64, DurationNs)>>,
+}
+
+/// A capacity or demand vector.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawResources {
+    /// CPU cores (fractions allowed: 0.25 is 250 millicores).
+    pub cpu: Spanned<f64>,
+    /// Memory, a size ("8 GiB").
+    pub memory: Spanned<SizeBytes>,
+    /// Network bandwidth, a rate ("10 Gbps").
+    pub bandwidth: Spanned<RateBps>,
+    /// Packets per second.
+    pub pps: Spanned<i64>,
+    /// Host ports (default 0; a machine's must be 1 to 65535).
+    pub host_ports: Option<Spanned<i64>>,
+}
+
+/// A region's edge rooms and its arrivals.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdgeRegion {
+    /// A `[[regions]]` name.
+    pub region: Spanned<String>,
+    /// Rooms (IDC sites), at least 1.
+    pub rooms: Spanned<i64>,
+    /// Machines in each room, at least 1.
+    pub machines_per_room: Spanned<i64>,
+    /// Machines of the region-level pool (default 0).
+    pub region_machines: Option<Spanned<i64>>,
+    /// Local time minus UTC, hours, -12 to 14 (default 0).
+    pub utc_offset_hours: Option<Spanned<i64>>,
+    /// Session arrivals per second in each local hour 0..23: 24 rates.
+    pub hourly_arrivals: Spanned<Vec<f64>>,
+}
+
+/// The central pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdgeCentral {
+    /// A `[[regions]]` name.
+    pub region: Spanned<String>,
+    /// Machines, 0 or more.
+    pub machines: Spanned<i64>,
+}
+
+/// A service (customer).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdgeService {
+    /// A unique name.
+    pub name: Spanned<String>,
+    /// Share of every region's arrivals, above 0; the shares sum to 1.
+    pub share: Spanned<f64>,
+    /// What one session uses on its media server.
+    pub session: Spanned<RawResources>,
+    /// One media-server pod's request; it must fit a machine.
+    pub pod: Spanned<RawResources>,
+    /// Sessions one pod serves at most, 1 to 65536.
+    pub max_sessions_per_pod: Spanned<i64>,
+    /// How long a session lasts: a duration or a distribution table.
+    pub session_length: Spanned<RawDurationSpec>,
+}
+
+/// The HPA-like autoscaler of each (room, service).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscale {
+    /// How often it decides (default "15 s").
+    pub sync_period: Option<Spanned<DurationNs>>,
+    /// No change while the ratio to the target is within this of 1
+    /// (default 0.1).
+    pub tolerance: Option<Spanned<f64>>,
+    /// Scale in only to the highest recommendation of this window
+    /// (default "5 min").
+    pub scale_in_window: Option<Spanned<DurationNs>>,
+    /// Target utilisation of a pod's request per metric, in (0, 1]: keys
+    /// cpu, memory, bandwidth, pps, sessions; at least one (default
+    /// `{ sessions = 0.7 }`).
+    pub targets: Option<Spanned<RawTargets>>,
+    /// Fewest pods per (room, service) (default 1).
+    pub min_pods: Option<Spanned<i64>>,
+    /// Most pods per (room, service) (default 10000).
+    pub max_pods: Option<Spanned<i64>>,
+}
+
+/// Autoscaling targets.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    /// Of the pod's CPU request.
+    pub cpu: Option<Spanned<f64>>,
+    /// Of its memory request.
+    pub memory: Option<Spanned<f64>>,
+    /// Of its bandwidth request.
+    pub bandwidth: Option<Spanned<f64>>,
+    /// Of its packets-per-second request.
+    pub pps: Option<Spanned<f64>>,
+    /// Of its session slots.
+    pub sessions: Option<Spanned<f64>>,
+}
+
+/// The serverless pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServerless {
+    /// A new instance's start-up (default lognormal, median "1.5 s",
+    /// sigma 0.5).
+    pub cold_start: Option<Spanned<RawDurationSpec>>,
+    /// An idle instance stays this long (default "10 min").
+    pub keep_alive: Option<Spanned<DurationNs>>,
+    /// Most instances at once, 1 to 1048576 (default 10000).
+    pub max_instances: Option<Spanned<i64>>,
+    /// Sessions per instance, 1 to 65536 (default 8).
+    pub sessions_per_instance: Option<Spanned<i64>>,
+}
+
+/// Prices.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrices {
+    /// Per Mbit/s of the month's 95th percentile (default 2.5).
+    pub bandwidth_per_mbps_month: Option<Spanned<f64>>,
+    /// Per machine and started hour (default 0.8).
+    pub machine_per_hour: Option<Spanned<f64>>,
+    /// Per serverless instance-second (default 0.00005).
+    pub serverless_per_second: Option<Spanned<f64>>,
+    /// Per GB of serverless traffic (default 0.08).
+    pub serverless_per_gb: Option<Spanned<f64>>,
+}
+
+/// The machine planner of every room pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlanner {
+    /// From order to machine in service: whole hours, "1 h" to "24 h".
+    pub lead_time: Spanned<DurationNs>,
+    /// Spare capacity over the forecast, at least 0 (default 0.2).
+    pub headroom: Option<Spanned<f64>>,
+    /// Fewest machines per room pool (default 1).
+    pub min_machines: Option<Spanned<i64>>,
+    /// Most machines per room pool (default 1000).
+    pub max_machines: Option<Spanned<i64>>,
+}
+
+/// A flash crowd (or, below 1, a decline).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlashCrowd {
+    /// One of the `[[edge.regions]]`.
+    pub region: Spanned<String>,
+    /// From.
+    pub start: Spanned<DurationNs>,
+    /// To, after start, at most the run's duration.
+    pub end: Spanned<DurationNs>,
+    /// Rate multiplier, above 0.
+    pub multiplier: Spanned<f64>,
+}
+
+/// A room outage.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoomOutage {
+    /// One of the `[[edge.regions]]`.
+    pub region: Spanned<String>,
+    /// The room, from 0.
+    pub room: Spanned<i64>,
+    /// From.
+    pub start: Spanned<DurationNs>,
+    /// To, after start.
+    pub end: Spanned<DurationNs>,
+}
+
+/// An upgrade of a service's pods.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpgrade {
+    /// One of the `[[edge.services]]`.
+    pub service: Spanned<String>,
+    /// When, before the run's end.
+    pub at: Spanned<DurationNs>,
+    /// "in-place" (sessions and port kept) or "recreate" (sessions cut, a
+    /// new port).
+    #[schemars(extend("enum" = UPGRADE_NAMES))]
+    pub how: Spanned<String>,
 }

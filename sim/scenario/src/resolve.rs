@@ -98,6 +98,43 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         },
     };
 
+    // An [edge] scenario models the RTC cloud alone: its own sections,
+    // the shared ones above and the regions, nothing of the CDN's.
+    if let Some(edge) = raw.edge.take() {
+        crate::edge::refuse_cdn_sections(&ctx, &raw, edge.span())?;
+        let region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
+        let regions = plain_regions(&ctx, &raw)?;
+        let routing = routing(&ctx, &raw, &region_names)?;
+        let edge = crate::edge::resolve(&ctx, &edge, &region_names, duration_ns)?;
+        return Ok(Scenario {
+            name: name.clone(),
+            topology: None,
+            description: raw.run.description.clone(),
+            seed: raw.run.seed,
+            duration_ns,
+            max_pending_events,
+            network,
+            transport,
+            regions,
+            nodes: Vec::new(),
+            links: Vec::new(),
+            faults: Vec::new(),
+            routing,
+            broadcasters: crate::edge::neutral_broadcasters(),
+            stream: crate::edge::neutral_stream(),
+            viewers: crate::edge::neutral_viewers(),
+            home: None,
+            last_hop: None,
+            edge: Some(edge),
+        });
+    }
+    let Some(raw_stream) = raw.stream.take() else {
+        return Err(ctx.err(raw.run.name.span(), "stream", "expected a [stream] table (or an [edge] section for the RTC cloud), found neither"));
+    };
+    let Some(raw_viewers) = raw.viewers.take() else {
+        return Err(ctx.err(raw.run.name.span(), "viewers", "expected a [viewers] table (or an [edge] section for the RTC cloud), found neither"));
+    };
+
     // The backbone, when the scenario names one: its provinces become
     // regions and its IDCs can be nodes.
     let mut backbone = match &raw.network.topology {
@@ -117,17 +154,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
 
     // Regions.
     let mut region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
-    let mut regions = Vec::with_capacity(raw.regions.len());
-    for (i, r) in raw.regions.iter().enumerate() {
-        let (lat, lon) = (*r.lat.get_ref(), *r.lon.get_ref());
-        if !(-90.0..=90.0).contains(&lat) {
-            return Err(ctx.err(r.lat.span(), format!("regions[{i}].lat"), format!("expected degrees in [-90, 90], found {lat}")));
-        }
-        if !(-180.0..=180.0).contains(&lon) {
-            return Err(ctx.err(r.lon.span(), format!("regions[{i}].lon"), format!("expected degrees in [-180, 180], found {lon}")));
-        }
-        regions.push(Region { name: r.name.get_ref().clone(), lat_deg: lat, lon_deg: lon });
-    }
+    let mut regions = plain_regions(&ctx, &raw)?;
     let provinces: Vec<Region> = backbone.iter().flat_map(|b| &b.data.provinces).map(|p| Region {
         name: p.name.clone(),
         lat_deg: p.lat_deg,
@@ -141,7 +168,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
     }
 
     // Stream (needed to check queues hold at least one chunk).
-    let s = &raw.stream;
+    let s = raw_stream.get_ref();
     let stream = Stream {
         name: s.name.clone(),
         bitrate_bps: ctx.nonzero(&s.bitrate, "stream.bitrate", |r| r.0)?,
@@ -370,7 +397,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         }
     }
 
-    let v = &raw.viewers;
+    let v = raw_viewers.get_ref();
     let rate = *v.arrivals_per_s.get_ref();
     if !(rate.is_finite() && rate >= 0.0) {
         return Err(ctx.err(
@@ -469,6 +496,22 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         last_hop,
         edge: None,
     })
+}
+
+/// The file's own `[[regions]]`, coordinates checked.
+fn plain_regions(ctx: &Ctx, raw: &RawScenario) -> Result<Vec<Region>, ScenarioError> {
+    let mut regions = Vec::with_capacity(raw.regions.len());
+    for (i, r) in raw.regions.iter().enumerate() {
+        let (lat, lon) = (*r.lat.get_ref(), *r.lon.get_ref());
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(ctx.err(r.lat.span(), format!("regions[{i}].lat"), format!("expected degrees in [-90, 90], found {lat}")));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(ctx.err(r.lon.span(), format!("regions[{i}].lon"), format!("expected degrees in [-180, 180], found {lon}")));
+        }
+        regions.push(Region { name: r.name.get_ref().clone(), lat_deg: lat, lon_deg: lon });
+    }
+    Ok(regions)
 }
 
 fn inflation(ctx: &Ctx, v: &Spanned<f64>, field: String) -> Result<f64, ScenarioError> {

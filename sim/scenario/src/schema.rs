@@ -314,6 +314,22 @@ mod tests {
                 text: |v| one("home_churn.toml", "on_session = { distribution = \"weibull\"", &format!("on_session = {{ distribution = {v:?}")),
             },
             Place { pointer: "/definitions/LastHop/properties/fidelity", field: "last_hop.fidelity", text: |v| one("hot_stream_fountain.toml", "fidelity = \"model\"", &format!("fidelity = {v:?}")) },
+            Place { pointer: "/definitions/Edge/properties/sharing", field: "edge.sharing", text: |v| one("edge_global_500.toml", "sharing = \"shared\"", &format!("sharing = {v:?}")) },
+            Place { pointer: "/definitions/Edge/properties/policy", field: "edge.policy", text: |v| one("edge_global_500.toml", "policy = \"binpack\"", &format!("policy = {v:?}")) },
+            Place { pointer: "/definitions/Edge/properties/scale_in", field: "edge.scale_in", text: |v| {
+                // "naive" refuses a tombstone_timeout: leave it out.
+                one("edge_global_500.toml", "scale_in = \"tombstone\"\ntombstone_timeout = \"10 min\"", &format!("scale_in = {v:?}"))
+            } },
+            Place {
+                pointer: "/definitions/DurationTable/properties/distribution",
+                field: "edge.startup_pulled",
+                text: |v| one("edge_global_500.toml", "startup_pulled = { distribution = \"lognormal\"", &format!("startup_pulled = {{ distribution = {v:?}")),
+            },
+            Place {
+                pointer: "/definitions/Upgrade/properties/how",
+                field: "edge.upgrades[0].how",
+                text: |v| bundled("edge_global_500.toml") + &format!("\n[[edge.upgrades]]\nservice = \"live\"\nat = \"1 h\"\nhow = {v:?}\n"),
+            },
             Place {
                 pointer: "/properties/sweep/properties/seeds",
                 field: "sweep.seeds",
