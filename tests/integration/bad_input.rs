@@ -138,3 +138,63 @@ fn a_run_that_would_not_fit_in_memory_is_refused_before_it_starts() {
     let e = rejects("too-big", t.as_bytes(), None, "", "GiB by estimate");
     assert!(e.contains("available"), "{e}");
 }
+
+// ---- [edge] scenarios: the five cases -------------------------
+
+fn edge_text() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/edge_scale_in.toml")).unwrap()
+}
+
+#[test]
+fn edge_pool_with_no_machines() {
+    let t = edge_text().replacen("machines_per_room = 12", "machines_per_room = 0", 1);
+    rejects("edge-no-machines", t.as_bytes(), Some("0\nutc_offset_hours"), "edge.regions[0].machines_per_room", "expected a pool with machines");
+}
+
+#[test]
+fn edge_dedicated_pool_left_without_machines() {
+    // Two services of 0.9 and 0.1 on one machine a room: the second's
+    // dedicated pool would get none.
+    let t = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/edge_binpack_vs_spread.toml")).unwrap();
+    let t = t.split("\n[sweep]").next().unwrap().to_string();
+    let t = replace_once(&t, "sharing = \"shared\"", "sharing = \"dedicated\"\n");
+    let t = t.replacen("machines_per_room = 10", "machines_per_room = 1", 1);
+    let t = t.replace("redundancy_rooms = 2", "redundancy_rooms = 0");
+    rejects("edge-dedicated-empty", t.as_bytes(), Some("1\nutc_offset_hours"), "edge.regions[0].machines_per_room", "expected enough machines for a dedicated pool per service");
+}
+
+#[test]
+fn edge_unknown_region_room_and_policy() {
+    let t = replace_once(&edge_text(), "region = \"beijing\"\nrooms", "region = \"atlantis\"\nrooms");
+    rejects("edge-unknown-region", t.as_bytes(), Some("\"atlantis\""), "edge.regions[0].region", "expected the name of a region");
+    let t = edge_text().replace("[edge.central]", "[[edge.room_outages]]\nregion = \"beijing\"\nroom = 3\nstart = \"1 h\"\nend = \"2 h\"\n\n[edge.central]");
+    rejects("edge-unknown-room", t.as_bytes(), Some("3\nstart"), "edge.room_outages[0].room", "expected a room of \"beijing\" (0 to 2)");
+    let t = replace_once(&edge_text(), "policy = \"binpack\"", "policy = \"tetris\"");
+    rejects("edge-unknown-policy", t.as_bytes(), Some("\"tetris\""), "edge.policy", "expected one of \"spread\", \"binpack\", \"hybrid\"");
+}
+
+#[test]
+fn edge_capacity_with_the_wrong_unit() {
+    let t = replace_once(&edge_text(), "memory = \"256 GiB\"", "memory = \"10 Mbps\"");
+    rejects("edge-wrong-unit", t.as_bytes(), Some("\"10 Mbps\""), "memory", "size");
+}
+
+#[test]
+fn edge_n_minus_2_the_rooms_cannot_meet() {
+    // One room of three must hold each region's evening peak; with two
+    // machines a room it cannot.
+    let t = edge_text().replacen("machines_per_room = 12", "machines_per_room = 2", 1);
+    rejects("edge-n-2", t.as_bytes(), Some("2\nutc_offset_hours"), "edge.regions[0].machines_per_room", "with 2 of them down (N-2)");
+}
+
+#[test]
+fn edge_forecast_longer_than_the_run() {
+    let t = edge_text().replace("[edge.central]", "[edge.planner]\nlead_time = \"2 h\"\n\n[edge.central]");
+    rejects("edge-forecast", t.as_bytes(), Some("\"2 h\""), "edge.planner.lead_time", "expected a run longer than one day plus the lead time");
+}
+
+#[test]
+fn edge_scenario_with_a_cdn_section() {
+    let t = edge_text() + "\n[stream]\nname = \"s\"\nbitrate = \"1 Mbps\"\nblock = \"1 s\"\nchunk = \"8 KiB\"\n";
+    rejects("edge-with-stream", t.as_bytes(), None, "stream", "expected no [stream] in an [edge] scenario");
+}

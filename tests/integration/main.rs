@@ -14,6 +14,7 @@ mod compare_effect;
 mod compare_gates;
 mod compare_mismatch;
 mod determinism;
+mod edge;
 mod faults;
 mod home_nodes;
 mod last_hop;

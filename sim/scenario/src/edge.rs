@@ -282,10 +282,10 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
     };
     let scale_in = match ctx.one_of(&e.scale_in, "edge.scale_in", SCALE_IN_NAMES)? {
         "tombstone" => EdgeScaleIn::Tombstone { timeout_ns: positive_ns(ctx, &e.tombstone_timeout, "edge.tombstone_timeout", 600_000_000_000)? },
+        // A naive scale-in does not drain; a timeout written beside it is
+        // checked and unused, so one file can sweep over both.
         _ => {
-            if let Some(t) = &e.tombstone_timeout {
-                return Err(ctx.err(t.span(), "edge.tombstone_timeout", "expected no tombstone_timeout with scale_in = \"naive\" (a naive scale-in does not drain)"));
-            }
+            positive_ns(ctx, &e.tombstone_timeout, "edge.tombstone_timeout", 1)?;
             EdgeScaleIn::Naive
         }
     };

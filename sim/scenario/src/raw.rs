@@ -586,7 +586,8 @@ pub struct RawEdge {
     /// once).
     #[schemars(extend("enum" = SCALE_IN_NAMES))]
     pub scale_in: Spanned<String>,
-    /// With "tombstone": how long a pod drains (default "10 min").
+    /// With "tombstone": how long a pod drains (default "10 min"; unused
+    /// with "naive").
     pub tombstone_timeout: Option<Spanned<DurationNs>>,
     /// Rooms per region that may be down at once while the rest still hold
     /// the region's peak demand (default 2, N-2; 0: no check).

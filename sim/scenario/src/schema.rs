@@ -316,10 +316,7 @@ mod tests {
             Place { pointer: "/definitions/LastHop/properties/fidelity", field: "last_hop.fidelity", text: |v| one("hot_stream_fountain.toml", "fidelity = \"model\"", &format!("fidelity = {v:?}")) },
             Place { pointer: "/definitions/Edge/properties/sharing", field: "edge.sharing", text: |v| one("edge_global_500.toml", "sharing = \"shared\"", &format!("sharing = {v:?}")) },
             Place { pointer: "/definitions/Edge/properties/policy", field: "edge.policy", text: |v| one("edge_global_500.toml", "policy = \"binpack\"", &format!("policy = {v:?}")) },
-            Place { pointer: "/definitions/Edge/properties/scale_in", field: "edge.scale_in", text: |v| {
-                // "naive" refuses a tombstone_timeout: leave it out.
-                one("edge_global_500.toml", "scale_in = \"tombstone\"\ntombstone_timeout = \"10 min\"", &format!("scale_in = {v:?}"))
-            } },
+            Place { pointer: "/definitions/Edge/properties/scale_in", field: "edge.scale_in", text: |v| one("edge_global_500.toml", "scale_in = \"tombstone\"", &format!("scale_in = {v:?}")) },
             Place {
                 pointer: "/definitions/DurationTable/properties/distribution",
                 field: "edge.startup_pulled",
