@@ -79,7 +79,8 @@ fn binpack_needs_fewer_machines_and_sharing_saves_machines() {
     // total request over one machine (not checked here: the peak pods are
     // per sample) and, the edge crate's validation says, close to it.
     // Sharing: complementary shapes share machines, so dedicated pools
-    // need more (Verma et al.: 20-30% in Borg's median cell).
+    // need more (Verma et al.: 20-30% in Borg's median cell;
+    // docs/references.md, Borg pooling).
     let dir = temp_dir("edge-binpack");
     let out = dir.join("out");
     run_ok(&scenario("edge_binpack_vs_spread"), &out, &["--no-progress"], &[]);

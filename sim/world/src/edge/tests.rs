@@ -156,9 +156,9 @@ fn overflow_from_a_full_room_follows_erlang_b() {
     // One pod of 32 session slots, never scaled (min = max = 1): a loss
     // system with C = 32 servers. Poisson arrivals at 0.5/s of sessions
     // lasting 60 s on average offer A = 30 Erlangs; what the room cannot
-    // take goes to serverless. Erlang B is insensitive to the length
-    // distribution beyond its mean, so exponential lengths are no
-    // special case. Each seed gives one estimate of the overflow share
+    // take goes to serverless. Erlang B (docs/references.md, Erlang B) is
+    // insensitive to the length distribution beyond its mean, so
+    // exponential lengths are no special case. Each seed gives one estimate of the overflow share
     // after a 10-minute warm-up; the seeds are independent replications.
     let mut sc = scenario(1, 2, 0.5, 60, 4 * 3600);
     let e = sc.edge.as_mut().unwrap();
@@ -321,7 +321,8 @@ fn dedicated_pools_need_more_machines_than_one_shared_pool() {
     // shared pool can mix them, 3 + 3 to a machine (60 cores, 240 GiB):
     // it needs at least max(cores, memory) / machine, about 0.31 machines
     // per pod pair against 0.5 dedicated, a saving of up to 36% (Verma et
-    // al. report 20-30% for Borg's cells). Pods arriving interleaved,
+    // al. report 20-30% for Borg's cells: docs/references.md, Borg pooling).
+    // Pods arriving interleaved,
     // binpack and the hybrid reach the mix to within a machine: the test
     // asks for each pool's pigeonhole bound, the shared pool within one
     // machine of its bound, and the direction.
