@@ -55,7 +55,7 @@ fn bad(message: String) -> ExitCode {
 }
 
 fn target(name: &str) -> Result<Target, String> {
-    Target::from_name(name).ok_or_else(|| format!("expected a target (scenario, topology, sweep, decode-table), found {name:?}"))
+    Target::from_name(name).ok_or_else(|| format!("expected a target (scenario, topology, sweep, decode-table, edge), found {name:?}"))
 }
 
 fn parse_args(argv: &[String]) -> Result<Args, String> {

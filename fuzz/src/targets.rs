@@ -1,4 +1,4 @@
-//! The four targets, their seed files, and what each must do with any
+//! The five targets, their seed files, and what each must do with any
 //! input: accept it, or refuse it with a message that says where.
 //!
 //! A target's check returns [`Outcome`] when the parser kept its promise
@@ -26,6 +26,10 @@ pub enum Target {
     Sweep,
     /// `cdnsim_codec::DecodeTable::parse_csv`.
     DecodeTable,
+    /// `cdnsim_scenario::parse` on the edge-container scenarios (the
+    /// `[edge]` section), a corpus of its own so the scenario target's
+    /// inputs stay those of its recorded campaign.
+    Edge,
 }
 
 /// The parser kept its promise.
@@ -113,6 +117,18 @@ fn scenario_seeds() -> Vec<(&'static str, String)> {
     ])
 }
 
+/// The bundled edge-container scenarios, without their `[sweep]`.
+fn edge_seeds() -> Vec<(&'static str, String)> {
+    let cut = |t: &'static str| t.split("\n[sweep]").next().unwrap_or(t);
+    weighted(&[
+        ("edge_scale_in", cut(include_str!("../../scenarios/edge_scale_in.toml")), 3),
+        ("edge_burst_serverless", cut(include_str!("../../scenarios/edge_burst_serverless.toml")), 3),
+        ("edge_binpack_vs_spread", cut(include_str!("../../scenarios/edge_binpack_vs_spread.toml")), 3),
+        // 50 regions: ten times the others' text, listed once.
+        ("edge_global_500", cut(include_str!("../../scenarios/edge_global_500.toml")), 1),
+    ])
+}
+
 /// The example sweep of `sim/scenario/src/sweep.rs`'s documentation, for
 /// files that have none.
 const DOC_SWEEP: &str = "\n[sweep]\nreplications = 3\nseeds = \"common\"\n\"viewers.arrivals_per_s\" = [2.0, 5.0, 10.0]\n\
@@ -120,7 +136,7 @@ const DOC_SWEEP: &str = "\n[sweep]\nreplications = 3\nseeds = \"common\"\n\"view
 [[sweep.zip]]\n\"stream.bitrate\" = [\"1 Mbps\", \"2 Mbps\"]\n\"stream.chunk\" = [\"8 KiB\", \"16 KiB\"]\n";
 
 impl Target {
-    pub const ALL: [Target; 4] = [Target::Scenario, Target::Topology, Target::Sweep, Target::DecodeTable];
+    pub const ALL: [Target; 5] = [Target::Scenario, Target::Topology, Target::Sweep, Target::DecodeTable, Target::Edge];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -128,6 +144,7 @@ impl Target {
             Target::Topology => "topology",
             Target::Sweep => "sweep",
             Target::DecodeTable => "decode-table",
+            Target::Edge => "edge",
         }
     }
 
@@ -152,6 +169,7 @@ impl Target {
     pub fn corpus(self) -> Vec<(&'static str, String)> {
         match self {
             Target::Scenario => scenario_seeds(),
+            Target::Edge => edge_seeds(),
             Target::Topology => vec![("china", body(include_str!("../../scenarios/topologies/china.toml")).to_string())],
             Target::Sweep => {
                 let quickstart = format!("{}{DOC_SWEEP}", body(include_str!("../../scenarios/quickstart.toml")));
@@ -181,7 +199,7 @@ impl Target {
     pub fn check(self, input: &[u8]) -> Result<Outcome, Problem> {
         let text = std::str::from_utf8(input).ok();
         match self {
-            Target::Scenario | Target::Topology | Target::Sweep => {
+            Target::Scenario | Target::Topology | Target::Sweep | Target::Edge => {
                 let (label, result) = match text {
                     Some(t) => {
                         let label = if self == Target::Topology { TOPOLOGY_LABEL } else { scenario_label() };
@@ -232,7 +250,7 @@ impl Target {
     /// accepted something a later step cannot use.
     fn run_toml_text(self, label: &str, text: &str) -> Result<Result<(u64, u64), Problem>, ScenarioError> {
         match self {
-            Target::Scenario => cdnsim_scenario::parse(label, text).map(|s| scenario_oracle(&s)),
+            Target::Scenario | Target::Edge => cdnsim_scenario::parse(label, text).map(|s| scenario_oracle(&s)),
             Target::Topology => cdnsim_scenario::topology::parse_topology(label, text).map(|t| topology_oracle(&t)),
             Target::Sweep => cdnsim_scenario::sweep::expand(label, text, None).map(|s| sweep_oracle(&s)),
             Target::DecodeTable => unreachable!("not a TOML target"),
@@ -241,7 +259,7 @@ impl Target {
 
     fn run_toml_file(self, path: &Path) -> Result<Result<(u64, u64), Problem>, ScenarioError> {
         match self {
-            Target::Scenario => cdnsim_scenario::load(path).map(|s| scenario_oracle(&s)),
+            Target::Scenario | Target::Edge => cdnsim_scenario::load(path).map(|s| scenario_oracle(&s)),
             Target::Topology => cdnsim_scenario::topology::load_topology(path).map(|t| topology_oracle(&t)),
             Target::Sweep => cdnsim_scenario::sweep::load(path, None).map(|s| sweep_oracle(&s)),
             Target::DecodeTable => unreachable!("not a TOML target"),

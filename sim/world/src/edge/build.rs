@@ -13,7 +13,7 @@ use cdnsim_metrics::stats::LatencyHistogram;
 use cdnsim_scenario::{DurationSpec, Edge, EdgePolicy, EdgeResources, Scenario};
 use rand::Rng;
 
-use super::{CONTROL, Counters, EdgeWorld, Ev, FAULT, Fleet, PodRec, Planner, record};
+use super::state::{ARRIVE, CONTROL, Counters, EdgeWorld, Ev, FAULT, Fleet, PodRec, Planner, Series};
 
 /// First host port handed to pods on a machine.
 pub(crate) const PORT_BASE: u16 = 20_000;
@@ -282,7 +282,7 @@ pub(crate) fn build<'a>(
         edge_last_ns: 0,
         meter: BandwidthMeter::new(0),
         serverless_bytes: 0,
-        series: record::Series::default(),
+        series: Series::default(),
     };
     for (room, pool) in world_machines {
         w.add_machine(0, room, pool);
@@ -328,7 +328,7 @@ pub(crate) fn build<'a>(
     }
     for r in 0..w.arrivals.len() {
         if let Some(t) = w.arrivals[r].next_arrival(&mut w.arrival_rng[r]) {
-            sched.schedule_at(SimTime::from_ns(t), super::ARRIVE, Ev::Arrival { region: r as u16 });
+            sched.schedule_at(SimTime::from_ns(t), ARRIVE, Ev::Arrival { region: r as u16 });
         }
     }
     sched.schedule_at(SimTime::from_ns(edge.autoscale.sync_period_ns), CONTROL, Ev::Sync);

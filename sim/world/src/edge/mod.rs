@@ -12,218 +12,31 @@
 //! RTC cloud").
 //!
 //! Module map:
-//! - this file: events and their order, the world, its event handlers;
+//! - `state`: the events and their order (the class table), the world's
+//!   state types; imported by the three below, which do not import each
+//!   other's items;
+//! - this file: the event handlers (the world's inherent methods) and
+//!   `simulate`;
 //! - `build`: scenario -> cluster (regions, rooms, pools, machines),
 //!   fleets, generators;
 //! - `record`: summary columns, `pods`, `machines` and `edge_series` tables.
 
 mod build;
 mod record;
+mod state;
+
+use state::*;
 
 use cdnsim_edge::{
-    AllocId, Autoscaler, BandwidthMeter, Cluster, CustomerId, Level, MachineId, MachinePlanner, Metric, NUM_METRICS,
-    NUM_RESOURCES, PlannerAction, Pod, PodEvent, PodId, PodState, PortPool, Resources, Serverless, SessionId, Upgrade,
-    workload::{Arrivals, DurationDist},
+    CustomerId, MachineId, Metric, NUM_METRICS, NUM_RESOURCES, PlannerAction, Pod, PodEvent, PodId, PodState, PortPool,
+    Resources, SessionId, Upgrade,
 };
-use cdnsim_engine::{Class, Model, RngStream, Scheduler, SimTime, run};
+use cdnsim_engine::{Model, Scheduler, SimTime, run};
 use rand::Rng;
-use cdnsim_metrics::stats::LatencyHistogram;
 use cdnsim_scenario::{Edge, Scenario};
 
 use crate::run::{RunIdentity, RunResults, WorldError};
 
-/// Same-instant events run in class order, then in the order scheduled:
-///
-/// | class | events | why here |
-/// |---|---|---|
-/// | 0 `FAULT` | room outages begin or end, scheduled upgrades | the platform's state first |
-/// | 1 `TIMER` | pod, serverless and planner timers | a pod ready at t takes a session arriving at t |
-/// | 2 `END` | sessions ending | capacity freed at t is free for an arrival at t |
-/// | 3 `ARRIVE` | session arrivals | |
-/// | 4 `CONTROL` | autoscaler syncs, samples, hourly planning | they observe the instant after everything in it happened |
-const FAULT: Class = Class(0);
-const TIMER: Class = Class(1);
-const END: Class = Class(2);
-const ARRIVE: Class = Class(3);
-const CONTROL: Class = Class(4);
-
-/// Bound on live sessions (slot numbers are 32 bits; a slot's generation
-/// tells a reused slot from the session that had it).
-const MAX_LIVE_SESSIONS: usize = 1 << 31;
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ev {
-    /// The next session arrival of edge region `region`.
-    Arrival { region: u16 },
-    /// The session in `slot` ends by its user, if it is still generation `generation`.
-    End { slot: u32, generation: u32 },
-    /// Pod `pod`'s state machine has work now (ignored unless it is the armed time).
-    PodTimer { pod: u32 },
-    ServerlessTimer,
-    /// Every fleet's autoscaler syncs.
-    Sync,
-    /// Pool series and machine samples; meters flushed.
-    Sample,
-    /// Hour boundary: planners record the hour and decide.
-    Hour,
-    Outage { index: u16, begins: bool },
-    Upgrade { index: u16 },
-}
-
-/// Where a session is served, by the talk's tiers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Tier {
-    /// A pod of its own room's fleet on a room-level machine.
-    Room = 0,
-    /// A region-level machine, or a pod of another room of its region.
-    Region = 1,
-    /// A central machine.
-    Central = 2,
-    Serverless = 3,
-}
-
-pub(crate) const TIERS: [&str; 4] = ["room", "region", "central", "serverless"];
-
-#[derive(Clone, Copy, Debug)]
-enum Host {
-    Pod(u32),
-    Serverless,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Live {
-    generation: u32,
-    service: u16,
-    tier: Tier,
-    host: Host,
-    start_ns: u64,
-    live: bool,
-}
-
-/// A media-server pod, with what the world knows about it.
-pub(crate) struct PodRec {
-    pub pod: Pod,
-    pub fleet: u32,
-    pub alloc: Option<AllocId>,
-    pub machine: MachineId,
-    pub level: Level,
-    pub created_ns: u64,
-    pub ready_ns: Option<u64>,
-    pub tombstone_ns: Option<u64>,
-    pub deleted_ns: Option<u64>,
-    /// Sessions it held when scaled in (summed over its scale-ins): what a
-    /// tombstone drains, or a naive scale-in cuts.
-    pub sessions_at_scale_in: u64,
-    /// The time its timer event is scheduled for (one at a time).
-    armed_ns: Option<u64>,
-}
-
-/// The pods of one service in one room, scaled by one autoscaler.
-pub(crate) struct Fleet {
-    pub room: usize,
-    pub service: usize,
-    /// The overflow chain of pools its pods are placed on.
-    pub chain: Vec<cdnsim_edge::PoolId>,
-    /// Pods not yet waiting for deletion, in creation order.
-    pub pods: Vec<u32>,
-    pub autoscaler: Autoscaler,
-    /// Pod requests no pool of the chain took.
-    pub placement_failures: u64,
-}
-
-/// One machine's state the cluster does not keep.
-pub(crate) struct MachineRec {
-    pub room: usize,
-    pub pool: cdnsim_edge::PoolId,
-    pub ports: PortPool,
-    /// Bit s: service s's image is on the machine.
-    pub images: u64,
-    pub added_ns: u64,
-    pub released_ns: Option<u64>,
-    /// Cordoned by the planner for release (an outage's cordon is the room's).
-    pub draining: bool,
-}
-
-/// A room-level pool's machine planner.
-pub(crate) struct Planner {
-    pub pool: cdnsim_edge::PoolId,
-    pub room: usize,
-    pub planner: MachinePlanner,
-    /// Sum and count of the hour's samples of the pool's demand.
-    hour_sum: f64,
-    hour_samples: u32,
-    pub bought: u64,
-    pub released: u64,
-}
-
-/// What the run counted.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub arrived: u64,
-    pub by_tier: [u64; 4],
-    pub rejected: u64,
-    /// Sessions that left their room's fleet: its pods were all full (or
-    /// did not fit), or it had no ready pod.
-    pub spilled_full: u64,
-    pub spilled_not_ready: u64,
-    pub cut_eviction: u64,
-    pub cut_naive: u64,
-    pub cut_recreate: u64,
-    pub cut_failure: u64,
-    pub kept_in_place: u64,
-    pub ended: u64,
-    pub pods_created: u64,
-    pub pods_revived: u64,
-    pub pods_scaled_in: u64,
-    pub scale_decisions: u64,
-    pub session_ns: [u128; 4],
-    /// Sessions placed per tier and rejected since the last sample.
-    pub interval_tier: [u64; 4],
-    pub interval_rejected: u64,
-}
-
-pub(crate) struct EdgeWorld<'a> {
-    pub sc: &'a Scenario,
-    pub edge: &'a Edge,
-    pub cluster: Cluster,
-    pub pods: Vec<PodRec>,
-    pub fleets: Vec<Fleet>,
-    /// fleets[fleet_of[room * services + service]].
-    pub fleet_of: Vec<u32>,
-    pub machines: Vec<MachineRec>,
-    /// Rooms in order: (edge region, down).
-    pub rooms: Vec<(usize, bool)>,
-    pub region_rooms: Vec<Vec<usize>>,
-    pub planners: Vec<Planner>,
-    pub serverless: Option<Serverless>,
-    serverless_armed: Option<u64>,
-    pub pod_requests: Vec<Resources>,
-    pub session_needs: Vec<Resources>,
-    pub session_lengths: Vec<DurationDist>,
-    pub startup_prewarmed: DurationDist,
-    pub startup_pulled: DurationDist,
-    pub cold_start: Option<DurationDist>,
-    arrivals: Vec<Arrivals>,
-    arrival_rng: Vec<RngStream>,
-    session_rng: Vec<RngStream>,
-    startup_rng: RngStream,
-    cold_rng: RngStream,
-    /// Cumulative service shares, for the draw of a session's service.
-    share_cdf: Vec<f64>,
-    live: Vec<Live>,
-    free_slots: Vec<u32>,
-    pub live_count: usize,
-    pub live_by_tier: [u64; 4],
-    pub counters: Counters,
-    pub join_us: [LatencyHistogram; 4],
-    /// Edge egress: bit-nanoseconds not yet turned into whole bytes.
-    edge_bit_ns: u128,
-    edge_bps: u128,
-    edge_last_ns: u64,
-    pub meter: BandwidthMeter,
-    pub serverless_bytes: u128,
-    pub series: record::Series,
-}
 
 /// Runs an `[edge]` scenario to its duration.
 pub fn simulate(sc: &Scenario, edge: &Edge, id: &RunIdentity) -> Result<RunResults, WorldError> {

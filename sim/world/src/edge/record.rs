@@ -6,67 +6,10 @@
 use cdnsim_edge::{Level, NUM_RESOURCES, PodState, Prices, Resource, Usage, bill, machine_hours, percentile_95};
 use cdnsim_metrics::{Col, Summary, Table, Value};
 
-use super::{EdgeWorld, TIERS, Tier};
+use super::state::{BINS, EdgeWorld, Series, TIERS, Tier};
 use crate::run::{RunIdentity, RunResults};
 
 const LEVELS: [&str; 3] = ["room", "region", "central"];
-/// Utilisation histogram bins: per mille, exact to 0.1%.
-const BINS: usize = 1001;
-
-/// Samples gathered while the run goes.
-pub(crate) struct Series {
-    second: Vec<u64>,
-    sessions: [Vec<u64>; 4],
-    placed: [Vec<u64>; 4],
-    rejected: Vec<u64>,
-    machines: [Vec<u64>; 3],
-    nonempty: [Vec<u64>; 3],
-    util: [[Vec<f64>; NUM_RESOURCES]; 3],
-    pods: [Vec<u64>; 3],
-    edge_bps: Vec<u64>,
-    serverless_instances: Vec<u64>,
-    // machines.parquet
-    m_second: Vec<u64>,
-    m_machine: Vec<u64>,
-    m_allocations: Vec<u64>,
-    m_cordoned: Vec<bool>,
-    m_util: [Vec<f64>; NUM_RESOURCES],
-    /// Over (sample, machine holding at least one pod): sums and per-mille
-    /// histograms of each resource's utilisation.
-    busy_sum: [f64; NUM_RESOURCES],
-    busy_count: u64,
-    busy_hist: Vec<[u64; BINS]>,
-    pub(crate) nonempty_peak: u64,
-    pub(crate) machines_peak: u64,
-}
-
-impl Default for Series {
-    fn default() -> Self {
-        Series {
-            second: Vec::new(),
-            sessions: Default::default(),
-            placed: Default::default(),
-            rejected: Vec::new(),
-            machines: Default::default(),
-            nonempty: Default::default(),
-            util: Default::default(),
-            pods: Default::default(),
-            edge_bps: Vec::new(),
-            serverless_instances: Vec::new(),
-            m_second: Vec::new(),
-            m_machine: Vec::new(),
-            m_allocations: Vec::new(),
-            m_cordoned: Vec::new(),
-            m_util: Default::default(),
-            busy_sum: [0.0; NUM_RESOURCES],
-            busy_count: 0,
-            busy_hist: vec![[0; BINS]; NUM_RESOURCES],
-            nonempty_peak: 0,
-            machines_peak: 0,
-        }
-    }
-}
-
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
@@ -340,7 +283,7 @@ fn secs(ns: u64) -> f64 {
 fn pods_table(w: &EdgeWorld, stop_ns: u64) -> Table {
     let mut t = Table::default();
     let n = w.pods.len();
-    let room_of = |p: &super::PodRec| {
+    let room_of = |p: &super::state::PodRec| {
         let f = &w.fleets[p.fleet as usize];
         w.cluster.topology().room_name(cdnsim_edge::RoomId(f.room as u32)).unwrap_or("").to_string()
     };

@@ -1,0 +1,260 @@
+//! The edge world's state and the order of its events: what `build`
+//! makes, the handlers in `mod.rs` change and `record` reads. Kept apart so
+//! that those three import it and not each other.
+
+use cdnsim_edge::{AllocId, Autoscaler, BandwidthMeter, Cluster, Level, MachineId, MachinePlanner, Pod, PortPool, Resources, Serverless, NUM_RESOURCES,
+    workload::{Arrivals, DurationDist}};
+use cdnsim_engine::{Class, RngStream};
+use cdnsim_metrics::stats::LatencyHistogram;
+use cdnsim_scenario::{Edge, Scenario};
+
+/// Same-instant events run in class order, then in the order scheduled:
+///
+/// | class | events | why here |
+/// |---|---|---|
+/// | 0 `FAULT` | room outages begin or end, scheduled upgrades | the platform's state first |
+/// | 1 `TIMER` | pod, serverless and planner timers | a pod ready at t takes a session arriving at t |
+/// | 2 `END` | sessions ending | capacity freed at t is free for an arrival at t |
+/// | 3 `ARRIVE` | session arrivals | |
+/// | 4 `CONTROL` | autoscaler syncs, samples, hourly planning | they observe the instant after everything in it happened |
+pub(crate) const FAULT: Class = Class(0);
+pub(crate) const TIMER: Class = Class(1);
+pub(crate) const END: Class = Class(2);
+pub(crate) const ARRIVE: Class = Class(3);
+pub(crate) const CONTROL: Class = Class(4);
+
+/// Bound on live sessions (slot numbers are 32 bits; a slot's generation
+/// tells a reused slot from the session that had it).
+pub(crate) const MAX_LIVE_SESSIONS: usize = 1 << 31;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    /// The next session arrival of edge region `region`.
+    Arrival { region: u16 },
+    /// The session in `slot` ends by its user, if it is still generation `generation`.
+    End { slot: u32, generation: u32 },
+    /// Pod `pod`'s state machine has work now (ignored unless it is the armed time).
+    PodTimer { pod: u32 },
+    ServerlessTimer,
+    /// Every fleet's autoscaler syncs.
+    Sync,
+    /// Pool series and machine samples; meters flushed.
+    Sample,
+    /// Hour boundary: planners record the hour and decide.
+    Hour,
+    Outage { index: u16, begins: bool },
+    Upgrade { index: u16 },
+}
+
+/// Where a session is served, by the talk's tiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Tier {
+    /// A pod of its own room's fleet on a room-level machine.
+    Room = 0,
+    /// A region-level machine, or a pod of another room of its region.
+    Region = 1,
+    /// A central machine.
+    Central = 2,
+    Serverless = 3,
+}
+
+pub(crate) const TIERS: [&str; 4] = ["room", "region", "central", "serverless"];
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Host {
+    Pod(u32),
+    Serverless,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Live {
+    pub(crate) generation: u32,
+    pub(crate) service: u16,
+    pub(crate) tier: Tier,
+    pub(crate) host: Host,
+    pub(crate) start_ns: u64,
+    pub(crate) live: bool,
+}
+
+/// A media-server pod, with what the world knows about it.
+pub(crate) struct PodRec {
+    pub pod: Pod,
+    pub fleet: u32,
+    pub alloc: Option<AllocId>,
+    pub machine: MachineId,
+    pub level: Level,
+    pub created_ns: u64,
+    pub ready_ns: Option<u64>,
+    pub tombstone_ns: Option<u64>,
+    pub deleted_ns: Option<u64>,
+    /// Sessions it held when scaled in (summed over its scale-ins): what a
+    /// tombstone drains, or a naive scale-in cuts.
+    pub sessions_at_scale_in: u64,
+    /// The time its timer event is scheduled for (one at a time).
+    pub(crate) armed_ns: Option<u64>,
+}
+
+/// The pods of one service in one room, scaled by one autoscaler.
+pub(crate) struct Fleet {
+    pub room: usize,
+    pub service: usize,
+    /// The overflow chain of pools its pods are placed on.
+    pub chain: Vec<cdnsim_edge::PoolId>,
+    /// Pods not yet waiting for deletion, in creation order.
+    pub pods: Vec<u32>,
+    pub autoscaler: Autoscaler,
+    /// Pod requests no pool of the chain took.
+    pub placement_failures: u64,
+}
+
+/// One machine's state the cluster does not keep.
+pub(crate) struct MachineRec {
+    pub room: usize,
+    pub pool: cdnsim_edge::PoolId,
+    pub ports: PortPool,
+    /// Bit s: service s's image is on the machine.
+    pub images: u64,
+    pub added_ns: u64,
+    pub released_ns: Option<u64>,
+    /// Cordoned by the planner for release (an outage's cordon is the room's).
+    pub draining: bool,
+}
+
+/// A room-level pool's machine planner.
+pub(crate) struct Planner {
+    pub pool: cdnsim_edge::PoolId,
+    pub room: usize,
+    pub planner: MachinePlanner,
+    /// Sum and count of the hour's samples of the pool's demand.
+    pub(crate) hour_sum: f64,
+    pub(crate) hour_samples: u32,
+    pub bought: u64,
+    pub released: u64,
+}
+
+/// What the run counted.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub arrived: u64,
+    pub by_tier: [u64; 4],
+    pub rejected: u64,
+    /// Sessions that left their room's fleet: its pods were all full (or
+    /// did not fit), or it had no ready pod.
+    pub spilled_full: u64,
+    pub spilled_not_ready: u64,
+    pub cut_eviction: u64,
+    pub cut_naive: u64,
+    pub cut_recreate: u64,
+    pub cut_failure: u64,
+    pub kept_in_place: u64,
+    pub ended: u64,
+    pub pods_created: u64,
+    pub pods_revived: u64,
+    pub pods_scaled_in: u64,
+    pub scale_decisions: u64,
+    pub session_ns: [u128; 4],
+    /// Sessions placed per tier and rejected since the last sample.
+    pub interval_tier: [u64; 4],
+    pub interval_rejected: u64,
+}
+
+pub(crate) struct EdgeWorld<'a> {
+    pub sc: &'a Scenario,
+    pub edge: &'a Edge,
+    pub cluster: Cluster,
+    pub pods: Vec<PodRec>,
+    pub fleets: Vec<Fleet>,
+    /// fleets[fleet_of[room * services + service]].
+    pub fleet_of: Vec<u32>,
+    pub machines: Vec<MachineRec>,
+    /// Rooms in order: (edge region, down).
+    pub rooms: Vec<(usize, bool)>,
+    pub region_rooms: Vec<Vec<usize>>,
+    pub planners: Vec<Planner>,
+    pub serverless: Option<Serverless>,
+    pub(crate) serverless_armed: Option<u64>,
+    pub pod_requests: Vec<Resources>,
+    pub session_needs: Vec<Resources>,
+    pub session_lengths: Vec<DurationDist>,
+    pub startup_prewarmed: DurationDist,
+    pub startup_pulled: DurationDist,
+    pub cold_start: Option<DurationDist>,
+    pub(crate) arrivals: Vec<Arrivals>,
+    pub(crate) arrival_rng: Vec<RngStream>,
+    pub(crate) session_rng: Vec<RngStream>,
+    pub(crate) startup_rng: RngStream,
+    pub(crate) cold_rng: RngStream,
+    /// Cumulative service shares, for the draw of a session's service.
+    pub(crate) share_cdf: Vec<f64>,
+    pub(crate) live: Vec<Live>,
+    pub(crate) free_slots: Vec<u32>,
+    pub live_count: usize,
+    pub live_by_tier: [u64; 4],
+    pub counters: Counters,
+    pub join_us: [LatencyHistogram; 4],
+    /// Edge egress: bit-nanoseconds not yet turned into whole bytes.
+    pub(crate) edge_bit_ns: u128,
+    pub(crate) edge_bps: u128,
+    pub(crate) edge_last_ns: u64,
+    pub meter: BandwidthMeter,
+    pub serverless_bytes: u128,
+    pub series: Series,
+}
+
+/// Utilisation histogram bins: per mille, exact to 0.1%.
+pub(crate) const BINS: usize = 1001;
+
+/// Samples gathered while the run goes.
+pub(crate) struct Series {
+    pub(crate) second: Vec<u64>,
+    pub(crate) sessions: [Vec<u64>; 4],
+    pub(crate) placed: [Vec<u64>; 4],
+    pub(crate) rejected: Vec<u64>,
+    pub(crate) machines: [Vec<u64>; 3],
+    pub(crate) nonempty: [Vec<u64>; 3],
+    pub(crate) util: [[Vec<f64>; NUM_RESOURCES]; 3],
+    pub(crate) pods: [Vec<u64>; 3],
+    pub(crate) edge_bps: Vec<u64>,
+    pub(crate) serverless_instances: Vec<u64>,
+    // machines.parquet
+    pub(crate) m_second: Vec<u64>,
+    pub(crate) m_machine: Vec<u64>,
+    pub(crate) m_allocations: Vec<u64>,
+    pub(crate) m_cordoned: Vec<bool>,
+    pub(crate) m_util: [Vec<f64>; NUM_RESOURCES],
+    /// Over (sample, machine holding at least one pod): sums and per-mille
+    /// histograms of each resource's utilisation.
+    pub(crate) busy_sum: [f64; NUM_RESOURCES],
+    pub(crate) busy_count: u64,
+    pub(crate) busy_hist: Vec<[u64; BINS]>,
+    pub(crate) nonempty_peak: u64,
+    pub(crate) machines_peak: u64,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series {
+            second: Vec::new(),
+            sessions: Default::default(),
+            placed: Default::default(),
+            rejected: Vec::new(),
+            machines: Default::default(),
+            nonempty: Default::default(),
+            util: Default::default(),
+            pods: Default::default(),
+            edge_bps: Vec::new(),
+            serverless_instances: Vec::new(),
+            m_second: Vec::new(),
+            m_machine: Vec::new(),
+            m_allocations: Vec::new(),
+            m_cordoned: Vec::new(),
+            m_util: Default::default(),
+            busy_sum: [0.0; NUM_RESOURCES],
+            busy_count: 0,
+            busy_hist: vec![[0; BINS]; NUM_RESOURCES],
+            nonempty_peak: 0,
+            machines_peak: 0,
+        }
+    }
+}
+
