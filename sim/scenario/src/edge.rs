@@ -63,11 +63,12 @@ impl Edge {
                 for s in &self.services {
                     let sessions = peak * boost * s.share * s.session_length.mean_ns() / 1e9;
                     let pods = (sessions / s.max_sessions_per_pod as f64).ceil().min(1e15) as u64;
-                    d.cpu_millis += pods * s.pod.cpu_millis;
-                    d.memory_bytes += pods * s.pod.memory_bytes;
-                    d.bandwidth_bps += pods * s.pod.bandwidth_bps;
-                    d.pps += pods * s.pod.pps;
-                    d.host_ports += pods * s.pod.host_ports;
+                    // Saturating: a demand beyond u64 fails any check anyway.
+                    d.cpu_millis = d.cpu_millis.saturating_add(pods.saturating_mul(s.pod.cpu_millis));
+                    d.memory_bytes = d.memory_bytes.saturating_add(pods.saturating_mul(s.pod.memory_bytes));
+                    d.bandwidth_bps = d.bandwidth_bps.saturating_add(pods.saturating_mul(s.pod.bandwidth_bps));
+                    d.pps = d.pps.saturating_add(pods.saturating_mul(s.pod.pps));
+                    d.host_ports = d.host_ports.saturating_add(pods.saturating_mul(s.pod.host_ports));
                 }
                 d
             })
@@ -382,10 +383,11 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
             }
         }
         let region_machines = opt_count(ctx, &r.region_machines, &f("region_machines"), 0..=1_000_000, 0)? as u32;
-        let utc = opt_count(ctx, &r.utc_offset_hours.as_ref().map(|v| Spanned::new(v.span(), *v.get_ref() + 12)), &f("utc_offset_hours"), 0..=26, 12)
-            .map_err(|_| ctx.err(r.utc_offset_hours.as_ref().map_or(0..0, |v| v.span()), f("utc_offset_hours"), "expected hours from -12 to 14"))?
-            as i64
-            - 12;
+        let utc = match &r.utc_offset_hours {
+            None => 0,
+            Some(v) if (-12..=14).contains(v.get_ref()) => *v.get_ref(),
+            Some(v) => return Err(ctx.err(v.span(), f("utc_offset_hours"), format!("expected hours from -12 to 14, found {}", v.get_ref()))),
+        };
         let hourly = r.hourly_arrivals.get_ref();
         let hourly: [f64; 24] = hourly.as_slice().try_into().map_err(|_| {
             ctx.err(r.hourly_arrivals.span(), f("hourly_arrivals"), format!("expected 24 rates (local hours 0 to 23), found {}", hourly.len()))
