@@ -47,18 +47,17 @@ impl DurationSpec {
 
 impl Edge {
     /// Each region's peak demand by Little's law: the largest hourly rate
-    /// times every flash multiplier above 1 of the region, times each
-    /// service's share and mean session length, in pods
+    /// times the region's largest flash boost ([`Edge::peak_boost`]),
+    /// times each service's share and mean session length, in pods
     /// (ceil(sessions / max_sessions_per_pod)), times each pod's request.
-    /// What the N-k check and the world's memory estimate use.
+    /// What the N-k check uses; the world may reuse it.
     pub fn peak_demand_per_region(&self) -> Vec<EdgeResources> {
         self.regions
             .iter()
             .enumerate()
             .map(|(r, reg)| {
                 let peak = reg.hourly_arrivals_per_s.iter().cloned().fold(0.0, f64::max);
-                let boost: f64 =
-                    self.flash_crowds.iter().filter(|f| f.region == r).map(|f| f.multiplier.max(1.0)).product();
+                let boost = self.peak_boost(r);
                 let mut d = EdgeResources::default();
                 for s in &self.services {
                     let sessions = peak * boost * s.share * s.session_length.mean_ns() / 1e9;
@@ -73,6 +72,25 @@ impl Edge {
                 d
             })
             .collect()
+    }
+}
+
+impl Edge {
+    /// The largest factor region `region`'s rate is ever multiplied by:
+    /// overlapping crowds multiply (the edge crate's workload), so this is
+    /// the largest product over the crowds active at one instant. That
+    /// product only changes at a crowd's start, so the starts are the only
+    /// instants to try. A decline (multiplier below 1) counts as 1, so the
+    /// bound never falls below the plain daily peak. Not the product of
+    /// every crowd: two crowds hours apart do not add up.
+    pub fn peak_boost(&self, region: usize) -> f64 {
+        let crowds: Vec<&EdgeFlashCrowd> = self.flash_crowds.iter().filter(|f| f.region == region).collect();
+        crowds
+            .iter()
+            .map(|c| {
+                crowds.iter().filter(|f| f.start_ns <= c.start_ns && c.start_ns < f.end_ns).map(|f| f.multiplier.max(1.0)).product::<f64>()
+            })
+            .fold(1.0, f64::max)
     }
 }
 
@@ -122,11 +140,16 @@ pub(crate) fn refuse_cdn_sections(ctx: &Ctx, raw: &RawScenario, edge_span: Range
             format!("expected no [{name}] in an [edge] scenario (it models the RTC cloud; [{name}] belongs to the live-video CDN)"),
         ));
     }
-    let lists = [(!raw.nodes.is_empty(), "nodes"), (!raw.links.is_empty(), "links"), (!raw.faults.is_empty(), "faults")];
-    if let Some((_, name)) = lists.iter().find(|(present, _)| *present) {
+    // At the first entry's first value: the list's own place in the file.
+    let lists = [
+        (raw.nodes.first().map(|n| n.name.span()), "nodes"),
+        (raw.links.first().map(|l| l.from.span()), "links"),
+        (raw.faults.first().map(|f| f.group.span()), "faults"),
+    ];
+    if let Some((span, name)) = lists.iter().find(|(span, _)| span.is_some()) {
         return Err(ctx.err(
-            edge_span,
-            *name,
+            span.clone().unwrap_or(edge_span),
+            format!("{name}[0]"),
             format!("expected no [[{name}]] in an [edge] scenario (it models the RTC cloud; use [[edge.room_outages]] for faults)"),
         ));
     }
@@ -631,6 +654,10 @@ pub fn split_by_share(machines: u32, shares: &[f64]) -> Vec<u32> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "edge_tests.rs"]
+mod file_tests;
 
 #[cfg(test)]
 mod tests {

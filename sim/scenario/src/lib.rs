@@ -80,6 +80,18 @@ mod tests {
         with(from, to).unwrap_err().to_string()
     }
 
+    /// Run ids hash the resolved scenario's JSON, so a CDN scenario's id
+    /// must not move when a model is added beside it (`edge` is skipped
+    /// when `None`). The value is `cdnsim plan scenarios/quickstart.toml`
+    /// on main before the `[edge]` section was parsed (commit 19ce3af):
+    /// if this fails, every stored CDN result lost its folder.
+    #[test]
+    fn quickstart_run_id_is_unchanged_by_the_edge_model() {
+        let s = parse("q.toml", QUICKSTART).unwrap();
+        assert!(s.edge.is_none());
+        assert_eq!(run_id(&s, 0), "146832e38da7c992");
+    }
+
     #[test]
     fn quickstart_resolves() {
         let s = parse("q.toml", QUICKSTART).unwrap();
