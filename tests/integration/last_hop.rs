@@ -332,3 +332,36 @@ fn every_bundled_layout_stays_inside_the_decode_tables_calibrated_ids() {
     }
     assert!(checked >= 2, "bundled scenarios with a last hop: {checked}");
 }
+
+/// Blocks decided by the decode table's failure rate at exactly K: no loss,
+/// no churn, headroom 0 and a low redundancy target, so once a client's
+/// loss estimate has settled it asks its home nodes for K symbols a block,
+/// and a block that does not decode from those K waits for the server's
+/// repair. Server repairs then count decode failures at K.
+fn at_exactly_k(name: &str) -> String {
+    // [last_hop] is the scenario's last table.
+    format!("{}headroom = 0\ntarget = 0.000001\n", scenario(name, 0.05, 40, "10 Mbps", 10.0, 30, "100000 h", 0.0))
+}
+
+#[test]
+fn structural_and_model_fidelity_fail_alike_at_exactly_k() {
+    // The test above cannot see the table's failures at K; this one is
+    // decided by them. raptorq fails at K on repair ids in about 0.6% of
+    // blocks (data/decode_model.csv near K = 100), so a few thousand
+    // client-blocks give tens of repairs. The two runs draw their failures
+    // independently (the real decoder on the ids, the table on a uniform
+    // draw), so each count is near Poisson and their difference has
+    // variance about a + b: within 3.3 sd (two-sided ~1e-3) they agree.
+    let text = at_exactly_k("lh-k");
+    assert!(text.contains("headroom = 0\ntarget = 0.000001\n"), "the [last_hop] knobs were not set");
+    let m = run("lh-k-model", &text.replace("name = \"lh-k\"", "name = \"lh-k-model\""));
+    let s = run("lh-k-structural", &at_fidelity(&text.replace("name = \"lh-k\"", "name = \"lh-k-structural\""), "structural"));
+    let (rm, rs) = (summary(&m, "server_repairs"), summary(&s, "server_repairs"));
+    let (dm, ds) = (summary(&m, "blocks_decoded"), summary(&s, "blocks_decoded"));
+    eprintln!("at K: server repairs model {rm} structural {rs}; blocks decoded model {dm} structural {ds}");
+    // Enough failures that the comparison says something, and blocks
+    // really decided at K (not all repaired: then the knobs did nothing).
+    assert!(rs >= 10.0 && rs < 0.05 * ds, "structural repairs {rs} of {ds} decoded blocks");
+    let sd = (rm + rs).sqrt();
+    assert!((rm - rs).abs() <= 3.3 * sd, "server repairs: model {rm}, structural {rs} (3.3 sd = {})", 3.3 * sd);
+}
