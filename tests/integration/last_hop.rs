@@ -365,3 +365,35 @@ fn structural_and_model_fidelity_fail_alike_at_exactly_k() {
     let sd = (rm + rs).sqrt();
     assert!((rm - rs).abs() <= 3.3 * sd, "server repairs: model {rm}, structural {rs} (3.3 sd = {})", 3.3 * sd);
 }
+
+#[test]
+fn the_direct_share_follows_the_closed_form_of_the_nat_mix() {
+    // Half NAT2 (restricted cone), half NAT4
+    // (symmetric), clients and home nodes drawn from the same mix. The
+    // scheduler offers only pairs that can connect at all, so a NAT2
+    // client uses NAT2 and NAT4 nodes in the mix's proportion (direct with
+    // `yes` and `sometimes`), a NAT4 client only NAT2 nodes (`sometimes`;
+    // NAT4-NAT4 is a `no` pair). Every client needs about the same number
+    // of nodes (K / share), so the expected direct share of connections is
+    // the mean over client types:
+    //   0.5 (0.5 yes + 0.5 sometimes) + 0.5 sometimes.
+    use cdnsim_net::home::nat::{DEFAULT_SOMETIMES, DEFAULT_YES};
+    let expected = 0.5 * (0.5 * DEFAULT_YES + 0.5 * DEFAULT_SOMETIMES) + 0.5 * DEFAULT_SOMETIMES;
+    let name = "lh-nat";
+    let text = scenario(name, 0.05, 200, "10 Mbps", 10.0, 20, "100000 h", 0.0).replace("nat_mix = [1.0, 0.0, 0.0, 0.0]", "nat_mix = [0.0, 0.5, 0.0, 0.5]");
+    let r = run(name, &text);
+    let (direct, relayed) = (summary(&r, "direct_connections"), summary(&r, "relayed_connections"));
+    let n = direct + relayed;
+    let share = direct / n;
+    // Binomial sd over connections, inflated for what is shared between
+    // them: a client's ~20 connections share its NAT type (between-type
+    // spread 0.12, ~n/20 clients) and the 200 nodes' realised mix varies
+    // (sd 0.035 on the NAT2 share, worth 0.24 x 0.5 of direct share).
+    let binomial = expected * (1.0 - expected) / n;
+    let clients = 0.06 * 0.06 / (n / 20.0);
+    let nodes = (0.035 * 0.12) * (0.035 * 0.12);
+    let sd = (binomial + clients + nodes).sqrt();
+    eprintln!("direct share {share} of {n} connections, closed form {expected}, sd {sd}");
+    assert!(n > 2000.0, "connections {n}");
+    assert!((share - expected).abs() < 4.0 * sd, "direct share {share}, closed form {expected} (4 sd = {})", 4.0 * sd);
+}
