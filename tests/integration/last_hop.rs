@@ -208,6 +208,16 @@ fn bytes_are_conserved_and_no_viewer_plays_an_undecoded_block() {
     assert!((lost - 0.02 * total).abs() < 4.0 * sd, "lost {lost} of {total}");
     // Churn evicts nodes (60 s sessions over 30 s).
     assert!(summary(&r, "evictions") > 0.0);
+    // Per viewer: home bytes come in whole symbols (1250 B + the 6-byte
+    // header), and what all viewers got from home nodes is what the nodes'
+    // symbols that arrived carried.
+    let v = read_parquet(&r.join("viewers.parquet")).unwrap();
+    let bytes_home = col(&v, "bytes_home");
+    for (i, b) in bytes_home.iter().enumerate() {
+        assert_eq!(b % 1256.0, 0.0, "viewer {i}: {b} home bytes, not whole symbols");
+    }
+    let arrived: f64 = a.iter().sum();
+    assert_eq!(bytes_home.iter().sum::<f64>(), arrived * 1256.0, "viewers' home bytes against the symbols that arrived");
     // A block plays only once decoded: played blocks never exceed decoded
     // ones, viewer by viewer as in total.
     assert!(summary(&r, "blocks_played") <= summary(&r, "blocks_decoded"));
