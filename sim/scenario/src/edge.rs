@@ -199,8 +199,7 @@ fn positive_ns(ctx: &Ctx, v: &Option<Spanned<crate::units::DurationNs>>, field: 
 fn resources(ctx: &Ctx, r: &Spanned<RawResources>, field: &str, machine: bool) -> Result<EdgeResources, ScenarioError> {
     let x = r.get_ref();
     let cpu = *x.cpu.get_ref();
-    let most = if machine { 1e6 } else { 1e6 };
-    if !(cpu.is_finite() && cpu > 0.0 && cpu <= most) {
+    if !(cpu.is_finite() && cpu > 0.0 && cpu <= 1e6) {
         return Err(ctx.err(x.cpu.span(), format!("{field}.cpu"), format!("expected cores above 0 and at most 1000000, found {cpu}")));
     }
     let cpu_millis = (cpu * 1000.0).round() as u64;
@@ -638,7 +637,7 @@ fn machine_count(e: &RawEdge) -> u64 {
 
 /// Splits `machines` over the services by share: floors, then the
 /// remainder one at a time to the largest fractional parts (ties to the
-/// earlier service). The world splits the same way.
+/// earlier service). The world splits machines with this function.
 pub fn split_by_share(machines: u32, shares: &[f64]) -> Vec<u32> {
     let exact: Vec<f64> = shares.iter().map(|s| s * machines as f64).collect();
     let mut out: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();

@@ -10,6 +10,7 @@ use cdnsim_edge::{
 };
 use cdnsim_engine::{RngStream, Scheduler, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_metrics::stats::LatencyHistogram;
+use cdnsim_scenario::edge::split_by_share;
 use cdnsim_scenario::{DurationSpec, Edge, EdgePolicy, EdgeResources, Scenario};
 use rand::Rng;
 
@@ -44,25 +45,6 @@ pub(crate) fn draw_images(edge: &Edge, rng: &mut RngStream) -> u64 {
         }
     }
     bits
-}
-
-/// Splits `machines` over the services by share: floor of each share,
-/// the remainder one at a time to the largest fractional parts (ties to
-/// the earlier service). The resolver checked each room gets at least one.
-pub(crate) fn split(machines: u32, shares: &[f64]) -> Vec<u32> {
-    let exact: Vec<f64> = shares.iter().map(|s| s * machines as f64).collect();
-    let mut out: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
-    let mut left = machines - out.iter().sum::<u32>().min(machines);
-    let mut order: Vec<usize> = (0..shares.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
-    for &i in order.iter().cycle() {
-        if left == 0 {
-            break;
-        }
-        out[i] += 1;
-        left -= 1;
-    }
-    out
 }
 
 fn policy_name(p: EdgePolicy) -> &'static str {
@@ -128,7 +110,7 @@ pub(crate) fn build<'a>(
         for &room in &region_rooms[r] {
             let name = cluster.topology().room_name(RoomId(room as u32)).expect("added").to_string();
             let pools = add_pools(&mut cluster, edge, &name, Level::Room(RoomId(room as u32)))?;
-            let counts = if edge.shared { vec![er.machines_per_room] } else { split(er.machines_per_room, &shares) };
+            let counts = if edge.shared { vec![er.machines_per_room] } else { split_by_share(er.machines_per_room, &shares) };
             for (&pool, &n) in pools.iter().zip(&counts) {
                 room_pools.push((room, pool));
                 world_machines.extend(std::iter::repeat_n((room, pool), n as usize));
@@ -137,7 +119,7 @@ pub(crate) fn build<'a>(
         if er.region_machines > 0 {
             let name = format!("{}-region", sc.regions[er.region].name);
             let pools = add_pools(&mut cluster, edge, &name, Level::Region(region_ids[r]))?;
-            let counts = if edge.shared { vec![er.region_machines] } else { split(er.region_machines, &shares) };
+            let counts = if edge.shared { vec![er.region_machines] } else { split_by_share(er.region_machines, &shares) };
             let mut k = 0usize;
             for (&pool, &n) in pools.iter().zip(&counts) {
                 // Region-level machines stand in the region's rooms in turn.
@@ -152,7 +134,7 @@ pub(crate) fn build<'a>(
     rooms.push((usize::MAX, false));
     if edge.central.machines > 0 {
         let pools = add_pools(&mut cluster, edge, "central", Level::Central)?;
-        let counts = if edge.shared { vec![edge.central.machines] } else { split(edge.central.machines, &shares) };
+        let counts = if edge.shared { vec![edge.central.machines] } else { split_by_share(edge.central.machines, &shares) };
         for (&pool, &n) in pools.iter().zip(&counts) {
             world_machines.extend(std::iter::repeat_n((central_room.index(), pool), n as usize));
         }
@@ -342,18 +324,4 @@ pub(crate) fn build<'a>(
         sched.schedule_at(SimTime::from_ns(u.at_ns), FAULT, Ev::Upgrade { index: i as u16 });
     }
     Ok(w)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_gives_floors_then_the_largest_remainders() {
-        // 10 x (0.55, 0.3, 0.15) = 5.5, 3, 1.5: floors 5, 3, 1, one left,
-        // to the first of the two .5 remainders.
-        assert_eq!(split(10, &[0.55, 0.3, 0.15]), vec![6, 3, 1]);
-        assert_eq!(split(3, &[0.5, 0.5]), vec![2, 1]);
-        assert_eq!(split(7, &[1.0]), vec![7]);
-    }
 }
