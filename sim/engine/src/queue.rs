@@ -286,45 +286,47 @@ mod tests {
         // events with a lower class than the one being handled.
         #[test]
         fn radix_matches_heap(ops in proptest::collection::vec(op(), 1..400)) {
-            let mut radix = RadixQueue::new();
-            let mut heap = HeapQueue::new();
-            let mut now = 0u64;
-            let mut seq = 0u64;
-            for op in ops {
-                match op {
-                    Op::Push(delta, class) => {
-                        let key = EventKey::new(SimTime::from_ns(now + delta), Class(class), seq);
-                        seq += 1;
-                        radix.push(key, seq);
-                        heap.push(key, seq);
-                    }
-                    Op::Pop => {
-                        prop_assert_eq!(radix.peek_key(), heap.peek_key());
-                        let (r, h) = (radix.pop(), heap.pop());
-                        prop_assert_eq!(r, h);
-                        if let Some((k, _)) = r {
-                            now = k.time().as_ns();
-                        }
-                    }
-                }
-                prop_assert_eq!(radix.len(), heap.len());
-            }
-            while let Some(h) = heap.pop() {
-                prop_assert_eq!(radix.pop(), Some(h));
-            }
-            prop_assert!(radix.is_empty());
+            replay_against_heap(0, &ops)?;
         }
     }
 
-    /// Schedules `delta` ns after `now` (saturating at the end of time, so
-    /// runs near u64::MAX pile up same-instant ties), the class from 0..=255.
-    #[derive(Debug, Clone)]
-    enum WideOp {
-        Push(u64, u8),
-        Pop,
+    /// Runs `ops` on the radix queue and the heap from time `start`,
+    /// asserting they agree at every pop and end empty together. Push
+    /// times saturate at the end of time, where ties then pile up.
+    fn replay_against_heap(start: u64, ops: &[Op]) -> Result<(), proptest::test_runner::TestCaseError> {
+        let mut radix = RadixQueue::new();
+        let mut heap = HeapQueue::new();
+        let mut now = start;
+        let mut seq = 0u64;
+        for op in ops {
+            match *op {
+                Op::Push(delta, class) => {
+                    let key = EventKey::new(SimTime::from_ns(now.saturating_add(delta)), Class(class), seq);
+                    seq += 1;
+                    radix.push(key, seq);
+                    heap.push(key, seq);
+                }
+                Op::Pop => {
+                    prop_assert_eq!(radix.peek_key(), heap.peek_key());
+                    let (r, h) = (radix.pop(), heap.pop());
+                    prop_assert_eq!(r, h);
+                    if let Some((k, _)) = r {
+                        now = k.time().as_ns();
+                    }
+                }
+            }
+            prop_assert_eq!(radix.len(), heap.len());
+        }
+        while let Some(h) = heap.pop() {
+            prop_assert_eq!(radix.pop(), Some(h));
+        }
+        prop_assert!(radix.is_empty());
+        Ok(())
     }
 
-    fn wide_op() -> impl Strategy<Value = WideOp> {
+    /// Pushes over the whole key space: every class, many same-instant
+    /// ties, gaps up to 2^64 (saturating at the end of time).
+    fn wide_op() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => (
                 prop_oneof![
@@ -337,8 +339,8 @@ mod tests {
                 ],
                 prop_oneof![0u8..=255, 0u8..3, Just(255u8)],
             )
-                .prop_map(|(d, c)| WideOp::Push(d, c)),
-            2 => Just(WideOp::Pop),
+                .prop_map(|(d, c)| Op::Push(d, c)),
+            2 => Just(Op::Pop),
         ]
     }
 
@@ -352,34 +354,7 @@ mod tests {
             start in prop_oneof![Just(0u64), 0u64..1_000_000, (u64::MAX - (1 << 20))..=u64::MAX],
             ops in proptest::collection::vec(wide_op(), 1..600),
         ) {
-            let mut radix = RadixQueue::new();
-            let mut heap = HeapQueue::new();
-            let mut now = start;
-            let mut seq = 0u64;
-            for op in ops {
-                match op {
-                    WideOp::Push(delta, class) => {
-                        let t = now.saturating_add(delta);
-                        let key = EventKey::new(SimTime::from_ns(t), Class(class), seq);
-                        seq += 1;
-                        radix.push(key, seq);
-                        heap.push(key, seq);
-                    }
-                    WideOp::Pop => {
-                        prop_assert_eq!(radix.peek_key(), heap.peek_key());
-                        let (r, h) = (radix.pop(), heap.pop());
-                        prop_assert_eq!(r, h);
-                        if let Some((k, _)) = r {
-                            now = k.time().as_ns();
-                        }
-                    }
-                }
-                prop_assert_eq!(radix.len(), heap.len());
-            }
-            while let Some(h) = heap.pop() {
-                prop_assert_eq!(radix.pop(), Some(h));
-            }
-            prop_assert!(radix.is_empty());
+            replay_against_heap(start, &ops)?;
         }
     }
 
