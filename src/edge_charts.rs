@@ -72,6 +72,15 @@ pub fn run_charts(run_dir: &Path, dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     written.extend(
         cdnsim_chart::lines(&dir.join("pods_by_state"), "Media-server pods by state", "simulated time (h)", "pods", &pods).map_err(internal)?,
     );
+    // Streams and their cascade, when the scenario has any.
+    let streams = column(&series, "streams_live")?;
+    if streams.iter().any(|&x| x > 0.0) {
+        let cascade = [line("live streams", "streams_live", 1.0)?, line("open cascade legs", "cascade_legs", 1.0)?];
+        written.extend(
+            cdnsim_chart::lines(&dir.join("cascade"), "Live streams and the server-to-server legs carrying them", "simulated time (h)", "count", &cascade)
+                .map_err(internal)?,
+        );
+    }
     // Per-machine CPU allocation of the machines holding pods, every sample.
     let m = run_dir.join("machines.parquet");
     let (cpu, held) = (column(&m, "util_cpu_millis")?, column(&m, "pods")?);

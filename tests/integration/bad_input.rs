@@ -198,3 +198,16 @@ fn edge_scenario_with_a_cdn_section() {
     let t = edge_text() + "\n[stream]\nname = \"s\"\nbitrate = \"1 Mbps\"\nblock = \"1 s\"\nchunk = \"8 KiB\"\n";
     rejects("edge-with-stream", t.as_bytes(), None, "stream", "expected no [stream] in an [edge] scenario");
 }
+
+#[test]
+fn edge_streams_with_a_share_or_target_out_of_range() {
+    let t = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/edge_cascade.toml")).unwrap();
+    // Without its sweep, which would replace the base value.
+    let t = t.split("\n[sweep]").next().unwrap().to_string();
+    let bad = replace_once(&t, "publisher_share = 0.1", "publisher_share = 1.0");
+    rejects("edge-publisher-share", bad.as_bytes(), Some("1.0\nsame_region"), "edge.services[0].streams.publisher_share", "expected a share in (0, 1)");
+    let bad = replace_once(&t, "same_region_share = 0.8", "same_region_share = -0.2");
+    rejects("edge-same-region-share", bad.as_bytes(), Some("-0.2"), "edge.services[0].streams.same_region_share", "expected a share in [0, 1]");
+    let bad = replace_once(&t, "pull_streams = 100", "pull_streams = 0");
+    rejects("edge-pull-target", bad.as_bytes(), Some("0 }\nmin_pods"), "edge.autoscale.targets.pull_streams", "expected a count of streams per pod above 0");
+}

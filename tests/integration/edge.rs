@@ -110,22 +110,28 @@ fn binpack_needs_fewer_machines_and_sharing_saves_machines() {
 #[test]
 fn edge_runs_are_byte_identical_across_reruns_and_jobs() {
     let dir = temp_dir("edge-determinism");
+    // The cascade's sweep too: its trees change with every cut and re-pull.
+    const NAMES: [&str; 2] = ["edge_burst_serverless", "edge_cascade"];
     let digest = |out: &Path| -> Vec<(String, Vec<u8>)> {
         let mut files = Vec::new();
-        for run in runs(out, "edge_burst_serverless") {
-            for f in ["summary", "pods", "machines", "edge_series"] {
-                let p = run.join(format!("{f}.parquet"));
-                files.push((p.strip_prefix(out).unwrap().display().to_string(), read(&p)));
+        for name in NAMES {
+            for run in runs(out, name) {
+                for f in ["summary", "pods", "machines", "edge_series"] {
+                    let p = run.join(format!("{f}.parquet"));
+                    files.push((p.strip_prefix(out).unwrap().display().to_string(), read(&p)));
+                }
             }
         }
         files
     };
     let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
-    run_ok(&scenario("edge_burst_serverless"), &a, &["--no-progress", "--jobs", "1"], &[]);
-    run_ok(&scenario("edge_burst_serverless"), &b, &["--no-progress", "--jobs", "1"], &[]);
-    run_ok(&scenario("edge_burst_serverless"), &c, &["--no-progress", "--jobs", "2"], &[]);
+    for name in NAMES {
+        run_ok(&scenario(name), &a, &["--no-progress", "--jobs", "1"], &[]);
+        run_ok(&scenario(name), &b, &["--no-progress", "--jobs", "1"], &[]);
+        run_ok(&scenario(name), &c, &["--no-progress", "--jobs", "2"], &[]);
+    }
     let (da, db, dc) = (digest(&a), digest(&b), digest(&c));
-    assert_eq!(da.len(), 8 * 4);
+    assert_eq!(da.len(), (8 + 6) * 4);
     assert!(da == db, "a rerun changed an edge run's bytes");
     assert!(da == dc, "--jobs 2 changed an edge run's bytes");
 }
@@ -151,4 +157,52 @@ fn a_bigger_edge_sends_less_of_the_burst_to_serverless() {
         assert!(w[1].1 < w[0].1 || w[1].1 == 0.0, "{v:?}");
     }
     assert_eq!(v.last().unwrap().1, 0.0, "{v:?}");
+}
+
+#[test]
+fn a_cascade_crosses_regions_as_often_as_its_audience_does_and_a_tombstone_cuts_fewer() {
+    // Three edge regions of equal load: a subscriber picks a stream of
+    // another region with probability (1 - same_region_share) * 2/3 (a
+    // uniform pick among all streams, a third of them its own region's).
+    // Each such subscriber whose server does not yet hold the stream opens
+    // a cross-region leg, so cross-region legs per subscriber are at most
+    // that probability, and grow with it; with a fully local audience only
+    // the fallback (no live stream in its region) crosses.
+    let dir = temp_dir("edge-cascade");
+    let out = dir.join("out");
+    run_ok(&scenario("edge_cascade"), &out, &["--no-progress"], &[]);
+    let mut by_mode: std::collections::BTreeMap<String, Vec<(f64, f64, f64)>> = Default::default();
+    for run in runs(&out, "edge_cascade") {
+        let s = summary(&run);
+        let share = one(&s, "edge.services[0].streams.same_region_share");
+        let subs = one(&s, "stream_subscribers");
+        let cross = one(&s, "cascade_legs_cross_region") / subs;
+        // Slack: 4 binomial standard deviations of the picks, re-pulls
+        // (which may cross), and 0.1% for subscribers whose own region had
+        // no live stream or no holder able to send.
+        let bound = (1.0 - share) * 2.0 / 3.0;
+        let slack = 4.0 * (bound * (1.0 - bound) / subs).sqrt() + one(&s, "cascade_legs_repulled") / subs + 0.001;
+        assert!(cross <= bound + slack, "share {share}: {cross:.4} cross-region legs per subscriber, above {bound:.4} + {slack:.4}");
+        // Every session accepted is accounted for once.
+        let accepted: f64 = ["room", "region", "central", "serverless"].iter().map(|t| one(&s, &format!("sessions_{t}"))).sum();
+        let cut: f64 = ["scale_in", "recreate", "outage", "upstream"].iter().map(|c| one(&s, &format!("sessions_cut_{c}"))).sum();
+        assert_eq!(accepted, one(&s, "sessions_ended") + cut + one(&s, "sessions_open_at_end"));
+        assert_eq!(accepted, one(&s, "stream_publishers") + one(&s, "stream_subscribers"));
+        assert!(one(&s, "cascade_depth_max") <= 8.0);
+        let cuts = one(&s, "sessions_cut_scale_in") + one(&s, "sessions_cut_upstream");
+        by_mode.entry(text(&s, "edge_scale_in")).or_default().push((share, cross, cuts));
+    }
+    for points in by_mode.values_mut() {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(points.len(), 3);
+        // Less local, more crossing: 0.5 > 0.8 > 1.0 (about 1/3, 2/15, 0 of
+        // the bound apart: far beyond the runs' noise).
+        assert!(points[0].1 > points[1].1 && points[1].1 > points[2].1, "{points:?}");
+        assert!(points[2].1 < 0.001, "{points:?}");
+    }
+    // A tombstone lets most streams end before its timeout; naive
+    // scale-in cuts them and, through the cascade, their viewers elsewhere.
+    for (t, n) in by_mode["tombstone"].iter().zip(&by_mode["naive"]) {
+        assert!(t.2 < n.2, "tombstone {t:?} against naive {n:?}");
+    }
 }

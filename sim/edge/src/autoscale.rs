@@ -38,7 +38,7 @@ use crate::error::{EdgeError, invalid};
 use crate::workload::NS_PER_HOUR;
 
 /// Number of autoscaling metrics.
-pub const NUM_METRICS: usize = 6;
+pub const NUM_METRICS: usize = 7;
 /// Bound on the recommendations kept for the stabilisation window.
 pub const MAX_RECOMMENDATIONS: usize = 4_096;
 /// Bound on forecaster history, hours (two weeks).
@@ -54,20 +54,22 @@ pub enum Metric {
     Bandwidth = 0,
     /// Packets per second.
     Pps = 1,
-    /// Publishers (push streams).
+    /// Streams pushed into a server: publishers and inbound cascade legs.
     PushStreams = 2,
-    /// Subscribers (pull streams).
+    /// Streams pulled out of a server: subscribers and outbound legs.
     PullStreams = 3,
     /// CPU, millicores.
     Cpu = 4,
     /// Memory, bytes.
     Memory = 5,
+    /// Sessions (publishers and subscribers: users, not relays).
+    Sessions = 6,
 }
 
 impl Metric {
     /// All metrics in index order.
     pub const ALL: [Metric; NUM_METRICS] =
-        [Metric::Bandwidth, Metric::Pps, Metric::PushStreams, Metric::PullStreams, Metric::Cpu, Metric::Memory];
+        [Metric::Bandwidth, Metric::Pps, Metric::PushStreams, Metric::PullStreams, Metric::Cpu, Metric::Memory, Metric::Sessions];
 }
 
 /// Autoscaler settings.

@@ -61,3 +61,8 @@ id!(
     /// after its allocation is released.
     AllocId(u32), "alloc"
 );
+id!(
+    /// A live stream: one publisher's push, pulled by its subscribers.
+    /// Chosen by the caller.
+    StreamId(u64), "stream"
+);

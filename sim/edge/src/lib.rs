@@ -21,6 +21,8 @@
 //! - Placement policies behind a trait (spread, binpack, a Borg-like
 //!   hybrid, closures), with a bucketed index for speed and a reason for
 //!   every refusal.
+//! - Live streams: a publisher's push on one server, pulled by subscribers
+//!   on others through a bounded-depth cascade of server-to-server legs.
 //! - Media-server pods: initialising -> allocated -> tombstone ->
 //!   waiting-deletion (or naive deletion), start-up times, in-place upgrade
 //!   vs recreate, host ports.
@@ -35,8 +37,8 @@
 //!
 //! # What is not
 //!
-//! - The network: join latency, the transport network (MSDN) and the
-//!   cascade between media servers are the world's (the routing crate).
+//! - The network: join latency and the transport network (MSDN) are the
+//!   world's; the cascade here is a tree of pulls, with no link model.
 //! - The control plane: API-server latency, list-watch traffic, edge
 //!   autonomy when the cloud is cut off; a placement is instantaneous.
 //! - CPU topology, GPUs, interference between pods on a machine.
@@ -104,6 +106,8 @@
 //! - [`pod`] - [`Pod`] state machine, [`ScaleIn`], [`Upgrade`],
 //!   [`PortPool`].
 //! - [`autoscale`] - [`Autoscaler`], [`Forecaster`], [`MachinePlanner`].
+//! - [`cascade`] - [`Cascade`]: per live stream, the tree of media
+//!   servers pulling it from its origin ([`Leg`], [`StreamId`]).
 //! - [`serverless`] - [`Serverless`].
 //! - [`cost`] - [`BandwidthMeter`], [`percentile_95`], [`Prices`],
 //!   [`bill`], [`CostReport`].
@@ -117,6 +121,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod autoscale;
+pub mod cascade;
 pub mod cluster;
 pub mod cost;
 pub mod error;
@@ -131,13 +136,14 @@ pub mod workload;
 pub use autoscale::{
     Autoscaler, AutoscalerConfig, Forecaster, MachinePlanner, Metric, NUM_METRICS, PlannerAction, PlannerConfig, ScaleDecision,
 };
+pub use cascade::{Cascade, Dropped, Leg, MAX_CASCADE_DEPTH, Removed};
 pub use cluster::{
     Admission, ChainOutcome, Cluster, Level, LEVELS, MAX_CHAIN, MachineInfo, Placement, PoolInfo, PoolSpec, PoolStats,
     Rejection, Tried,
 };
 pub use cost::{BandwidthMeter, CostReport, FIVE_MINUTES_NS, MONTH_NS, Prices, Usage, bill, machine_hours, percentile_95};
 pub use error::EdgeError;
-pub use ids::{AllocId, CustomerId, MachineId, PodId, PoolId, RegionId, RoomId, SessionId};
+pub use ids::{AllocId, CustomerId, MachineId, PodId, PoolId, RegionId, RoomId, SessionId, StreamId};
 pub use pod::{CutCause, Pod, PodConfig, PodEvent, PodState, PodStats, PortPool, ScaleIn, SessionRefusal, Upgrade};
 pub use policy::{Binpack, Hybrid, MachineView, PlacementPolicy, Refusal, ScanOrder, Spread, Verdict, WithOrder};
 pub use resources::{NUM_RESOURCES, Resource, Resources};

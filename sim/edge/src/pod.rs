@@ -25,6 +25,14 @@
 //! kept, new sessions refused while the engine container restarts) or
 //! recreate (sessions cut, a new host port, start-up again).
 //!
+//! Relays: a server-to-server leg of a stream's cascade
+//! ([`crate::cascade`]) uses the pod's capacity at each end
+//! ([`Pod::open_relay`]) but no session slot. A tombstone pod keeps its
+//! relays like its sessions, may still send a stream it holds to a new
+//! relay (refusing would strand the viewers downstream of it), and evicts
+//! what is left at the timeout: relays after sessions, each reported as a
+//! cut with the relay's id.
+//!
 //! Run-loop contract: after any call, drain [`Pod::poll_event`]; call
 //! [`Pod::handle_timeout`] at [`Pod::poll_timeout`] (or later; time must
 //! not go back). Sessions ending on their own are reported by the caller
@@ -44,7 +52,9 @@ pub const MAX_SESSIONS_PER_POD: u32 = 65_536;
 /// Bound on undrained events of one pod: one call emits at most one
 /// event per session plus two, so a caller that drains after every call
 /// never reaches it; past it events are dropped and counted.
-pub const MAX_POD_EVENTS: usize = MAX_SESSIONS_PER_POD as usize + 64;
+pub const MAX_POD_EVENTS: usize = MAX_SESSIONS_PER_POD as usize + MAX_RELAYS_PER_POD + 64;
+/// Bound on relays per pod.
+pub const MAX_RELAYS_PER_POD: usize = 65_536;
 
 /// The pod's business state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -166,6 +176,8 @@ pub enum SessionRefusal {
     Draining,
     /// At its session limit.
     MaxSessions,
+    /// At [`MAX_RELAYS_PER_POD`].
+    MaxRelays,
     /// Short of this resource.
     NoFit(Resource),
     /// The session id is already open here (a caller bug; nothing is
@@ -218,6 +230,10 @@ pub struct PodStats {
     pub transitions: u64,
     /// Times revived from Tombstone.
     pub revivals: u64,
+    /// Relays opened (cascade legs, either end).
+    pub relays_served: u64,
+    /// Relays cut (any cause).
+    pub relays_cut: u64,
     /// Events dropped because the caller did not drain them.
     pub events_dropped: u64,
 }
@@ -233,6 +249,7 @@ pub struct Pod {
     tombstone_deadline_ns: Option<u64>,
     restart_until_ns: Option<u64>,
     sessions: BTreeMap<SessionId, Resources>,
+    relays: BTreeMap<SessionId, Resources>,
     used: Resources,
     events: VecDeque<PodEvent>,
     stats: PodStats,
@@ -252,6 +269,7 @@ impl Pod {
             tombstone_deadline_ns: None,
             restart_until_ns: None,
             sessions: BTreeMap::new(),
+            relays: BTreeMap::new(),
             used: Resources::ZERO,
             events: VecDeque::new(),
             stats: PodStats::default(),
@@ -274,7 +292,15 @@ impl Pod {
     pub fn sessions(&self) -> usize {
         self.sessions.len()
     }
-    /// Resources the open sessions use.
+    /// Open relays (cascade legs into or out of this pod).
+    pub fn relays(&self) -> usize {
+        self.relays.len()
+    }
+    /// True when it holds neither sessions nor relays.
+    fn empty(&self) -> bool {
+        self.sessions.is_empty() && self.relays.is_empty()
+    }
+    /// Resources the open sessions and relays use.
     pub fn used(&self) -> Resources {
         self.used
     }
@@ -342,12 +368,16 @@ impl Pod {
         }
     }
 
+    /// Cuts sessions first, then relays: a caller that handles a relay's
+    /// cut finds the pod's own viewers already gone.
     fn cut_all(&mut self, at_ns: u64, cause: CutCause) {
         let n = self.sessions.len() as u64;
         let cut = std::mem::take(&mut self.sessions);
-        for &session in cut.keys() {
+        let relays = std::mem::take(&mut self.relays);
+        for &session in cut.keys().chain(relays.keys()) {
             self.emit(PodEvent::SessionCut { at_ns, session, cause });
         }
+        self.stats.relays_cut += relays.len() as u64;
         self.used = Resources::ZERO;
         match cause {
             CutCause::Eviction => self.stats.cut_eviction += n,
@@ -370,14 +400,41 @@ impl Pod {
         if self.sessions.len() as u32 >= self.cfg.max_sessions {
             return Err(SessionRefusal::MaxSessions);
         }
-        if self.sessions.contains_key(&session) {
+        self.take(session, need)?;
+        self.sessions.insert(session, need);
+        self.stats.served += 1;
+        Ok(())
+    }
+
+    fn take(&mut self, id: SessionId, need: Resources) -> Result<(), SessionRefusal> {
+        if self.sessions.contains_key(&id) || self.relays.contains_key(&id) {
             return Err(SessionRefusal::Duplicate);
         }
         let used = self.used.checked_add(need).ok_or(SessionRefusal::NoFit(Resource::Cpu))?;
         used.fits(&self.cfg.capacity).map_err(SessionRefusal::NoFit)?;
-        self.sessions.insert(session, need);
         self.used = used;
-        self.stats.served += 1;
+        Ok(())
+    }
+
+    /// Opens relay `relay` (one end of a cascade leg) using `need`: in
+    /// Allocated, or in Tombstone (see the module docs); never while
+    /// starting or restarting. It takes no session slot. Closed with
+    /// [`close_session`](Self::close_session).
+    pub fn open_relay(&mut self, _now_ns: u64, relay: SessionId, need: Resources) -> Result<(), SessionRefusal> {
+        match self.state {
+            PodState::Initialising => return Err(SessionRefusal::NotReady),
+            PodState::WaitingDeletion => return Err(SessionRefusal::Draining),
+            PodState::Allocated | PodState::Tombstone => {}
+        }
+        if self.restart_until_ns.is_some() {
+            return Err(SessionRefusal::NotReady);
+        }
+        if self.relays.len() >= MAX_RELAYS_PER_POD {
+            return Err(SessionRefusal::MaxRelays);
+        }
+        self.take(relay, need)?;
+        self.relays.insert(relay, need);
+        self.stats.relays_served += 1;
         Ok(())
     }
 
@@ -385,14 +442,30 @@ impl Pod {
     /// (already cut, or never opened). A tombstone pod whose last session
     /// ends goes to WaitingDeletion at once.
     pub fn close_session(&mut self, now_ns: u64, session: SessionId) -> bool {
-        let Some(need) = self.sessions.remove(&session) else { return false };
-        self.used = self.used.saturating_sub(need);
-        self.stats.ended += 1;
-        if self.state == PodState::Tombstone && self.sessions.is_empty() {
+        if let Some(need) = self.sessions.remove(&session) {
+            self.used = self.used.saturating_sub(need);
+            self.stats.ended += 1;
+        } else if let Some(need) = self.relays.remove(&session) {
+            self.used = self.used.saturating_sub(need);
+        } else {
+            return false;
+        }
+        if self.state == PodState::Tombstone && self.empty() {
             self.tombstone_deadline_ns = None;
             self.set_state(PodState::WaitingDeletion);
             self.emit(PodEvent::WaitingDeletion { at_ns: now_ns });
         }
+        true
+    }
+
+    /// Takes back `session`, opened in this instant, that the caller could
+    /// not complete (e.g. its stream could not reach the pod): as if it
+    /// had never been opened, so it counts neither served nor ended.
+    /// False if it is not open here.
+    pub fn withdraw_session(&mut self, session: SessionId) -> bool {
+        let Some(need) = self.sessions.remove(&session) else { return false };
+        self.used = self.used.saturating_sub(need);
+        self.stats.served -= 1;
         true
     }
 
@@ -405,7 +478,7 @@ impl Pod {
         self.ready_at_ns = None;
         self.restart_until_ns = None;
         match self.cfg.scale_in {
-            ScaleIn::Tombstone { timeout_ns } if !self.sessions.is_empty() => {
+            ScaleIn::Tombstone { timeout_ns } if !self.empty() => {
                 self.set_state(PodState::Tombstone);
                 self.tombstone_deadline_ns = Some(now_ns.saturating_add(timeout_ns));
                 self.emit(PodEvent::Tombstoned { at_ns: now_ns, sessions: self.sessions.len() as u32 });
@@ -552,6 +625,54 @@ mod tests {
 
     fn events(p: &mut Pod) -> Vec<PodEvent> {
         std::iter::from_fn(|| p.poll_event()).collect()
+    }
+
+    #[test]
+    fn relays_use_capacity_not_slots_and_a_tombstone_drains_them_too() {
+        let mut p = Pod::new(PodId(1), cfg(ScaleIn::Tombstone { timeout_ns: 100 }), 40000, 0, 0).unwrap();
+        assert_eq!(p.open_relay(0, s(50), ONE), Err(SessionRefusal::NotReady));
+        p.handle_timeout(0);
+        for i in 0..3 {
+            p.open_session(1, s(i), ONE).unwrap();
+        }
+        // Slots are full; a relay still fits the capacity (300 of 1000).
+        for r in 50..57 {
+            p.open_relay(1, s(r), ONE).unwrap();
+        }
+        assert_eq!(p.open_relay(1, s(57), ONE), Err(SessionRefusal::NoFit(Resource::Cpu)));
+        assert_eq!(p.open_relay(1, s(1), ONE), Err(SessionRefusal::Duplicate));
+        assert_eq!((p.sessions(), p.relays()), (3, 7));
+        p.scale_in(10).unwrap();
+        // A tombstone pod may still send a stream it holds...
+        assert!(p.close_session(11, s(56)));
+        p.open_relay(12, s(58), ONE).unwrap();
+        // ...and waits for its relays as for its sessions.
+        for i in 0..3 {
+            p.close_session(20, s(i));
+        }
+        assert_eq!(p.state(), PodState::Tombstone, "relays still open");
+        p.handle_timeout(110);
+        let cut: Vec<SessionId> = events(&mut p)
+            .into_iter()
+            .filter_map(|e| match e {
+                PodEvent::SessionCut { session, cause: CutCause::Eviction, .. } => Some(session),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(cut, (50..56).chain([58]).map(s).collect::<Vec<_>>());
+        assert_eq!((p.stats().cut_eviction, p.stats().relays_cut, p.cut()), (0, 7, 0), "relays are not viewers");
+        assert_eq!(p.used(), Resources::ZERO);
+    }
+
+    #[test]
+    fn a_tombstone_pod_whose_last_relay_closes_is_deleted() {
+        let mut p = Pod::new(PodId(1), cfg(ScaleIn::Tombstone { timeout_ns: 100 }), 40000, 0, 0).unwrap();
+        p.handle_timeout(0);
+        p.open_relay(1, s(9), ONE).unwrap();
+        p.scale_in(2).unwrap();
+        assert_eq!(p.state(), PodState::Tombstone);
+        assert!(p.close_session(3, s(9)));
+        assert_eq!(p.state(), PodState::WaitingDeletion);
     }
 
     #[test]

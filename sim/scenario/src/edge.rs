@@ -45,6 +45,20 @@ impl DurationSpec {
     }
 }
 
+impl EdgeService {
+    /// An upper bound on the mean time a session of this service holds a
+    /// slot: with streams of their own length, the publishers' mean and
+    /// the subscribers' own (a stream's end can only shorten a view).
+    pub fn mean_session_ns(&self) -> f64 {
+        match &self.streams {
+            Some(EdgeStreams { publisher_share: p, publisher_length: Some(d), .. }) => {
+                p * d.mean_ns() + (1.0 - p) * self.session_length.mean_ns()
+            }
+            _ => self.session_length.mean_ns(),
+        }
+    }
+}
+
 impl Edge {
     /// Each region's peak demand by Little's law: the largest hourly rate
     /// times the region's largest flash boost ([`Edge::peak_boost`]),
@@ -60,7 +74,7 @@ impl Edge {
                 let boost = self.peak_boost(r);
                 let mut d = EdgeResources::default();
                 for s in &self.services {
-                    let sessions = peak * boost * s.share * s.session_length.mean_ns() / 1e9;
+                    let sessions = peak * boost * s.share * s.mean_session_ns() / 1e9;
                     let pods = (sessions / s.max_sessions_per_pod as f64).ceil().min(1e15) as u64;
                     // Saturating: a demand beyond u64 fails any check anyway.
                     d.cpu_millis = d.cpu_millis.saturating_add(pods.saturating_mul(s.pod.cpu_millis));
@@ -168,6 +182,14 @@ fn opt_count(ctx: &Ctx, v: &Option<Spanned<i64>>, field: &str, range: std::ops::
     match v {
         None => Ok(default),
         Some(v) => count(ctx, v, field, range),
+    }
+}
+
+fn streams_target(ctx: &Ctx, v: Option<&Spanned<f64>>, field: &str) -> Result<Option<f64>, ScenarioError> {
+    match v {
+        None => Ok(None),
+        Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 && *v.get_ref() <= 1e9 => Ok(Some(*v.get_ref())),
+        Some(v) => Err(ctx.err(v.span(), field, format!("expected a count of streams per pod above 0, found {}", v.get_ref()))),
     }
 }
 
@@ -361,7 +383,34 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
         if let Some(r) = fits(&session, &pod) {
             return Err(ctx.err(s.session.span(), f("session"), format!("expected a session that fits its pod, found one whose {r} exceeds the pod's request")));
         }
+        let streams = match &s.streams {
+            None => None,
+            Some(st) => {
+                let st = st.get_ref();
+                let p = *st.publisher_share.get_ref();
+                if !(p.is_finite() && p > 0.0 && p < 1.0) {
+                    return Err(ctx.err(st.publisher_share.span(), f("streams.publisher_share"), format!("expected a share in (0, 1), found {p}")));
+                }
+                let same = match &st.same_region_share {
+                    None => 0.8,
+                    Some(v) => share(ctx, v, &f("streams.same_region_share"), false)?,
+                };
+                let relay = match &st.relay {
+                    None => EdgeResources { host_ports: 0, ..session },
+                    Some(r) => {
+                        let x = resources(ctx, r, &f("streams.relay"), false)?;
+                        if let Some(d) = fits(&x, &pod) {
+                            return Err(ctx.err(r.span(), f("streams.relay"), format!("expected a relay that fits its pod, found one whose {d} exceeds the pod's request")));
+                        }
+                        x
+                    }
+                };
+                let publisher_length = st.publisher_length.as_ref().map(|d| duration(ctx, d, &f("streams.publisher_length"))).transpose()?;
+                Some(EdgeStreams { publisher_share: p, same_region_share: same, relay, publisher_length })
+            }
+        };
         services.push(EdgeService {
+            streams,
             name: name.clone(),
             share: sh,
             session,
@@ -453,14 +502,16 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
         target_bandwidth: target(t.and_then(|t| t.bandwidth.as_ref()), "edge.autoscale.targets.bandwidth")?,
         target_pps: target(t.and_then(|t| t.pps.as_ref()), "edge.autoscale.targets.pps")?,
         target_sessions: target(t.and_then(|t| t.sessions.as_ref()), "edge.autoscale.targets.sessions")?,
+        target_push_streams: streams_target(ctx, t.and_then(|t| t.push_streams.as_ref()), "edge.autoscale.targets.push_streams")?,
+        target_pull_streams: streams_target(ctx, t.and_then(|t| t.pull_streams.as_ref()), "edge.autoscale.targets.pull_streams")?,
         min_pods: opt_count(ctx, &a.and_then(|a| a.min_pods.as_ref()).map(|v| Spanned::new(v.span(), *v.get_ref())), "edge.autoscale.min_pods", 0..=1_000_000, 1)? as u32,
         max_pods: opt_count(ctx, &a.and_then(|a| a.max_pods.as_ref()).map(|v| Spanned::new(v.span(), *v.get_ref())), "edge.autoscale.max_pods", 1..=1_000_000, 10_000)? as u32,
     };
     if t.is_none() {
         autoscale.target_sessions = Some(0.7);
-    } else if [autoscale.target_cpu, autoscale.target_memory, autoscale.target_bandwidth, autoscale.target_pps, autoscale.target_sessions].iter().all(Option::is_none) {
+    } else if [autoscale.target_cpu, autoscale.target_memory, autoscale.target_bandwidth, autoscale.target_pps, autoscale.target_sessions, autoscale.target_push_streams, autoscale.target_pull_streams].iter().all(Option::is_none) {
         let s = a.and_then(|a| a.targets.as_ref()).map_or(span.clone(), |t| t.span());
-        return Err(ctx.err(s, "edge.autoscale.targets", "expected at least one target (cpu, memory, bandwidth, pps or sessions), found none"));
+        return Err(ctx.err(s, "edge.autoscale.targets", "expected at least one target (cpu, memory, bandwidth, pps, sessions, push_streams or pull_streams), found none"));
     }
     if autoscale.min_pods > autoscale.max_pods {
         let s = a.and_then(|a| a.min_pods.as_ref()).map_or(span.clone(), |v| v.span());
@@ -675,6 +726,7 @@ mod tests {
             max_sessions_per_pod: 32,
             session_length: DurationSpec::Exponential { mean_ns: 600_000_000_000 },
             session_bytes_per_s: 0,
+            streams: None,
         };
         let mut hourly = [1.0; 24];
         hourly[20] = 10.0;
@@ -686,7 +738,7 @@ mod tests {
             regions: vec![EdgeRegion { region: 0, rooms: 3, machines_per_room: 1, region_machines: 0, hourly_arrivals_per_s: hourly, utc_offset_ns: 0 }],
             central: EdgeCentral { region: 0, machines: 0 },
             services: vec![svc],
-            autoscale: EdgeAutoscale { sync_period_ns: 1, tolerance: 0.1, scale_in_window_ns: 1, target_cpu: None, target_memory: None, target_bandwidth: None, target_pps: None, target_sessions: Some(0.7), min_pods: 1, max_pods: 1 },
+            autoscale: EdgeAutoscale { sync_period_ns: 1, tolerance: 0.1, scale_in_window_ns: 1, target_cpu: None, target_memory: None, target_bandwidth: None, target_pps: None, target_sessions: Some(0.7), target_push_streams: None, target_pull_streams: None, min_pods: 1, max_pods: 1 },
             startup_prewarmed: DurationSpec::Fixed { ns: 1 },
             startup_pulled: DurationSpec::Fixed { ns: 1 },
             prewarmed_share: 1.0,

@@ -451,6 +451,22 @@ pub struct EdgeService {
     pub session_length: DurationSpec,
     /// Bytes a session sends per second (billing, serverless traffic).
     pub session_bytes_per_s: u64,
+    /// Live streams through a cascade; `None`: a session is one server's load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streams: Option<EdgeStreams>,
+}
+
+/// A service's live streams (README, "Edge-container RTC cloud").
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeStreams {
+    /// Share of sessions that publish.
+    pub publisher_share: f64,
+    /// Share of subscribers watching a stream of their own region.
+    pub same_region_share: f64,
+    /// What each end of a server-to-server leg uses.
+    pub relay: EdgeResources,
+    /// How long a publisher streams; `None`: the service's session length.
+    pub publisher_length: Option<DurationSpec>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -465,6 +481,11 @@ pub struct EdgeAutoscale {
     pub target_bandwidth: Option<f64>,
     pub target_pps: Option<f64>,
     pub target_sessions: Option<f64>,
+    /// Targets per pod of streams pushed in and pulled out (counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_push_streams: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_pull_streams: Option<f64>,
     /// Per (room, service).
     pub min_pods: u32,
     pub max_pods: u32,

@@ -729,6 +729,28 @@ pub struct RawEdgeService {
     pub max_sessions_per_pod: Spanned<i64>,
     /// How long a session lasts: a duration or a distribution table.
     pub session_length: Spanned<RawDurationSpec>,
+    /// Live streams through a cascade of media servers. Without it a
+    /// session is one server's load (a publisher with its viewers).
+    pub streams: Option<Spanned<RawStreams>>,
+}
+
+/// A service's live streams: each session publishes one or watches one.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStreams {
+    /// Share of the service's sessions that publish a stream, in (0, 1);
+    /// the rest subscribe to a live one.
+    pub publisher_share: Spanned<f64>,
+    /// Share of subscribers who watch a stream published in their own
+    /// region, in [0, 1]; the rest pick among all (default 0.8).
+    pub same_region_share: Option<Spanned<f64>>,
+    /// What each end of a server-to-server leg uses (default: the
+    /// session's vector, host ports excluded).
+    pub relay: Option<Spanned<RawResources>>,
+    /// How long a publisher streams (default: `session_length`). A
+    /// subscriber watches for its own `session_length` or until the
+    /// stream ends, whichever is first.
+    pub publisher_length: Option<Spanned<RawDurationSpec>>,
 }
 
 /// The HPA-like autoscaler of each (room, service).
@@ -767,6 +789,12 @@ pub struct RawTargets {
     pub pps: Option<Spanned<f64>>,
     /// Of its session slots.
     pub sessions: Option<Spanned<f64>>,
+    /// Streams pushed into a pod (publishers and inbound legs), a count
+    /// above 0 per pod.
+    pub push_streams: Option<Spanned<f64>>,
+    /// Streams pulled out of a pod (subscribers and outbound legs), a
+    /// count above 0 per pod.
+    pub pull_streams: Option<Spanned<f64>>,
 }
 
 /// The serverless pool.

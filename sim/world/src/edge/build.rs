@@ -14,7 +14,7 @@ use cdnsim_scenario::edge::split_by_share;
 use cdnsim_scenario::{DurationSpec, Edge, EdgePolicy, EdgeResources, Scenario};
 use rand::Rng;
 
-use super::state::{ARRIVE, CONTROL, Counters, EdgeWorld, Ev, FAULT, Fleet, PodRec, Planner, Series};
+use super::state::{ARRIVE, CONTROL, Counters, EdgeWorld, Ev, FAULT, Fleet, PodRec, Planner, Series, Streams};
 
 /// First host port handed to pods on a machine.
 pub(crate) const PORT_BASE: u16 = 20_000;
@@ -154,7 +154,9 @@ pub(crate) fn build<'a>(
                 targets[Metric::Memory as usize] = a.target_memory.map(|t| t * pod.memory_bytes as f64);
                 targets[Metric::Bandwidth as usize] = a.target_bandwidth.map(|t| t * pod.bandwidth_bps as f64);
                 targets[Metric::Pps as usize] = a.target_pps.map(|t| t * pod.pps as f64);
-                targets[Metric::PushStreams as usize] = a.target_sessions.map(|t| t * svc.max_sessions_per_pod as f64);
+                targets[Metric::Sessions as usize] = a.target_sessions.map(|t| t * svc.max_sessions_per_pod as f64);
+                targets[Metric::PushStreams as usize] = a.target_push_streams;
+                targets[Metric::PullStreams as usize] = a.target_pull_streams;
                 let cfg = AutoscalerConfig {
                     targets,
                     sync_period_ns: a.sync_period_ns,
@@ -216,7 +218,9 @@ pub(crate) fn build<'a>(
         None => None,
     };
     let session_lengths: Vec<DurationDist> = edge.services.iter().map(|s| duration(&s.session_length)).collect();
-    for d in &session_lengths {
+    let publisher_lengths: Vec<Option<DurationDist>> =
+        edge.services.iter().map(|s| s.streams.as_ref().and_then(|st| st.publisher_length.as_ref().map(duration))).collect();
+    for d in session_lengths.iter().chain(publisher_lengths.iter().flatten()) {
         d.validate()?;
     }
     let startup_prewarmed = duration(&edge.startup_prewarmed);
@@ -244,6 +248,7 @@ pub(crate) fn build<'a>(
         pod_requests: edge.services.iter().map(|s| resources(&s.pod)).collect(),
         session_needs: edge.services.iter().map(|s| resources(&s.session)).collect(),
         session_lengths,
+        publisher_lengths,
         startup_prewarmed,
         startup_pulled,
         cold_start,
@@ -265,6 +270,9 @@ pub(crate) fn build<'a>(
         meter: BandwidthMeter::new(0),
         serverless_bytes: 0,
         series: Series::default(),
+        streams: Streams { by_region: vec![vec![Vec::new(); edge.regions.len()]; services], ..Streams::default() },
+        dirty: Vec::new(),
+        serverless_dirty: false,
     };
     for (room, pool) in world_machines {
         w.add_machine(0, room, pool);

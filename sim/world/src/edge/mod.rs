@@ -28,8 +28,8 @@ mod state;
 use state::*;
 
 use cdnsim_edge::{
-    CustomerId, MachineId, Metric, NUM_METRICS, NUM_RESOURCES, PlannerAction, Pod, PodEvent, PodId, PodState, PortPool,
-    Resources, SessionId, Upgrade,
+    CustomerId, Leg, MachineId, Metric, NUM_METRICS, NUM_RESOURCES, PlannerAction, Pod, PodEvent, PodId, PodState, PortPool,
+    Resources, SessionId, StreamId, Upgrade,
 };
 use cdnsim_engine::{Model, Scheduler, SimTime, run};
 use rand::Rng;
@@ -105,20 +105,44 @@ impl EdgeWorld<'_> {
         let rng = &mut self.session_rng[region];
         let u = rng.random::<f64>();
         let service = self.share_cdf.iter().position(|&c| u < c).unwrap_or(self.share_cdf.len() - 1);
-        let length_ns = self.session_lengths[service].sample(rng);
+        let mut length_ns = self.session_lengths[service].sample(rng);
+        let edge = self.edge;
+        let role = match &edge.services[service].streams {
+            None => Role::Plain,
+            Some(st) => {
+                if rng.random::<f64>() < st.publisher_share {
+                    if let Some(d) = &self.publisher_lengths[service] {
+                        length_ns = d.sample(rng);
+                    }
+                    Role::Publisher
+                } else {
+                    let (u_scope, u_pick) = (rng.random::<f64>(), rng.random::<f64>());
+                    match self.pick_stream(service, region, u_scope < st.same_region_share, u_pick) {
+                        Some(stream) => Role::Subscriber { stream },
+                        None => {
+                            // A viewer with nothing to watch: not a session.
+                            self.streams.no_stream += 1;
+                            return;
+                        }
+                    }
+                }
+            }
+        };
         if self.live_count >= MAX_LIVE_SESSIONS {
             self.counters.rejected += 1;
             self.counters.interval_rejected += 1;
             return;
         }
         let (slot, generation) = match self.free_slots.pop() {
-            Some(s) => (s, self.live[s as usize].generation.wrapping_add(1)),
+            // 31-bit generations keep RELAY_BIT clear in session ids.
+            Some(s) => (s, self.live[s as usize].generation.wrapping_add(1) & 0x7fff_ffff),
             None => {
                 self.live.push(Live {
                     generation: 0,
                     service: 0,
                     tier: Tier::Room,
                     host: Host::Serverless,
+                    role: Role::Plain,
                     start_ns: 0,
                     live: false,
                 });
@@ -127,16 +151,52 @@ impl EdgeWorld<'_> {
         };
         let sid = session_id(slot, generation);
         let need = self.session_needs[service];
-        let Some((host, tier, wait_ns)) = self.admit(now, region, service, sid, need) else {
+        let watch = match role {
+            Role::Subscriber { stream } => Some(stream),
+            _ => None,
+        };
+        let mut admitted = self.admit(now, region, service, sid, need, watch);
+        if let (Some((host, _, _)), Some(stream)) = (admitted, watch) {
+            match self.join_stream(now, stream, host.into(), slot, service) {
+                Some(leg_ns) => {
+                    if let Some(a) = admitted.as_mut() {
+                        a.2 += leg_ns;
+                    }
+                }
+                None => {
+                    self.withdraw(now, host, sid);
+                    self.streams.rejected_cascade += 1;
+                    admitted = None;
+                }
+            }
+        }
+        let Some((host, tier, wait_ns)) = admitted else {
             self.counters.rejected += 1;
             self.counters.interval_rejected += 1;
             self.free_slots.push(slot);
             self.live[slot as usize].generation = generation;
+            self.settle(sched, now);
             return;
         };
         let end_ns = now.saturating_add(length_ns);
         self.live[slot as usize] =
-            Live { generation, service: service as u16, tier, host, start_ns: now, live: true };
+            Live { generation, service: service as u16, tier, host, role, start_ns: now, live: true };
+        match role {
+            Role::Plain => {}
+            Role::Publisher => {
+                self.streams.publishers += 1;
+                self.publish(StreamId(sid.0), host.into(), service, region);
+            }
+            Role::Subscriber { .. } => self.streams.subscribers += 1,
+        }
+        if let Host::Pod(p) = host {
+            let rec = &mut self.pods[p as usize];
+            match role {
+                Role::Plain => {}
+                Role::Publisher => rec.push += 1,
+                Role::Subscriber { .. } => rec.pull += 1,
+            }
+        }
         self.live_count += 1;
         self.live_by_tier[tier as usize] += 1;
         self.counters.by_tier[tier as usize] += 1;
@@ -151,6 +211,7 @@ impl EdgeWorld<'_> {
         } else {
             self.arm_serverless(sched, now);
         }
+        self.settle(sched, now);
     }
 
     /// Where a session goes: the least-utilised up room of its region
@@ -159,7 +220,11 @@ impl EdgeWorld<'_> {
     /// serverless. Within a fleet, the accepting pod at the lowest level
     /// with the fewest sessions (ties to the older pod): sessions stay near
     /// their users and spread over pods, so a scale-in finds light pods.
-    fn admit(&mut self, now: u64, region: usize, service: usize, sid: SessionId, need: Resources) -> Option<(Host, Tier, u64)> {
+    /// A subscriber of `watch` prefers, at a level, a pod that already
+    /// holds the stream (no new leg); on any other pod it also needs room
+    /// for the inbound leg's relay.
+    fn admit(&mut self, now: u64, region: usize, service: usize, sid: SessionId, need: Resources, watch: Option<StreamId>) -> Option<(Host, Tier, u64)> {
+        let relay = self.edge.services[service].streams.as_ref().map(|s| build::resources(&s.relay));
         let services = self.edge.services.len();
         // Balancing on free slots instead would feed back: the room that
         // scaled out first attracts the load and the others shrink.
@@ -175,7 +240,7 @@ impl EdgeWorld<'_> {
         let mut any_ready = false;
         for (i, &(_, room)) in order.iter().enumerate() {
             let fleet = self.fleet_of[room * services + service] as usize;
-            let mut best: Option<(u8, usize, u32)> = None;
+            let mut best: Option<(u8, bool, usize, u32)> = None;
             for &p in &self.fleets[fleet].pods {
                 let rec = &self.pods[p as usize];
                 if !rec.pod.accepting() {
@@ -183,15 +248,20 @@ impl EdgeWorld<'_> {
                 }
                 any_ready = true;
                 let free = rec.pod.config().capacity.saturating_sub(rec.pod.used());
-                if need.fits(&free).is_err() {
+                let holds = watch.is_some_and(|s| self.streams.cascade.depth(s, Node::Pod(p)).is_some());
+                let here = match (watch, relay) {
+                    (Some(_), Some(r)) if !holds => need.checked_add(r).unwrap_or(Resources::new(u64::MAX, 0, 0, 0, 0)),
+                    _ => need,
+                };
+                if here.fits(&free).is_err() {
                     continue;
                 }
-                let key = (rec.level.rank(), rec.pod.sessions(), p);
+                let key = (rec.level.rank(), !holds, rec.pod.sessions(), p);
                 if best.is_none_or(|b| key < b) {
                     best = Some(key);
                 }
             }
-            if let Some((rank, _, p)) = best {
+            if let Some((rank, _, _, p)) = best {
                 if self.pods[p as usize].pod.open_session(now, sid, need).is_ok() {
                     if i > 0 {
                         self.count_spill(any_ready);
@@ -220,6 +290,304 @@ impl EdgeWorld<'_> {
             self.counters.spilled_full += 1;
         } else {
             self.counters.spilled_not_ready += 1;
+        }
+    }
+
+    // ---- streams and their cascade ----------------------------------------
+
+    /// A live stream of `service` for a subscriber of `region`: uniform
+    /// among its own region's (`local`) or all regions', falling back to
+    /// the other set when the first is empty.
+    fn pick_stream(&self, service: usize, region: usize, local: bool, u: f64) -> Option<StreamId> {
+        let lists = &self.streams.by_region[service];
+        let own = &lists[region];
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let pick = |n: usize| ((u * n as f64) as usize).min(n - 1);
+        if (local || total == 0) && !own.is_empty() {
+            return Some(own[pick(own.len())]);
+        }
+        if total == 0 {
+            return None;
+        }
+        let mut i = pick(total);
+        for l in lists {
+            if i < l.len() {
+                return Some(l[i]);
+            }
+            i -= l.len();
+        }
+        unreachable!("i < total")
+    }
+
+    fn publish(&mut self, stream: StreamId, origin: Node, service: usize, region: usize) {
+        self.streams.cascade.publish(stream, origin).expect("a session id is live once");
+        let list = &mut self.streams.by_region[service][region];
+        self.streams.pos.insert(stream, (service as u16, region as u16, list.len() as u32));
+        list.push(stream);
+    }
+
+    fn unpublish(&mut self, stream: StreamId) {
+        let Some((svc, reg, i)) = self.streams.pos.remove(&stream) else { return };
+        let list = &mut self.streams.by_region[svc as usize][reg as usize];
+        list.swap_remove(i as usize);
+        if let Some(&moved) = list.get(i as usize) {
+            self.streams.pos.get_mut(&moved).expect("listed").2 = i;
+        }
+    }
+
+    /// The room and edge region of a holder (serverless: none).
+    fn place_of(&self, n: Node) -> Option<(usize, usize)> {
+        match n {
+            Node::Pod(p) => {
+                let room = self.machines[self.pods[p as usize].machine.index()].room;
+                Some((room, self.rooms[room].0))
+            }
+            Node::Serverless => None,
+        }
+    }
+
+    /// How far holder `from` is from `to`: same room 0, same region 1,
+    /// another region 2, serverless 3; `None` if `from` cannot send now
+    /// (being deleted, restarting, or in a room that is down).
+    fn leg_cost(&self, to: Node, from: Node) -> Option<u32> {
+        if let Node::Pod(q) = from {
+            let pod = &self.pods[q as usize].pod;
+            let (room, _) = self.place_of(from)?;
+            if !matches!(pod.state(), PodState::Allocated | PodState::Tombstone) || self.rooms[room].1 {
+                return None;
+            }
+        }
+        Some(match (self.place_of(to), self.place_of(from)) {
+            (_, None) => 3,
+            (None, Some(_)) => 2,
+            (Some((ra, _)), Some((rb, _))) if ra == rb => 0,
+            (Some((_, ga)), Some((_, gb))) if ga == gb => 1,
+            _ => 2,
+        })
+    }
+
+    /// One-way latency of a leg, added to a subscriber's join when its
+    /// server must first pull the stream.
+    fn leg_latency_ns(&self, from: Node, to: Node) -> u64 {
+        let centre = self.edge.central.region;
+        let world_region = |n: Node| match self.place_of(n) {
+            Some((_, g)) => self.edge.regions[g].region,
+            None => centre,
+        };
+        match self.leg_cost(to, from).unwrap_or(2) {
+            0 => 0,
+            1 => self.sc.network.min_latency_ns,
+            _ => self.sc.region_latency_ns(world_region(from), world_region(to), self.sc.network.route_inflation),
+        }
+    }
+
+    /// Subscriber `slot` on `node` joins `stream`: through the server it
+    /// is on if that holds the stream, else through a new leg from the
+    /// nearest holder that can send. The added join latency, or `None`
+    /// when no holder could send (the caller withdraws the session).
+    fn join_stream(&mut self, now: u64, stream: StreamId, node: Node, slot: u32, service: usize) -> Option<u64> {
+        let mut added = 0;
+        if self.streams.cascade.depth(stream, node).is_none() {
+            let sources = self.streams.cascade.sources(stream, node, |k| self.leg_cost(node, k));
+            let from = sources.into_iter().find(|&from| self.open_leg(now, stream, from, node, service, false))?;
+            added = self.leg_latency_ns(from, node);
+        }
+        self.streams.cascade.subscribe(stream, node, slot).expect("the node holds the stream");
+        let d = self.streams.cascade.depth(stream, node).expect("holds it");
+        self.streams.depth_sum += d as u64;
+        self.streams.depth_max = self.streams.depth_max.max(d);
+        Some(added)
+    }
+
+    /// Opens leg `from -> to` of `stream`: a relay at each pod end and the
+    /// cascade's edge (`reattach`: `to` is an orphan keeping its subtree).
+    /// False, with nothing changed, when an end refuses the relay.
+    fn open_leg(&mut self, now: u64, stream: StreamId, from: Node, to: Node, service: usize, reattach: bool) -> bool {
+        let need = self.edge.services[service].streams.as_ref().map_or(Resources::ZERO, |s| build::resources(&s.relay));
+        let id = SessionId(RELAY_BIT | self.streams.next_leg);
+        if let Node::Pod(q) = from {
+            if self.pods[q as usize].pod.open_relay(now, id, need).is_err() {
+                return false;
+            }
+        }
+        if let Node::Pod(q) = to {
+            if self.pods[q as usize].pod.open_relay(now, id, need).is_err() {
+                if let Node::Pod(f) = from {
+                    self.pods[f as usize].pod.close_session(now, id);
+                    self.dirty.push(f);
+                }
+                return false;
+            }
+        }
+        let linked = if reattach {
+            self.streams.cascade.reattach(stream, to, from)
+        } else {
+            self.streams.cascade.attach(stream, to, from)
+        };
+        if linked.is_err() {
+            for n in [from, to] {
+                if let Node::Pod(q) = n {
+                    self.pods[q as usize].pod.close_session(now, id);
+                    self.dirty.push(q);
+                }
+            }
+            return false;
+        }
+        self.streams.next_leg += 1;
+        if let Node::Pod(q) = from {
+            self.pods[q as usize].pull += 1;
+            self.edge_rate(now, need.bandwidth_bps as i128);
+        }
+        if let Node::Pod(q) = to {
+            self.pods[q as usize].push += 1;
+        }
+        let bandwidth_bps = if matches!(from, Node::Pod(_)) { need.bandwidth_bps } else { 0 };
+        self.streams.legs.insert((stream, to), LegRec { id: id.0, from, bandwidth_bps });
+        self.streams.leg_of.insert(id.0, (stream, to));
+        self.streams.legs_opened += 1;
+        if self.leg_cost(to, from).is_none_or(|c| c >= 2) {
+            self.streams.legs_cross_region += 1;
+        }
+        self.streams.legs_peak = self.streams.legs_peak.max(self.streams.legs.len() as u64);
+        true
+    }
+
+    /// Closes leg `leg` of `stream` at both ends (an end already cut
+    /// closes nothing). The cascade has already dropped it.
+    fn close_leg(&mut self, now: u64, stream: StreamId, leg: Leg<Node>) {
+        let Some(rec) = self.streams.legs.remove(&(stream, leg.to)) else { return };
+        self.streams.leg_of.remove(&rec.id);
+        debug_assert_eq!(rec.from, leg.from);
+        for (n, out) in [(leg.from, true), (leg.to, false)] {
+            if let Node::Pod(q) = n {
+                let r = &mut self.pods[q as usize];
+                if out { r.pull -= 1 } else { r.push -= 1 }
+                r.pod.close_session(now, SessionId(rec.id));
+                self.dirty.push(q);
+            }
+        }
+        if rec.bandwidth_bps > 0 {
+            self.edge_rate(now, -(rec.bandwidth_bps as i128));
+        }
+    }
+
+    /// Session `slot` leaves its stream (it ended, or was cut on dying pod
+    /// `cut_on`). A subscriber's leaving trims idle legs; a publisher's
+    /// ends the stream: its viewers end with it, or are cut upstream if it
+    /// was cut (those on `cut_on` itself are cut by their own pod).
+    fn leave_stream(&mut self, now: u64, slot: u32, cut_on: Option<u32>) {
+        let l = self.live[slot as usize];
+        match l.role {
+            Role::Plain => {}
+            Role::Subscriber { stream } => {
+                for leg in self.streams.cascade.unsubscribe(stream, l.host.into(), slot) {
+                    self.close_leg(now, stream, leg);
+                }
+            }
+            Role::Publisher => {
+                let stream = StreamId(session_id(slot, l.generation).0);
+                self.unpublish(stream);
+                let d = self.streams.cascade.end(stream);
+                for leg in d.legs {
+                    self.close_leg(now, stream, leg);
+                }
+                for (n, sub) in d.subscribers {
+                    if cut_on.is_some_and(|p| n == Node::Pod(p)) || !self.live[sub as usize].live {
+                        continue;
+                    }
+                    if cut_on.is_some() {
+                        self.cut_upstream(now, sub);
+                    } else {
+                        self.streams.ended_with_stream += 1;
+                        self.finish_viewer(now, sub);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A viewer whose stream ended: ended, not cut.
+    fn finish_viewer(&mut self, now: u64, slot: u32) {
+        self.counters.ended += 1;
+        self.close_where(now, slot);
+    }
+
+    /// A viewer whose stream was lost upstream: cut.
+    fn cut_upstream(&mut self, now: u64, slot: u32) {
+        self.streams.cut_upstream += 1;
+        self.close_where(now, slot);
+    }
+
+    /// Frees viewer `slot` and closes it on its host (the cascade has
+    /// already let it go).
+    fn close_where(&mut self, now: u64, slot: u32) {
+        let l = self.live[slot as usize];
+        let sid = session_id(slot, l.generation);
+        self.free_session(now, slot);
+        match l.host {
+            Host::Pod(p) => {
+                self.pods[p as usize].pod.close_session(now, sid);
+                self.dirty.push(p);
+            }
+            Host::Serverless => {
+                self.end_on_serverless(now, sid, l);
+                self.serverless_dirty = true;
+            }
+        }
+    }
+
+    /// Holder `node` of `stream` went away: its legs close, its orphans
+    /// pull from the nearest holder that can send (keeping their subtree)
+    /// or, if none can, lose the stream with their viewers.
+    fn lose_holder(&mut self, now: u64, stream: StreamId, node: Node) {
+        let Some(r) = self.streams.cascade.remove_holder(stream, node) else { return };
+        let service = self.streams.pos.get(&stream).map_or(0, |&(s, _, _)| s as usize);
+        for leg in r.inbound.into_iter().chain(r.pruned) {
+            self.close_leg(now, stream, leg);
+        }
+        // Its outbound legs: closed here, the orphans re-attached below.
+        for &o in &r.orphans {
+            self.close_leg(now, stream, Leg { from: node, to: o });
+        }
+        for sub in r.subscribers {
+            if self.live[sub as usize].live {
+                self.cut_upstream(now, sub);
+            }
+        }
+        for o in r.orphans {
+            let sources = self.streams.cascade.sources(stream, o, |k| self.leg_cost(o, k));
+            if sources.into_iter().any(|from| self.open_leg(now, stream, from, o, service, true)) {
+                self.streams.legs_repulled += 1;
+                continue;
+            }
+            let d = self.streams.cascade.drop_orphan(stream, o);
+            for leg in d.legs {
+                self.close_leg(now, stream, leg);
+            }
+            for (_, sub) in d.subscribers {
+                if self.live[sub as usize].live {
+                    self.cut_upstream(now, sub);
+                }
+            }
+            // The orphan itself had no inbound leg left; what it sent was
+            // closed with its subtree.
+        }
+    }
+
+    /// Takes back a session opened in this instant whose stream could not
+    /// reach it.
+    fn withdraw(&mut self, now: u64, host: Host, sid: SessionId) {
+        match host {
+            Host::Pod(p) => {
+                self.pods[p as usize].pod.withdraw_session(sid);
+                self.dirty.push(p);
+            }
+            Host::Serverless => {
+                if let Some(s) = self.serverless.as_mut() {
+                    s.end_session(now, sid, 0);
+                }
+                self.serverless_dirty = true;
+            }
         }
     }
 
@@ -253,8 +621,17 @@ impl EdgeWorld<'_> {
         if !l.live || l.generation != generation {
             return;
         }
+        self.end_session(sched, now, slot);
+        self.settle(sched, now);
+    }
+
+    /// Session `slot` ends by its user (or with its stream): closed where
+    /// it is, its stream's cascade trimmed or ended.
+    fn end_session(&mut self, sched: &mut Scheduler<Ev>, now: u64, slot: u32) {
+        let l = self.live[slot as usize];
         self.counters.ended += 1;
-        let sid = session_id(slot, generation);
+        let sid = session_id(slot, l.generation);
+        self.leave_stream(now, slot, None);
         match l.host {
             Host::Pod(p) => {
                 self.free_session(now, slot);
@@ -263,14 +640,17 @@ impl EdgeWorld<'_> {
             }
             Host::Serverless => {
                 self.free_session(now, slot);
-                let bytes = (now - l.start_ns) as u128 * self.session_needs[l.service as usize].bandwidth_bps as u128
-                    / 8_000_000_000;
-                self.serverless_bytes += bytes;
-                if let Some(s) = self.serverless.as_mut() {
-                    s.end_session(now, sid, bytes as u64);
-                }
+                self.end_on_serverless(now, sid, l);
                 self.arm_serverless(sched, now);
             }
+        }
+    }
+
+    fn end_on_serverless(&mut self, now: u64, sid: SessionId, l: Live) {
+        let bytes = (now - l.start_ns) as u128 * self.session_needs[l.service as usize].bandwidth_bps as u128 / 8_000_000_000;
+        self.serverless_bytes += bytes;
+        if let Some(s) = self.serverless.as_mut() {
+            s.end_session(now, sid, bytes as u64);
         }
     }
 
@@ -280,7 +660,15 @@ impl EdgeWorld<'_> {
         let l = &mut self.live[slot as usize];
         debug_assert!(l.live);
         l.live = false;
-        let (tier, start, service) = (l.tier, l.start_ns, l.service);
+        let (tier, start, service, host, role) = (l.tier, l.start_ns, l.service, l.host, l.role);
+        if let Host::Pod(p) = host {
+            let rec = &mut self.pods[p as usize];
+            match role {
+                Role::Plain => {}
+                Role::Publisher => rec.push -= 1,
+                Role::Subscriber { .. } => rec.pull -= 1,
+            }
+        }
         self.counters.session_ns[tier as usize] += (now - start) as u128;
         self.live_count -= 1;
         self.live_by_tier[tier as usize] -= 1;
@@ -319,16 +707,26 @@ impl EdgeWorld<'_> {
                     self.pods[p as usize].tombstone_ns = None;
                     self.counters.pods_revived += 1;
                 }
+                PodEvent::SessionCut { session, .. } if session.0 & RELAY_BIT != 0 => {
+                    // The pod lost everything: it is no longer a holder of
+                    // the leg's stream (its viewers were cut just before).
+                    if let Some(&(stream, _)) = self.streams.leg_of.get(&session.0) {
+                        self.lose_holder(now, stream, Node::Pod(p));
+                    }
+                }
                 PodEvent::SessionCut { session, cause, .. } => {
                     use cdnsim_edge::CutCause;
-                    match cause {
-                        CutCause::Eviction => self.counters.cut_eviction += 1,
-                        CutCause::NaiveScaleIn => self.counters.cut_naive += 1,
-                        CutCause::Recreate => self.counters.cut_recreate += 1,
-                        CutCause::Failure => self.counters.cut_failure += 1,
-                    }
                     let slot = slot_of(session);
+                    // A viewer of a stream whose publisher was cut first
+                    // is already gone (counted as cut upstream).
                     if self.live[slot as usize].live {
+                        match cause {
+                            CutCause::Eviction => self.counters.cut_eviction += 1,
+                            CutCause::NaiveScaleIn => self.counters.cut_naive += 1,
+                            CutCause::Recreate => self.counters.cut_recreate += 1,
+                            CutCause::Failure => self.counters.cut_failure += 1,
+                        }
+                        self.leave_stream(now, slot, Some(p));
                         self.free_session(now, slot);
                     }
                 }
@@ -348,6 +746,17 @@ impl EdgeWorld<'_> {
                 }
             }
             _ => rec.armed_ns = None,
+        }
+        self.settle(sched, now);
+    }
+
+    /// Drains the events of pods touched by cascade changes.
+    fn settle(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        while let Some(q) = self.dirty.pop() {
+            self.after_pod(sched, now, q);
+        }
+        if std::mem::take(&mut self.serverless_dirty) {
+            self.arm_serverless(sched, now);
         }
     }
 
@@ -420,6 +829,8 @@ impl EdgeWorld<'_> {
             deleted_ns: None,
             sessions_at_scale_in: 0,
             armed_ns: None,
+            push: 0,
+            pull: 0,
         });
         self.fleets[fleet].pods.push(id);
         self.counters.pods_created += 1;
@@ -488,15 +899,20 @@ impl EdgeWorld<'_> {
     fn on_sync(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
         for f in 0..self.fleets.len() {
             let mut totals = [0.0; NUM_METRICS];
+            let plain = self.edge.services[self.fleets[f].service].streams.is_none();
             for &p in &self.fleets[f].pods {
-                let pod = &self.pods[p as usize].pod;
+                let rec = &self.pods[p as usize];
+                let pod = &rec.pod;
                 if pod.state() != PodState::Allocated {
                     continue;
                 }
                 let u = pod.used();
                 totals[Metric::Bandwidth as usize] += u.bandwidth_bps as f64;
                 totals[Metric::Pps as usize] += u.pps as f64;
-                totals[Metric::PushStreams as usize] += pod.sessions() as f64;
+                totals[Metric::Sessions as usize] += pod.sessions() as f64;
+                // A plain session is a publisher with its viewers on one server.
+                totals[Metric::PushStreams as usize] += if plain { pod.sessions() as f64 } else { rec.push as f64 };
+                totals[Metric::PullStreams as usize] += rec.pull as f64;
                 totals[Metric::Cpu as usize] += u.cpu_millis as f64;
                 totals[Metric::Memory as usize] += u.memory_bytes as f64;
             }
@@ -701,19 +1117,22 @@ impl EdgeWorld<'_> {
 }
 
 /// An upper estimate of an edge run's peak memory: live sessions at the
-/// peak (Little's law on the highest hourly rate times every flash
-/// multiplier, plus six standard deviations), a pod per session slot,
-/// machines, and the sampled tables.
+/// peak (Little's law on the highest hourly rate times the largest
+/// simultaneous flash boost, plus six standard deviations), a pod per
+/// session slot, a cascade leg and holder per session of a service with
+/// streams, machines, and the sampled tables.
 pub fn memory_estimate_bytes(sc: &Scenario, e: &Edge) -> u64 {
     let mut sessions = 0.0;
     for (r, reg) in e.regions.iter().enumerate() {
         let peak = reg.hourly_arrivals_per_s.iter().cloned().fold(0.0, f64::max);
-        let boost: f64 = e.flash_crowds.iter().filter(|f| f.region == r).map(|f| f.multiplier.max(1.0)).product();
-        let mean_s: f64 = e.services.iter().map(|s| s.share * build::duration(&s.session_length).mean_ns() / 1e9).sum();
+        let boost = e.peak_boost(r);
+        let mean_s: f64 = e.services.iter().map(|s| s.share * s.mean_session_ns() / 1e9).sum();
         sessions += peak * boost * mean_s;
     }
     let sessions = sessions + 6.0 * sessions.sqrt() + 1.0;
-    let per_session = (std::mem::size_of::<Live>() + 64 + 48) as f64;
+    // A leg: two map entries and two relays; a holder: its entry and sets.
+    let cascade = if e.services.iter().any(|s| s.streams.is_some()) { 4 * 64 + 2 * 48 + 160 } else { 0 };
+    let per_session = (std::mem::size_of::<Live>() + 64 + 48 + cascade) as f64;
     let min_per_pod = e.services.iter().map(|s| s.max_sessions_per_pod).min().unwrap_or(1).max(1) as f64;
     let pods = sessions / min_per_pod * 4.0;
     let per_pod = (std::mem::size_of::<PodRec>() + 256) as f64;
@@ -734,3 +1153,5 @@ pub fn memory_estimate_bytes(sc: &Scenario, e: &Edge) -> u64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod cascade_tests;

@@ -84,6 +84,8 @@ pub(crate) fn sample(w: &mut EdgeWorld, now: u64) {
     let held = w.machines.iter().filter(|m| m.released_ns.is_none()).count() as u64;
     s.machines_peak = s.machines_peak.max(held);
     s.edge_bps.push(w.edge_bps as u64);
+    s.streams_live.push(w.streams.cascade.streams() as u64);
+    s.legs.push(w.streams.legs.len() as u64);
     s.serverless_instances.push(w.serverless.as_ref().map_or(0, |x| x.usage(now).live_instances as u64));
 }
 
@@ -163,6 +165,23 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
     count("sessions_kept_in_place", c.kept_in_place);
     count("sessions_ended", c.ended);
     count("sessions_open_at_end", w.live_count as u64);
+    let st = &w.streams;
+    count("stream_publishers", st.publishers);
+    count("stream_subscribers", st.subscribers);
+    count("subscribers_no_stream", st.no_stream);
+    count("subscribers_rejected_cascade", st.rejected_cascade);
+    count("sessions_cut_upstream", st.cut_upstream);
+    count("sessions_ended_with_stream", st.ended_with_stream);
+    count("cascade_legs_opened", st.legs_opened);
+    count("cascade_legs_cross_region", st.legs_cross_region);
+    count("cascade_legs_repulled", st.legs_repulled);
+    count("cascade_legs_peak", st.legs_peak);
+    count("cascade_depth_max", st.depth_max as u64);
+    x.push((
+        "cascade_depth_mean".to_string(),
+        Value::OptReal((st.subscribers > 0).then(|| st.depth_sum as f64 / st.subscribers as f64)),
+    ));
+    let mut count = |n: &str, v: u64| x.push((n.to_string(), Value::Count(v)));
     count("machines_initial", held.iter().filter(|h| h.0 == 0).count() as u64);
     count("machines_peak", w.series.machines_peak);
     count("machines_needed", w.series.nonempty_peak);
@@ -312,6 +331,8 @@ fn pods_table(w: &EdgeWorld, stop_ns: u64) -> Table {
     t.push("revivals", st(|s| s.revivals));
     t.push("transitions", st(|s| s.transitions));
     t.push("sessions_open", Col::U64(w.pods.iter().map(|p| p.pod.sessions() as u64).collect()));
+    t.push("relays_served", st(|s| s.relays_served));
+    t.push("relays_cut", st(|s| s.relays_cut));
     t
 }
 
@@ -365,5 +386,7 @@ fn series_table(s: &Series) -> Table {
     t.push("pods_tombstone", Col::U64(s.pods[2].clone()));
     t.push("edge_bps", Col::U64(s.edge_bps.clone()));
     t.push("serverless_instances", Col::U64(s.serverless_instances.clone()));
+    t.push("streams_live", Col::U64(s.streams_live.clone()));
+    t.push("cascade_legs", Col::U64(s.legs.clone()));
     t
 }

@@ -2,7 +2,9 @@
 //! makes, the handlers in `mod.rs` change and `record` reads. Kept apart so
 //! that those three import it and not each other.
 
-use cdnsim_edge::{AllocId, Autoscaler, BandwidthMeter, Cluster, Level, MachineId, MachinePlanner, Pod, PortPool, Resources, Serverless, NUM_RESOURCES,
+use std::collections::BTreeMap;
+
+use cdnsim_edge::{AllocId, Autoscaler, BandwidthMeter, Cascade, Cluster, Level, MachineId, MachinePlanner, Pod, PortPool, Resources, Serverless, StreamId, NUM_RESOURCES,
     workload::{Arrivals, DurationDist}};
 use cdnsim_engine::{Class, RngStream};
 use cdnsim_metrics::stats::LatencyHistogram;
@@ -66,12 +68,77 @@ pub(crate) enum Host {
     Serverless,
 }
 
+/// A holder in a stream's cascade: a pod, or the serverless tier (one
+/// holder for all its instances: it has no per-pod capacity here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Node {
+    Pod(u32),
+    Serverless,
+}
+
+impl From<Host> for Node {
+    fn from(h: Host) -> Node {
+        match h {
+            Host::Pod(p) => Node::Pod(p),
+            Host::Serverless => Node::Serverless,
+        }
+    }
+}
+
+/// What a session does with a stream (services without `streams`: `Plain`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Plain,
+    /// Publishes the stream whose id is its session id.
+    Publisher,
+    Subscriber { stream: StreamId },
+}
+
+/// Relay session ids have this bit set; session ids never do (generations
+/// are 31 bits).
+pub(crate) const RELAY_BIT: u64 = 1 << 63;
+
+/// An open cascade leg: its relay id (the same on both ends' pods) and
+/// sender; keyed by (stream, receiver), since a holder has one inbound leg.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LegRec {
+    pub(crate) id: u64,
+    pub(crate) from: Node,
+    pub(crate) bandwidth_bps: u64,
+}
+
+/// The cascade's state and counters.
+#[derive(Default)]
+pub(crate) struct Streams {
+    pub(crate) cascade: Cascade<Node, u32>,
+    pub(crate) legs: BTreeMap<(StreamId, Node), LegRec>,
+    pub(crate) leg_of: BTreeMap<u64, (StreamId, Node)>,
+    pub(crate) next_leg: u64,
+    /// Live streams per service and edge region, for a subscriber's pick;
+    /// `pos` finds one in its list.
+    pub(crate) by_region: Vec<Vec<Vec<StreamId>>>,
+    pub(crate) pos: BTreeMap<StreamId, (u16, u16, u32)>,
+    pub(crate) publishers: u64,
+    pub(crate) subscribers: u64,
+    pub(crate) no_stream: u64,
+    pub(crate) rejected_cascade: u64,
+    pub(crate) legs_opened: u64,
+    pub(crate) legs_cross_region: u64,
+    pub(crate) legs_repulled: u64,
+    pub(crate) cut_upstream: u64,
+    pub(crate) ended_with_stream: u64,
+    pub(crate) depth_sum: u64,
+    pub(crate) depth_max: u8,
+    pub(crate) legs_peak: u64,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Live {
     pub(crate) generation: u32,
     pub(crate) service: u16,
     pub(crate) tier: Tier,
     pub(crate) host: Host,
+    pub(crate) role: Role,
     pub(crate) start_ns: u64,
     pub(crate) live: bool,
 }
@@ -92,6 +159,10 @@ pub(crate) struct PodRec {
     pub sessions_at_scale_in: u64,
     /// The time its timer event is scheduled for (one at a time).
     pub(crate) armed_ns: Option<u64>,
+    /// Streams pushed in (publishers, inbound legs) and pulled out
+    /// (subscribers, outbound legs): the autoscaler's stream metrics.
+    pub(crate) push: u32,
+    pub(crate) pull: u32,
 }
 
 /// The pods of one service in one room, scaled by one autoscaler.
@@ -176,6 +247,8 @@ pub(crate) struct EdgeWorld<'a> {
     pub pod_requests: Vec<Resources>,
     pub session_needs: Vec<Resources>,
     pub session_lengths: Vec<DurationDist>,
+    /// Per service, when its publishers' length differs from its sessions'.
+    pub publisher_lengths: Vec<Option<DurationDist>>,
     pub startup_prewarmed: DurationDist,
     pub startup_pulled: DurationDist,
     pub cold_start: Option<DurationDist>,
@@ -199,6 +272,12 @@ pub(crate) struct EdgeWorld<'a> {
     pub meter: BandwidthMeter,
     pub serverless_bytes: u128,
     pub series: Series,
+    pub(crate) streams: Streams,
+    /// Pods whose events are to be drained (touched while another pod's
+    /// were being handled).
+    pub(crate) dirty: Vec<u32>,
+    /// The serverless pool changed outside its own handlers: re-arm it.
+    pub(crate) serverless_dirty: bool,
 }
 
 /// Utilisation histogram bins: per mille, exact to 0.1%.
@@ -216,6 +295,8 @@ pub(crate) struct Series {
     pub(crate) pods: [Vec<u64>; 3],
     pub(crate) edge_bps: Vec<u64>,
     pub(crate) serverless_instances: Vec<u64>,
+    pub(crate) streams_live: Vec<u64>,
+    pub(crate) legs: Vec<u64>,
     // machines.parquet
     pub(crate) m_second: Vec<u64>,
     pub(crate) m_machine: Vec<u64>,
@@ -244,6 +325,8 @@ impl Default for Series {
             pods: Default::default(),
             edge_bps: Vec::new(),
             serverless_instances: Vec::new(),
+            streams_live: Vec::new(),
+            legs: Vec::new(),
             m_second: Vec::new(),
             m_machine: Vec::new(),
             m_allocations: Vec::new(),
