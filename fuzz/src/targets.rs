@@ -125,6 +125,7 @@ fn edge_seeds() -> Vec<(&'static str, String)> {
         ("edge_burst_serverless", cut(include_str!("../../scenarios/edge_burst_serverless.toml")), 3),
         ("edge_binpack_vs_spread", cut(include_str!("../../scenarios/edge_binpack_vs_spread.toml")), 3),
         ("edge_cascade", cut(include_str!("../../scenarios/edge_cascade.toml")), 3),
+        ("edge_control_plane_outage", cut(include_str!("../../scenarios/edge_control_plane_outage.toml")), 3),
         // 50 regions: ten times the others' text, listed once.
         ("edge_global_500", cut(include_str!("../../scenarios/edge_global_500.toml")), 1),
     ])

@@ -211,3 +211,17 @@ fn edge_streams_with_a_share_or_target_out_of_range() {
     let bad = replace_once(&t, "pull_streams = 100", "pull_streams = 0");
     rejects("edge-pull-target", bad.as_bytes(), Some("0 }\nmin_pods"), "edge.autoscale.targets.pull_streams", "expected a count of streams per pod above 0");
 }
+
+#[test]
+fn edge_control_fault_with_an_unknown_region_a_missing_region_or_a_zero_lease() {
+    let t = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/edge_control_plane_outage.toml")).unwrap();
+    let t = t.split("\n[sweep]").next().unwrap().to_string();
+    let bad = replace_once(&t, "region = \"beijing\"\nstart", "region = \"atlantis\"\nstart");
+    rejects("edge-control-region", bad.as_bytes(), Some("\"atlantis\""), "edge.control_faults[1].region", "expected the name of an [[edge.regions]] region");
+    let bad = replace_once(&t, "kind = \"link\"\nregion = \"beijing\"\n", "kind = \"link\"\n");
+    rejects("edge-control-no-region", bad.as_bytes(), Some("\"link\""), "edge.control_faults[1].region", "expected a `region` for kind \"link\"");
+    let bad = replace_once(&t, "lease_period = \"10 s\"", "lease_period = \"0 s\"");
+    rejects("edge-control-lease", bad.as_bytes(), Some("\"0 s\""), "edge.control.lease_period", "expected a duration above zero");
+    let bad = replace_once(&t, "kind = \"centre\"", "kind = \"center\"");
+    rejects("edge-control-kind", bad.as_bytes(), Some("\"center\""), "edge.control_faults[0].kind", "expected one of \"centre\", \"link\"");
+}

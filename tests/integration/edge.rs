@@ -206,3 +206,37 @@ fn a_cascade_crosses_regions_as_often_as_its_audience_does_and_a_tombstone_cuts_
         assert!(t.2 < n.2, "tombstone {t:?} against naive {n:?}");
     }
 }
+
+#[test]
+fn a_region_cut_off_from_the_control_plane_loses_sessions_only_without_autonomy() {
+    // The centre down 13:00-14:00, beijing's links cut 13:00-14:30. With
+    // autonomy nothing is evicted; without it the centre, back at 14:00,
+    // evicts beijing's pods at 14:05:40 (40 s grace + 300 s), and beijing
+    // deletes them at 14:30, cutting what they still held (no more than
+    // they held when evicted: they took no new session since).
+    let dir = temp_dir("edge-control");
+    let out = dir.join("out");
+    run_ok(&scenario("edge_control_plane_outage"), &out, &["--no-progress"], &[]);
+    let mut seen = 0;
+    for run in runs(&out, "edge_control_plane_outage") {
+        let s = summary(&run);
+        let accepted: f64 = ["room", "region", "central", "serverless"].iter().map(|t| one(&s, &format!("sessions_{t}"))).sum();
+        let cut: f64 = ["scale_in", "recreate", "outage", "control", "upstream"].iter().map(|c| one(&s, &format!("sessions_cut_{c}"))).sum();
+        assert_eq!(accepted, one(&s, "sessions_ended") + cut + one(&s, "sessions_open_at_end"));
+        // 6 fleets blocked for the hour the centre is down (240 syncs), and
+        // beijing's 3 for the extra half hour (120).
+        assert_eq!(one(&s, "control_syncs_blocked"), 6.0 * 240.0 + 3.0 * 120.0);
+        assert!(one(&s, "control_resume_s") <= 15.0);
+        if text(&s, "edge.control.autonomy") == "true" {
+            assert_eq!((one(&s, "pods_evicted_control"), one(&s, "sessions_cut_control")), (0.0, 0.0));
+        } else {
+            let (held, lost) = (one(&s, "sessions_on_evicted_pods"), one(&s, "sessions_cut_control"));
+            assert!(one(&s, "pods_evicted_control") > 0.0 && lost > 0.0 && lost <= held, "{lost} of {held}");
+            // Beijing's arrivals went elsewhere while its pods were out of
+            // its fleets: to serverless (shanghai is another region).
+            assert!(one(&s, "sessions_serverless_while_cut") > 0.0);
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+}

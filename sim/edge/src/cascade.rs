@@ -1,8 +1,8 @@
 //! The cascade of media servers that carries each live stream from the
 //! server its publisher pushes to (the origin) to every server with a
 //! subscriber of it: the servers pulling from each other form one tree per
-//! stream (the talk's distribution network; docs/references.md,
-//! Edge-container design).
+//! stream (the talk's distribution network;
+//! docs/references.md, Edge-container design).
 //!
 //! Sans-IO bookkeeping, generic over the caller's node key `K` (a pod, or
 //! the serverless tier) and subscriber key `S`. The tree is the crate's;

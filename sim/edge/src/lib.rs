@@ -39,8 +39,9 @@
 //!
 //! - The network: join latency and the transport network (MSDN) are the
 //!   world's; the cascade here is a tree of pulls, with no link model.
-//! - The control plane: API-server latency, list-watch traffic, edge
-//!   autonomy when the cloud is cut off; a placement is instantaneous.
+//! - The control plane's latency and list-watch traffic; a placement is
+//!   instantaneous. (Who it can manage, and its eviction rule when the
+//!   cloud-edge network is cut, are [`control`].)
 //! - CPU topology, GPUs, interference between pods on a machine.
 //! - A session's resource use changing over its life (a session keeps
 //!   what it asked for).
@@ -106,6 +107,8 @@
 //! - [`pod`] - [`Pod`] state machine, [`ScaleIn`], [`Upgrade`],
 //!   [`PortPool`].
 //! - [`autoscale`] - [`Autoscaler`], [`Forecaster`], [`MachinePlanner`].
+//! - [`control`] - [`ControlPlane`]: leases, NotReady, eviction, pool
+//!   delegates and autonomy when the cloud-edge network is cut.
 //! - [`cascade`] - [`Cascade`]: per live stream, the tree of media
 //!   servers pulling it from its origin ([`Leg`], [`StreamId`]).
 //! - [`serverless`] - [`Serverless`].
@@ -122,6 +125,7 @@
 
 pub mod autoscale;
 pub mod cascade;
+pub mod control;
 pub mod cluster;
 pub mod cost;
 pub mod error;
@@ -137,6 +141,7 @@ pub use autoscale::{
     Autoscaler, AutoscalerConfig, Forecaster, MachinePlanner, Metric, NUM_METRICS, PlannerAction, PlannerConfig, ScaleDecision,
 };
 pub use cascade::{Cascade, Dropped, Leg, MAX_CASCADE_DEPTH, Removed};
+pub use control::{ControlConfig, ControlEvent, ControlPlane};
 pub use cluster::{
     Admission, ChainOutcome, Cluster, Level, LEVELS, MAX_CHAIN, MachineInfo, Placement, PoolInfo, PoolSpec, PoolStats,
     Rejection, Tried,

@@ -123,6 +123,9 @@ pub enum CutCause {
     Recreate,
     /// The pod's machine went down (a room outage).
     Failure,
+    /// The control plane deleted the pod (evicted while its node was cut
+    /// off) and the node learnt it when its link came back.
+    ControlPlane,
 }
 
 /// What a pod reports.
@@ -224,6 +227,8 @@ pub struct PodStats {
     pub cut_recreate: u64,
     /// Sessions cut because the machine failed.
     pub cut_failure: u64,
+    /// Sessions cut because the control plane deleted the pod.
+    pub cut_control: u64,
     /// Sessions that lived through an in-place restart.
     pub kept_in_place: u64,
     /// State changes.
@@ -314,7 +319,7 @@ impl Pod {
     }
     /// Sessions cut so far, all causes.
     pub fn cut(&self) -> u64 {
-        self.stats.cut_eviction + self.stats.cut_naive + self.stats.cut_recreate + self.stats.cut_failure
+        self.stats.cut_eviction + self.stats.cut_naive + self.stats.cut_recreate + self.stats.cut_failure + self.stats.cut_control
     }
 
     /// True when [`open_session`](Self::open_session) could succeed for
@@ -384,6 +389,7 @@ impl Pod {
             CutCause::NaiveScaleIn => self.stats.cut_naive += n,
             CutCause::Recreate => self.stats.cut_recreate += n,
             CutCause::Failure => self.stats.cut_failure += n,
+            CutCause::ControlPlane => self.stats.cut_control += n,
         }
     }
 
@@ -499,13 +505,20 @@ impl Pod {
     /// The pod's machine failed: every session is cut and the pod goes to
     /// WaitingDeletion from any state (a second call does nothing).
     pub fn fail(&mut self, now_ns: u64) {
+        self.remove(now_ns, CutCause::Failure);
+    }
+
+    /// The pod is gone at once for `cause` (a failure, or the control
+    /// plane's deletion): every session and relay cut, WaitingDeletion
+    /// from any state (a second call does nothing).
+    pub fn remove(&mut self, now_ns: u64, cause: CutCause) {
         if self.state == PodState::WaitingDeletion {
             return;
         }
         self.ready_at_ns = None;
         self.restart_until_ns = None;
         self.tombstone_deadline_ns = None;
-        self.cut_all(now_ns, CutCause::Failure);
+        self.cut_all(now_ns, cause);
         self.set_state(PodState::WaitingDeletion);
         self.emit(PodEvent::WaitingDeletion { at_ns: now_ns });
     }

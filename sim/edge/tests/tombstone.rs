@@ -97,7 +97,7 @@ fn run(seed: u64, scale_in: ScaleIn, revive_at: Option<u64>) -> Outcome {
                         match cause {
                             CutCause::Eviction => assert_eq!(at_ns, T0 + TIMEOUT),
                             CutCause::NaiveScaleIn => assert_eq!(at_ns, T0),
-                            CutCause::Recreate | CutCause::Failure => panic!("no upgrades or failures here"),
+                            CutCause::Recreate | CutCause::Failure | CutCause::ControlPlane => panic!("no upgrades or failures here"),
                         }
                     }
                     _ => {}

@@ -618,7 +618,68 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
         upgrades.push(EdgeUpgrade { service, at_ns, in_place });
     }
 
+    let mut control_faults = Vec::new();
+    if e.control_faults.len() > u16::MAX as usize {
+        return Err(ctx.err(span, "edge.control_faults", "expected at most 65535 control faults"));
+    }
+    for (i, f) in e.control_faults.iter().enumerate() {
+        let f = f.get_ref();
+        let field = |x: &str| format!("edge.control_faults[{i}].{x}");
+        let kind = ctx.one_of(&f.kind, field("kind"), CONTROL_FAULT_NAMES)?;
+        let (start_ns, end_ns) = window(&f.start, &f.end, field("end"))?;
+        let link = match (kind, &f.region) {
+            ("centre", None) => {
+                if let Some(r) = &f.room {
+                    return Err(ctx.err(r.span(), field("room"), "expected no room for kind \"centre\" (it takes the whole control plane down)"));
+                }
+                None
+            }
+            ("centre", Some(r)) => return Err(ctx.err(r.span(), field("region"), "expected no region for kind \"centre\" (the centre is edge.central's region)")),
+            (_, None) => return Err(ctx.err(f.kind.span(), field("region"), "expected a `region` for kind \"link\", found none")),
+            (_, Some(r)) => {
+                let region = ctx.lookup(&edge_regions, "an [[edge.regions]] region", r, field("region"))?;
+                let rooms = out_regions[region].rooms as i64;
+                let room = match &f.room {
+                    None => None,
+                    Some(x) => Some(count(ctx, x, &field("room"), 0..=rooms - 1).map_err(|_| {
+                        ctx.err(x.span(), field("room"), format!("expected a room of {:?} (0 to {}), found {}", r.get_ref(), rooms - 1, x.get_ref()))
+                    })? as u32),
+                };
+                Some((region, room))
+            }
+        };
+        control_faults.push(EdgeControlFault { link, start_ns, end_ns });
+    }
+    let control = match &e.control {
+        None if control_faults.is_empty() => None,
+        c => {
+            let c = c.as_ref().map(|c| c.get_ref());
+            let dur = |v: Option<&Spanned<crate::units::DurationNs>>, field: &str, default: u64| -> Result<u64, ScenarioError> {
+                match v {
+                    None => Ok(default),
+                    Some(v) if v.get_ref().0 > 0 => Ok(v.get_ref().0),
+                    Some(v) => Err(ctx.err(v.span(), field, "expected a duration above zero, found 0")),
+                }
+            };
+            let lease_period_ns = dur(c.and_then(|c| c.lease_period.as_ref()), "edge.control.lease_period", 10_000_000_000)?;
+            let grace_ns = dur(c.and_then(|c| c.grace.as_ref()), "edge.control.grace", 40_000_000_000)?;
+            if grace_ns < lease_period_ns {
+                let s = c.and_then(|c| c.grace.as_ref()).map_or(span.clone(), |v| v.span());
+                return Err(ctx.err(s, "edge.control.grace", format!("expected at least one lease period ({lease_period_ns} ns), found {grace_ns} ns")));
+            }
+            Some(EdgeControl {
+                lease_period_ns,
+                grace_ns,
+                eviction_timeout_ns: dur(c.and_then(|c| c.eviction_timeout.as_ref()), "edge.control.eviction_timeout", 300_000_000_000)?,
+                pool_delegate: c.and_then(|c| c.pool_delegate.as_ref()).is_none_or(|v| *v.get_ref()),
+                autonomy: c.and_then(|c| c.autonomy.as_ref()).is_none_or(|v| *v.get_ref()),
+            })
+        }
+    };
+
     let edge = Edge {
+        control,
+        control_faults,
         shared,
         policy,
         scale_in,
@@ -748,6 +809,8 @@ mod tests {
             flash_crowds: vec![EdgeFlashCrowd { region: 0, start_ns: 0, end_ns: 1, multiplier: 2.0 }],
             room_outages: Vec::new(),
             upgrades: Vec::new(),
+            control: None,
+            control_faults: Vec::new(),
             redundancy_rooms: 2,
             sample_interval_ns: 1,
             access_latency_ns: 0,

@@ -360,6 +360,11 @@ pub struct Edge {
     pub room_outages: Vec<EdgeRoomOutage>,
     /// Scheduled upgrades of every pod of a service.
     pub upgrades: Vec<EdgeUpgrade>,
+    /// The control plane's rules; `None`: not modelled (always reachable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<EdgeControl>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub control_faults: Vec<EdgeControlFault>,
     /// Rooms per region that may be down at once while the region still
     /// carries its peak demand (2 for N-2; 0: no check).
     pub redundancy_rooms: u32,
@@ -533,6 +538,26 @@ pub struct EdgeRoomOutage {
     /// Index into `Edge::regions`, and the room within it (0-based).
     pub region: usize,
     pub room: u32,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
+
+/// The control plane's lease and eviction rules.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct EdgeControl {
+    pub lease_period_ns: u64,
+    pub grace_ns: u64,
+    pub eviction_timeout_ns: u64,
+    pub pool_delegate: bool,
+    pub autonomy: bool,
+}
+
+/// A control-plane fault over [start_ns, end_ns).
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeControlFault {
+    /// `None`: the centre is down; `Some((region, room))`: the cloud-edge
+    /// link of that edge region's room (every room when `None`) is cut.
+    pub link: Option<(usize, Option<u32>)>,
     pub start_ns: u64,
     pub end_ns: u64,
 }

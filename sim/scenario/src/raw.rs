@@ -39,6 +39,7 @@ pub(crate) const POLICY_NAMES: &[&str] = &["spread", "binpack", "hybrid"];
 pub(crate) const SCALE_IN_NAMES: &[&str] = &["tombstone", "naive"];
 /// `[[edge.upgrades]] how`.
 pub(crate) const UPGRADE_NAMES: &[&str] = &["in-place", "recreate"];
+pub(crate) const CONTROL_FAULT_NAMES: &[&str] = &["centre", "link"];
 /// A duration distribution's `distribution` (edge session lengths,
 /// start-up and cold-start times).
 pub(crate) const DURATION_DIST_NAMES: &[&str] = &["exponential", "lognormal", "weibull", "empirical"];
@@ -632,6 +633,49 @@ pub struct RawEdge {
     /// Upgrades of every pod of a service at a time.
     #[serde(default)]
     pub upgrades: Vec<Spanned<RawUpgrade>>,
+    /// The container control plane's lease and eviction rules (absent:
+    /// defaults if `control_faults` are given, else none modelled).
+    pub control: Option<Spanned<RawControl>>,
+    /// The centre down, or a region's (or one room's) cloud-edge link
+    /// cut, over a window.
+    #[serde(default)]
+    pub control_faults: Vec<Spanned<RawControlFault>>,
+}
+
+/// The control plane in the central region (README, "Edge-container RTC cloud").
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawControl {
+    /// Between a node's lease renewals (default "10 s").
+    pub lease_period: Option<Spanned<DurationNs>>,
+    /// No lease this long: NotReady (default "40 s").
+    pub grace: Option<Spanned<DurationNs>>,
+    /// NotReady this long: its pods evicted (default "300 s").
+    pub eviction_timeout: Option<Spanned<DurationNs>>,
+    /// Leases reach the centre through another room of the region that
+    /// still reaches it (OpenYurt's pool coordinator; default true).
+    pub pool_delegate: Option<Spanned<bool>>,
+    /// The centre never evicts for missing leases (OpenYurt's node
+    /// autonomy; default true).
+    pub autonomy: Option<Spanned<bool>>,
+}
+
+/// A control-plane fault.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawControlFault {
+    /// "centre" (the control plane's region down) or "link" (cloud-edge
+    /// links of a region's rooms cut).
+    #[schemars(extend("enum" = CONTROL_FAULT_NAMES))]
+    pub kind: Spanned<String>,
+    /// For "link": one of the `[[edge.regions]]`.
+    pub region: Option<Spanned<String>>,
+    /// For "link": only this room, from 0 (absent: every room).
+    pub room: Option<Spanned<i64>>,
+    /// From.
+    pub start: Spanned<DurationNs>,
+    /// To, after start.
+    pub end: Spanned<DurationNs>,
 }
 
 /// A duration: a fixed value ("2 s") or a distribution table.

@@ -14,7 +14,7 @@ use cdnsim_scenario::edge::split_by_share;
 use cdnsim_scenario::{DurationSpec, Edge, EdgePolicy, EdgeResources, Scenario};
 use rand::Rng;
 
-use super::state::{ARRIVE, CONTROL, Counters, EdgeWorld, Ev, FAULT, Fleet, PodRec, Planner, Series, Streams};
+use super::state::{ARRIVE, CONTROL, Counters, EdgeWorld, Ev, FAULT, Fleet, PodRec, Planner, Series, Streams, Control};
 
 /// First host port handed to pods on a machine.
 pub(crate) const PORT_BASE: u16 = 20_000;
@@ -273,6 +273,7 @@ pub(crate) fn build<'a>(
         streams: Streams { by_region: vec![vec![Vec::new(); edge.regions.len()]; services], ..Streams::default() },
         dirty: Vec::new(),
         serverless_dirty: false,
+        control: Control::default(),
     };
     for (room, pool) in world_machines {
         w.add_machine(0, room, pool);
@@ -330,6 +331,22 @@ pub(crate) fn build<'a>(
     }
     for (i, u) in edge.upgrades.iter().enumerate() {
         sched.schedule_at(SimTime::from_ns(u.at_ns), FAULT, Ev::Upgrade { index: i as u16 });
+    }
+    if let Some(c) = &edge.control {
+        let cfg = cdnsim_edge::ControlConfig {
+            lease_period_ns: c.lease_period_ns,
+            grace_ns: c.grace_ns,
+            eviction_timeout_ns: c.eviction_timeout_ns,
+            pool_delegate: c.pool_delegate,
+            autonomy: c.autonomy,
+        };
+        let regions: Vec<cdnsim_edge::RegionId> = w.rooms.iter().map(|&(g, _)| cdnsim_edge::RegionId(g.min(u32::MAX as usize) as u32)).collect();
+        w.control.plane = Some(cdnsim_edge::ControlPlane::new(cfg, &regions)?);
+        w.control.link_cuts = vec![0; w.rooms.len()];
+        for (i, f) in edge.control_faults.iter().enumerate() {
+            sched.schedule_at(SimTime::from_ns(f.start_ns), FAULT, Ev::ControlFault { index: i as u16, begins: true });
+            sched.schedule_at(SimTime::from_ns(f.end_ns), FAULT, Ev::ControlFault { index: i as u16, begins: false });
+        }
     }
     Ok(w)
 }

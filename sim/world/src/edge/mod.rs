@@ -82,6 +82,16 @@ impl Model for EdgeWorld<'_> {
             Ev::Hour => self.on_hour(sched, now),
             Ev::Outage { index, begins } => self.on_outage(sched, now, index as usize, begins),
             Ev::Upgrade { index } => self.on_upgrade(sched, now, index as usize),
+            Ev::ControlFault { index, begins } => self.on_control_fault(sched, now, index as usize, begins),
+            Ev::ControlTimer => {
+                if self.control.armed == Some(now) {
+                    self.control.armed = None;
+                    if let Some(c) = self.control.plane.as_mut() {
+                        c.handle_timeout(now);
+                    }
+                    self.after_control(sched, now);
+                }
+            }
         }
     }
 }
@@ -170,7 +180,11 @@ impl EdgeWorld<'_> {
                 }
             }
         }
+        let cut_off = self.control.centre_cuts > 0 || self.control.link_cuts.iter().any(|&c| c > 0);
         let Some((host, tier, wait_ns)) = admitted else {
+            if cut_off {
+                self.control.while_cut_rejected += 1;
+            }
             self.counters.rejected += 1;
             self.counters.interval_rejected += 1;
             self.free_slots.push(slot);
@@ -200,6 +214,9 @@ impl EdgeWorld<'_> {
         self.live_count += 1;
         self.live_by_tier[tier as usize] += 1;
         self.counters.by_tier[tier as usize] += 1;
+        if cut_off {
+            self.control.while_cut_tier[tier as usize] += 1;
+        }
         self.counters.interval_tier[tier as usize] += 1;
         self.join_us[tier as usize].record((self.join_latency_ns(region, tier) + wait_ns) / 1_000);
         if !matches!(tier, Tier::Serverless) {
@@ -370,9 +387,10 @@ impl EdgeWorld<'_> {
     /// server must first pull the stream.
     fn leg_latency_ns(&self, from: Node, to: Node) -> u64 {
         let centre = self.edge.central.region;
+        // The central room has no edge region (usize::MAX).
         let world_region = |n: Node| match self.place_of(n) {
-            Some((_, g)) => self.edge.regions[g].region,
-            None => centre,
+            Some((_, g)) if g < self.edge.regions.len() => self.edge.regions[g].region,
+            _ => centre,
         };
         match self.leg_cost(to, from).unwrap_or(2) {
             0 => 0,
@@ -725,6 +743,7 @@ impl EdgeWorld<'_> {
                             CutCause::NaiveScaleIn => self.counters.cut_naive += 1,
                             CutCause::Recreate => self.counters.cut_recreate += 1,
                             CutCause::Failure => self.counters.cut_failure += 1,
+                            CutCause::ControlPlane => self.control.cut += 1,
                         }
                         self.leave_stream(now, slot, Some(p));
                         self.free_session(now, slot);
@@ -831,6 +850,7 @@ impl EdgeWorld<'_> {
             armed_ns: None,
             push: 0,
             pull: 0,
+            ghost: false,
         });
         self.fleets[fleet].pods.push(id);
         self.counters.pods_created += 1;
@@ -898,6 +918,15 @@ impl EdgeWorld<'_> {
 
     fn on_sync(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
         for f in 0..self.fleets.len() {
+            // The autoscaler runs in the centre: no decision while it cannot
+            // manage the fleet's room; it resumes at the first sync after.
+            if !self.manages(self.fleets[f].room) {
+                self.control.syncs_blocked += 1;
+                continue;
+            }
+            if self.control.repaired_ns.is_some() && self.control.resumed_ns.is_none() {
+                self.control.resumed_ns = Some(now);
+            }
             let mut totals = [0.0; NUM_METRICS];
             let plain = self.edge.services[self.fleets[f].service].streams.is_none();
             for &p in &self.fleets[f].pods {
@@ -987,11 +1016,19 @@ impl EdgeWorld<'_> {
 
     fn on_hour(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
         for i in 0..self.planners.len() {
+            let managed = self.manages(self.planners[i].room);
             let pl = &mut self.planners[i];
             let demand = if pl.hour_samples > 0 { pl.hour_sum / pl.hour_samples as f64 } else { 0.0 };
             pl.hour_sum = 0.0;
             pl.hour_samples = 0;
+            // The room's demand is measured at the edge and reaches the
+            // forecaster later; buying, taking machines in and releasing
+            // them wait for the centre (the planner catches up).
             pl.planner.record_hour(demand);
+            if !managed {
+                self.control.plans_blocked += 1;
+                continue;
+            }
             pl.planner.handle_timeout(now);
             let mut actions = Vec::new();
             while let Some(a) = pl.planner.poll_action() {
@@ -1058,6 +1095,108 @@ impl EdgeWorld<'_> {
 
     // ---- faults and operations -------------------------------------------
 
+    /// True when the control plane can manage `room` now (always, when the
+    /// scenario models no control plane).
+    fn manages(&self, room: usize) -> bool {
+        self.control.plane.as_ref().is_none_or(|c| c.manages(cdnsim_edge::RoomId(room as u32)))
+    }
+
+    /// Machine `m` takes placements only if its room is up, the centre
+    /// manages it, and the planner is not draining it.
+    fn apply_cordon(&mut self, m: MachineId) {
+        let rec = &self.machines[m.index()];
+        if rec.released_ns.is_some() {
+            return;
+        }
+        let room = rec.room;
+        if self.rooms[room].1 || rec.draining || !self.manages(room) {
+            self.cluster.cordon(m).expect("a live machine");
+        } else {
+            self.cluster.uncordon(m).expect("a live machine");
+        }
+    }
+
+    fn on_control_fault(&mut self, sched: &mut Scheduler<Ev>, now: u64, index: usize, begins: bool) {
+        let f = &self.edge.control_faults[index];
+        let Some(plane) = self.control.plane.as_mut() else { return };
+        let step = |n: &mut u32| if begins { *n += 1 } else { *n -= 1 };
+        match f.link {
+            None => {
+                step(&mut self.control.centre_cuts);
+                plane.set_centre(now, self.control.centre_cuts == 0);
+            }
+            Some((region, room)) => {
+                let rooms: Vec<usize> = match room {
+                    Some(k) => vec![self.region_rooms[region][k as usize]],
+                    None => self.region_rooms[region].clone(),
+                };
+                for r in rooms {
+                    step(&mut self.control.link_cuts[r]);
+                    let up = self.control.link_cuts[r] == 0;
+                    plane.set_link(now, cdnsim_edge::RoomId(r as u32), up).expect("a room of the plane");
+                }
+            }
+        }
+        if !begins {
+            self.control.repaired_ns = Some(now);
+            self.control.resumed_ns = None;
+        }
+        // Whom the centre manages changed: placements follow.
+        for m in 0..self.machines.len() as u32 {
+            self.apply_cordon(MachineId(m));
+        }
+        self.after_control(sched, now);
+    }
+
+    /// Carries out what the control plane decided, then arms its timer.
+    fn after_control(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        use cdnsim_edge::{ControlEvent, CutCause};
+        while let Some(e) = self.control.plane.as_mut().and_then(|c| c.poll_event()) {
+            match e {
+                ControlEvent::NotReady { .. } => self.control.not_ready += 1,
+                ControlEvent::Ready { .. } => {}
+                ControlEvent::Evicted { room, .. } => {
+                    // The centre deletes the room's pods; the room, cut
+                    // off, keeps serving their sessions until it learns.
+                    let on = self.pods_in_room(room.index());
+                    for p in on {
+                        let rec = &mut self.pods[p as usize];
+                        rec.ghost = true;
+                        let f = rec.fleet as usize;
+                        self.control.pods_evicted += 1;
+                        self.control.sessions_on_evicted += rec.pod.sessions() as u64;
+                        self.fleets[f].pods.retain(|&x| x != p);
+                        let n = self.serving(f);
+                        self.fleets[f].autoscaler.set_current(n);
+                    }
+                }
+                ControlEvent::Learnt { room, .. } => {
+                    let ghosts: Vec<u32> = self.pods_in_room(room.index()).into_iter().filter(|&p| self.pods[p as usize].ghost).collect();
+                    for p in ghosts {
+                        self.pods[p as usize].pod.remove(now, CutCause::ControlPlane);
+                        self.after_pod(sched, now, p);
+                    }
+                }
+            }
+        }
+        let Some(t) = self.control.plane.as_ref().and_then(|c| c.poll_timeout()) else { return };
+        let t = t.max(now);
+        if self.control.armed.is_none_or(|a| t < a) {
+            self.control.armed = Some(t);
+            sched.schedule_at(SimTime::from_ns(t), TIMER, Ev::ControlTimer);
+        }
+    }
+
+    /// Pods on the machines of `room` not yet deleted, in id order.
+    fn pods_in_room(&self, room: usize) -> Vec<u32> {
+        (0..self.pods.len() as u32)
+            .filter(|&p| {
+                let r = &self.pods[p as usize];
+                r.deleted_ns.is_none() && self.machines[r.machine.index()].room == room
+            })
+            .collect()
+    }
+
     fn on_outage(&mut self, sched: &mut Scheduler<Ev>, now: u64, index: usize, begins: bool) {
         let o = &self.edge.room_outages[index];
         let room = self.region_rooms[o.region][o.room as usize];
@@ -1067,11 +1206,7 @@ impl EdgeWorld<'_> {
             .filter(|m| self.machines[m.index()].room == room && self.machines[m.index()].released_ns.is_none())
             .collect();
         for &m in &ms {
-            if begins {
-                self.cluster.cordon(m).expect("a live machine");
-            } else if !self.machines[m.index()].draining {
-                self.cluster.uncordon(m).expect("a live machine");
-            }
+            self.apply_cordon(m);
         }
         if begins {
             let on: Vec<u32> = (0..self.pods.len() as u32)
@@ -1090,13 +1225,19 @@ impl EdgeWorld<'_> {
     fn on_upgrade(&mut self, sched: &mut Scheduler<Ev>, now: u64, index: usize) {
         let u = &self.edge.upgrades[index];
         let (service, in_place) = (u.service, u.in_place);
-        let targets: Vec<u32> = (0..self.pods.len() as u32)
+        let all: Vec<u32> = (0..self.pods.len() as u32)
             .filter(|&p| {
                 let r = &self.pods[p as usize];
                 self.fleets[r.fleet as usize].service == service
+                    && !r.ghost
                     && matches!(r.pod.state(), PodState::Allocated | PodState::Tombstone)
             })
             .collect();
+        // An upgrade is the centre's operation: pods it cannot reach keep
+        // their image.
+        let (targets, blocked): (Vec<u32>, Vec<u32>) =
+            all.into_iter().partition(|&p| self.manages(self.machines[self.pods[p as usize].machine.index()].room));
+        self.control.upgrades_blocked += blocked.len() as u64;
         for p in targets {
             let m = self.pods[p as usize].machine;
             let how = if in_place {
@@ -1155,3 +1296,5 @@ pub fn memory_estimate_bytes(sc: &Scenario, e: &Edge) -> u64 {
 mod tests;
 #[cfg(test)]
 mod cascade_tests;
+#[cfg(test)]
+mod control_tests;

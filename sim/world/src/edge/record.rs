@@ -181,6 +181,23 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
         "cascade_depth_mean".to_string(),
         Value::OptReal((st.subscribers > 0).then(|| st.depth_sum as f64 / st.subscribers as f64)),
     ));
+    let ct = &w.control;
+    let mut count = |n: &str, v: u64| x.push((n.to_string(), Value::Count(v)));
+    count("control_syncs_blocked", ct.syncs_blocked);
+    count("control_plans_blocked", ct.plans_blocked);
+    count("control_upgrades_blocked", ct.upgrades_blocked);
+    count("control_rooms_not_ready", ct.not_ready);
+    count("pods_evicted_control", ct.pods_evicted);
+    count("sessions_on_evicted_pods", ct.sessions_on_evicted);
+    count("sessions_cut_control", ct.cut);
+    for t in 0..4 {
+        count(&format!("sessions_{}_while_cut", TIERS[t]), ct.while_cut_tier[t]);
+    }
+    count("sessions_rejected_while_cut", ct.while_cut_rejected);
+    x.push((
+        "control_resume_s".to_string(),
+        Value::OptReal(ct.repaired_ns.zip(ct.resumed_ns).map(|(r, s)| (s - r) as f64 / 1e9)),
+    ));
     let mut count = |n: &str, v: u64| x.push((n.to_string(), Value::Count(v)));
     count("machines_initial", held.iter().filter(|h| h.0 == 0).count() as u64);
     count("machines_peak", w.series.machines_peak);
@@ -327,6 +344,7 @@ fn pods_table(w: &EdgeWorld, stop_ns: u64) -> Table {
     t.push("cut_naive", st(|s| s.cut_naive));
     t.push("cut_recreate", st(|s| s.cut_recreate));
     t.push("cut_outage", st(|s| s.cut_failure));
+    t.push("cut_control", st(|s| s.cut_control));
     t.push("kept_in_place", st(|s| s.kept_in_place));
     t.push("revivals", st(|s| s.revivals));
     t.push("transitions", st(|s| s.transitions));

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use cdnsim_edge::{AllocId, Autoscaler, BandwidthMeter, Cascade, Cluster, Level, MachineId, MachinePlanner, Pod, PortPool, Resources, Serverless, StreamId, NUM_RESOURCES,
+use cdnsim_edge::{AllocId, Autoscaler, BandwidthMeter, Cascade, Cluster, ControlPlane, Level, MachineId, MachinePlanner, Pod, PortPool, Resources, Serverless, StreamId, NUM_RESOURCES,
     workload::{Arrivals, DurationDist}};
 use cdnsim_engine::{Class, RngStream};
 use cdnsim_metrics::stats::LatencyHistogram;
@@ -45,6 +45,10 @@ pub(crate) enum Ev {
     /// Hour boundary: planners record the hour and decide.
     Hour,
     Outage { index: u16, begins: bool },
+    /// A control-plane fault begins or ends.
+    ControlFault { index: u16, begins: bool },
+    /// The control plane's NotReady / eviction checks.
+    ControlTimer,
     Upgrade { index: u16 },
 }
 
@@ -163,6 +167,9 @@ pub(crate) struct PodRec {
     /// (subscribers, outbound legs): the autoscaler's stream metrics.
     pub(crate) push: u32,
     pub(crate) pull: u32,
+    /// Evicted by the control plane while its room was cut off: out of its
+    /// fleet, serving what it has until the room learns it.
+    pub(crate) ghost: bool,
 }
 
 /// The pods of one service in one room, scaled by one autoscaler.
@@ -278,6 +285,33 @@ pub(crate) struct EdgeWorld<'a> {
     pub(crate) dirty: Vec<u32>,
     /// The serverless pool changed outside its own handlers: re-arm it.
     pub(crate) serverless_dirty: bool,
+    pub(crate) control: Control,
+}
+
+/// The control plane and its faults (`plane` is `None` when the scenario
+/// models none: every room is always managed).
+#[derive(Default)]
+pub(crate) struct Control {
+    pub(crate) plane: Option<ControlPlane>,
+    pub(crate) armed: Option<u64>,
+    /// Active faults cutting each room's link, and taking the centre down.
+    pub(crate) link_cuts: Vec<u32>,
+    pub(crate) centre_cuts: u32,
+    pub(crate) syncs_blocked: u64,
+    pub(crate) plans_blocked: u64,
+    pub(crate) upgrades_blocked: u64,
+    pub(crate) not_ready: u64,
+    pub(crate) pods_evicted: u64,
+    /// Sessions the evicted pods held when the centre evicted them.
+    pub(crate) sessions_on_evicted: u64,
+    pub(crate) cut: u64,
+    /// The first autoscaler sync that ran after the last repair (a fault's
+    /// end), and that repair's time.
+    pub(crate) repaired_ns: Option<u64>,
+    pub(crate) resumed_ns: Option<u64>,
+    /// Sessions placed per tier, and rejected, while any fault was active.
+    pub(crate) while_cut_tier: [u64; 4],
+    pub(crate) while_cut_rejected: u64,
 }
 
 /// Utilisation histogram bins: per mille, exact to 0.1%.
