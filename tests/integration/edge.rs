@@ -227,6 +227,15 @@ fn a_region_cut_off_from_the_control_plane_loses_sessions_only_without_autonomy(
         // beijing's 3 for the extra half hour (120).
         assert_eq!(one(&s, "control_syncs_blocked"), 6.0 * 240.0 + 3.0 * 120.0);
         assert!(one(&s, "control_resume_s") <= 15.0);
+        // List-watch: 2 watchers a node, pod objects not counted, so node
+        // reuse halves the bytes exactly; 48 machines in 2 node pools (no
+        // central machines, no planner), so one copy per pool is 1/24 of
+        // node reuse and filtering by pool 1/2 of it.
+        let [all, node, pool, filt] = ["all", "node_reuse", "pool_shared", "filtered"].map(|k| one(&s, &format!("control_bytes_{k}")));
+        assert!(all > 0.0);
+        assert_eq!(all, 2.0 * node);
+        assert_eq!(pool * 24.0, node);
+        assert_eq!(filt * 2.0, node);
         if text(&s, "edge.control.autonomy") == "true" {
             assert_eq!((one(&s, "pods_evicted_control"), one(&s, "sessions_cut_control")), (0.0, 0.0));
         } else {

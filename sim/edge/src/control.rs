@@ -13,8 +13,11 @@
 //!   node-lifecycle controller does on start-up);
 //! - a node's own lease when its room's link is up;
 //! - with `pool_delegate`, a lease relayed by another node of its pool
-//!   (an edge region here) that still reaches the centre: OpenYurt's
-//!   pool-coordinator rule, which tells a cut link from a dead node;
+//!   (an edge region here) that still reaches the centre: the node is
+//!   NotReady but keeps its pods (OpenYurt's pool-coordinator rule, which
+//!   tells a cut link from a dead node;
+//!   docs/references.md, Node lease delegation); with no lease at all its
+//!   pods are evicted;
 //! - with `autonomy`, the centre never evicts a node's pods for a missing
 //!   lease (OpenYurt's node autonomy): the edge keeps them running, the
 //!   centre only stops managing them.
@@ -105,12 +108,20 @@ pub enum ControlEvent {
 struct Room {
     region: RegionId,
     link_up: bool,
-    /// Since when the centre has not heard the room (None: it hears it).
-    silent_since_ns: Option<u64>,
+    /// Since when the centre has had no lease of the room's own (None: it
+    /// has): NotReady `grace_ns` later.
+    own_silent_ns: Option<u64>,
+    /// Since when no lease at all, own or relayed: eviction `grace_ns +
+    /// eviction_timeout_ns` later, unless autonomy.
+    all_silent_ns: Option<u64>,
     not_ready: bool,
     /// Evicted and not yet told.
     evicted_untold: bool,
 }
+
+/// Which check a timer is for.
+const NOT_READY: u8 = 0;
+const EVICT: u8 = 1;
 
 /// The control plane. See the module docs.
 #[derive(Clone, Debug)]
@@ -118,8 +129,9 @@ pub struct ControlPlane {
     cfg: ControlConfig,
     centre_up: bool,
     rooms: Vec<Room>,
-    /// (deadline, room) of pending NotReady and eviction checks.
-    timers: BTreeSet<(u64, u32)>,
+    /// (deadline, room, check). A timer whose room's clock moved since is
+    /// stale and ignored when it falls due.
+    timers: BTreeSet<(u64, u32, u8)>,
     events: VecDeque<ControlEvent>,
 }
 
@@ -133,7 +145,7 @@ impl ControlPlane {
         }
         let rooms = room_regions
             .iter()
-            .map(|&region| Room { region, link_up: true, silent_since_ns: None, not_ready: false, evicted_untold: false })
+            .map(|&region| Room { region, link_up: true, own_silent_ns: None, all_silent_ns: None, not_ready: false, evicted_untold: false })
             .collect();
         Ok(ControlPlane { cfg, centre_up: true, rooms, timers: BTreeSet::new(), events: VecDeque::new() })
     }
@@ -160,13 +172,14 @@ impl ControlPlane {
         self.rooms.get(room.index()).is_some_and(|r| r.not_ready)
     }
 
-    /// Does a lease of `room` reach the centre now?
-    fn heard(&self, i: usize) -> bool {
+    /// Leases of room `i` reaching the centre now: (its own, any).
+    fn heard(&self, i: usize) -> (bool, bool) {
         if !self.centre_up {
-            return false;
+            return (false, false);
         }
         let r = &self.rooms[i];
-        r.link_up || (self.cfg.pool_delegate && self.rooms.iter().any(|o| o.region == r.region && o.link_up))
+        let relayed = self.cfg.pool_delegate && self.rooms.iter().any(|o| o.region == r.region && o.link_up);
+        (r.link_up, r.link_up || relayed)
     }
 
     /// The room's cloud-edge link goes down (`up = false`) or comes back.
@@ -191,87 +204,96 @@ impl ControlPlane {
             return;
         }
         self.centre_up = up;
+        // A down centre decides nothing: its pending checks are void.
+        self.timers.clear();
         if up {
             for i in 0..self.rooms.len() {
                 let r = &mut self.rooms[i];
-                if r.silent_since_ns.is_some() {
-                    r.silent_since_ns = Some(now_ns);
-                }
+                r.own_silent_ns = r.own_silent_ns.map(|_| now_ns);
+                r.all_silent_ns = r.all_silent_ns.map(|_| now_ns);
                 if r.evicted_untold && r.link_up {
                     r.evicted_untold = false;
                     self.events.push_back(ControlEvent::Learnt { room: RoomId(i as u32), at_ns: now_ns });
                 }
+                self.arm(i);
             }
-            self.timers.clear();
-            for i in 0..self.rooms.len() {
-                if let Some(s) = self.rooms[i].silent_since_ns {
-                    self.arm(i, s);
-                }
-            }
-        } else {
-            // A down centre decides nothing: its pending checks are void.
-            self.timers.clear();
         }
         self.refresh(now_ns);
     }
 
-    fn arm(&mut self, i: usize, silent_since_ns: u64) {
-        let r = &self.rooms[i];
-        let t = if r.not_ready { silent_since_ns + self.cfg.grace_ns + self.cfg.eviction_timeout_ns } else { silent_since_ns + self.cfg.grace_ns };
-        self.timers.insert((t, i as u32));
+    fn arm(&mut self, i: usize) {
+        let (cfg, r) = (self.cfg, self.rooms[i]);
+        if let Some(s) = r.own_silent_ns.filter(|_| !r.not_ready) {
+            self.timers.insert((s + cfg.grace_ns, i as u32, NOT_READY));
+        }
+        if let Some(s) = r.all_silent_ns.filter(|_| !cfg.autonomy && !r.evicted_untold) {
+            self.timers.insert((s + cfg.grace_ns + cfg.eviction_timeout_ns, i as u32, EVICT));
+        }
     }
 
-    /// Re-derives which rooms the centre hears, after a change.
+    /// Re-derives which rooms the centre hears, after a change. A down
+    /// centre hears nothing and starts no clock: it restarts them all when
+    /// it comes back.
     fn refresh(&mut self, now_ns: u64) {
+        if !self.centre_up {
+            return;
+        }
         for i in 0..self.rooms.len() {
-            let heard = self.heard(i);
+            let (own, any) = self.heard(i);
             let r = &mut self.rooms[i];
-            match (heard, r.silent_since_ns) {
+            let mut changed = false;
+            match (own, r.own_silent_ns) {
                 (true, Some(_)) => {
-                    r.silent_since_ns = None;
-                    self.timers.retain(|&(_, j)| j as usize != i);
+                    r.own_silent_ns = None;
                     if r.not_ready {
                         r.not_ready = false;
                         self.events.push_back(ControlEvent::Ready { room: RoomId(i as u32), at_ns: now_ns });
                     }
                 }
-                (false, None) if self.centre_up => {
-                    r.silent_since_ns = Some(now_ns);
-                    let t = now_ns + self.cfg.grace_ns;
-                    self.timers.insert((t, i as u32));
+                (false, None) => {
+                    r.own_silent_ns = Some(now_ns);
+                    changed = true;
                 }
-                // A down centre hears nothing and starts no clock: it
-                // restarts them all when it comes back.
                 _ => {}
+            }
+            match (any, r.all_silent_ns) {
+                (true, Some(_)) => r.all_silent_ns = None,
+                (false, None) => {
+                    r.all_silent_ns = Some(now_ns);
+                    changed = true;
+                }
+                _ => {}
+            }
+            if changed {
+                self.arm(i);
             }
         }
     }
 
     /// The next time a NotReady or eviction check falls due.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.timers.iter().next().map(|&(t, _)| t)
+        self.timers.iter().next().map(|&(t, _, _)| t)
     }
 
     /// Runs the checks due at `now_ns`.
     pub fn handle_timeout(&mut self, now_ns: u64) {
-        while let Some(&(t, i)) = self.timers.iter().next() {
+        while let Some(&(t, i, check)) = self.timers.iter().next() {
             if t > now_ns {
                 break;
             }
-            self.timers.remove(&(t, i));
-            let room = RoomId(i);
-            let cfg = self.cfg;
+            self.timers.remove(&(t, i, check));
+            let (cfg, room) = (self.cfg, RoomId(i));
             let r = &mut self.rooms[i as usize];
-            let Some(since) = r.silent_since_ns else { continue };
-            if !r.not_ready {
-                r.not_ready = true;
-                self.events.push_back(ControlEvent::NotReady { room, at_ns: t });
-                if !cfg.autonomy {
-                    self.timers.insert((since + cfg.grace_ns + cfg.eviction_timeout_ns, i));
+            match check {
+                NOT_READY if !r.not_ready && r.own_silent_ns.is_some_and(|s| s + cfg.grace_ns == t) => {
+                    r.not_ready = true;
+                    self.events.push_back(ControlEvent::NotReady { room, at_ns: t });
                 }
-            } else if !cfg.autonomy && !r.evicted_untold {
-                r.evicted_untold = true;
-                self.events.push_back(ControlEvent::Evicted { room, at_ns: t });
+                EVICT if !r.evicted_untold && r.all_silent_ns.is_some_and(|s| s + cfg.grace_ns + cfg.eviction_timeout_ns == t) => {
+                    r.evicted_untold = true;
+                    self.events.push_back(ControlEvent::Evicted { room, at_ns: t });
+                }
+                _ => {}
             }
         }
     }
@@ -328,17 +350,32 @@ mod tests {
     }
 
     #[test]
-    fn a_pool_delegate_keeps_a_cut_room_ready_but_unmanaged() {
+    fn a_pool_delegate_keeps_a_cut_rooms_pods_though_it_is_not_ready() {
         let mut c = ControlPlane::new(cfg(true, false), &[RegionId(0), RegionId(0), RegionId(1)]).unwrap();
         c.set_link(0, RoomId(0), false).unwrap();
         c.set_link(0, RoomId(2), false).unwrap();
-        // Room 0's lease arrives through room 1; room 2 has no delegate.
+        // Room 0's lease arrives through room 1: NotReady, pods kept; room
+        // 2 has no delegate: evicted.
         let ev = drain(&mut c, 1000 * S);
-        assert_eq!(ev, vec![ControlEvent::NotReady { room: RoomId(2), at_ns: 40 * S }, ControlEvent::Evicted { room: RoomId(2), at_ns: 340 * S }]);
-        assert!(!c.manages(RoomId(0)) && !c.not_ready(RoomId(0)));
-        // The whole pool cut: room 0 goes silent then.
+        assert_eq!(
+            ev,
+            vec![
+                ControlEvent::NotReady { room: RoomId(0), at_ns: 40 * S },
+                ControlEvent::NotReady { room: RoomId(2), at_ns: 40 * S },
+                ControlEvent::Evicted { room: RoomId(2), at_ns: 340 * S },
+            ]
+        );
+        assert!(!c.manages(RoomId(0)) && c.not_ready(RoomId(0)));
+        // The whole pool cut at 2000 s: room 0's eviction clock starts then.
         c.set_link(2000 * S, RoomId(1), false).unwrap();
-        assert_eq!(drain(&mut c, 2040 * S).len(), 2, "rooms 0 and 1 NotReady at 2040 s");
+        assert_eq!(
+            drain(&mut c, 3000 * S),
+            vec![
+                ControlEvent::NotReady { room: RoomId(1), at_ns: 2040 * S },
+                ControlEvent::Evicted { room: RoomId(0), at_ns: 2340 * S },
+                ControlEvent::Evicted { room: RoomId(1), at_ns: 2340 * S },
+            ]
+        );
     }
 
     #[test]

@@ -39,9 +39,10 @@
 //!
 //! - The network: join latency and the transport network (MSDN) are the
 //!   world's; the cascade here is a tree of pulls, with no link model.
-//! - The control plane's latency and list-watch traffic; a placement is
-//!   instantaneous. (Who it can manage, and its eviction rule when the
-//!   cloud-edge network is cut, are [`control`].)
+//! - The control plane's latency; a placement is instantaneous. (Who it
+//!   can manage, its eviction rule when the cloud-edge network is cut,
+//!   and its list-watch bytes are [`control`] and [`listwatch`]; the
+//!   bytes are counted, not carried over a modelled link.)
 //! - CPU topology, GPUs, interference between pods on a machine.
 //! - A session's resource use changing over its life (a session keeps
 //!   what it asked for).
@@ -109,6 +110,8 @@
 //! - [`autoscale`] - [`Autoscaler`], [`Forecaster`], [`MachinePlanner`].
 //! - [`control`] - [`ControlPlane`]: leases, NotReady, eviction, pool
 //!   delegates and autonomy when the cloud-edge network is cut.
+//! - [`listwatch`] - [`ListWatch`]: cloud-edge list-watch bytes under
+//!   five delivery schemes (per watcher, per node, per pool, filtered).
 //! - [`cascade`] - [`Cascade`]: per live stream, the tree of media
 //!   servers pulling it from its origin ([`Leg`], [`StreamId`]).
 //! - [`serverless`] - [`Serverless`].
@@ -126,6 +129,7 @@
 pub mod autoscale;
 pub mod cascade;
 pub mod control;
+pub mod listwatch;
 pub mod cluster;
 pub mod cost;
 pub mod error;
@@ -142,6 +146,7 @@ pub use autoscale::{
 };
 pub use cascade::{Cascade, Dropped, Leg, MAX_CASCADE_DEPTH, Removed};
 pub use control::{ControlConfig, ControlEvent, ControlPlane};
+pub use listwatch::{ListWatch, ListWatchBytes, ListWatchConfig};
 pub use cluster::{
     Admission, ChainOutcome, Cluster, Level, LEVELS, MAX_CHAIN, MachineInfo, Placement, PoolInfo, PoolSpec, PoolStats,
     Rejection, Tried,

@@ -661,8 +661,9 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
                     Some(v) => Err(ctx.err(v.span(), field, "expected a duration above zero, found 0")),
                 }
             };
-            let lease_period_ns = dur(c.and_then(|c| c.lease_period.as_ref()), "edge.control.lease_period", 10_000_000_000)?;
-            let grace_ns = dur(c.and_then(|c| c.grace.as_ref()), "edge.control.grace", 40_000_000_000)?;
+            let d = EdgeControl::DEFAULT;
+            let lease_period_ns = dur(c.and_then(|c| c.lease_period.as_ref()), "edge.control.lease_period", d.lease_period_ns)?;
+            let grace_ns = dur(c.and_then(|c| c.grace.as_ref()), "edge.control.grace", d.grace_ns)?;
             if grace_ns < lease_period_ns {
                 let s = c.and_then(|c| c.grace.as_ref()).map_or(span.clone(), |v| v.span());
                 return Err(ctx.err(s, "edge.control.grace", format!("expected at least one lease period ({lease_period_ns} ns), found {grace_ns} ns")));
@@ -670,9 +671,15 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
             Some(EdgeControl {
                 lease_period_ns,
                 grace_ns,
-                eviction_timeout_ns: dur(c.and_then(|c| c.eviction_timeout.as_ref()), "edge.control.eviction_timeout", 300_000_000_000)?,
-                pool_delegate: c.and_then(|c| c.pool_delegate.as_ref()).is_none_or(|v| *v.get_ref()),
-                autonomy: c.and_then(|c| c.autonomy.as_ref()).is_none_or(|v| *v.get_ref()),
+                eviction_timeout_ns: dur(c.and_then(|c| c.eviction_timeout.as_ref()), "edge.control.eviction_timeout", d.eviction_timeout_ns)?,
+                pool_delegate: c.and_then(|c| c.pool_delegate.as_ref()).map_or(d.pool_delegate, |v| *v.get_ref()),
+                autonomy: c.and_then(|c| c.autonomy.as_ref()).map_or(d.autonomy, |v| *v.get_ref()),
+                endpointslice_bytes: c.and_then(|c| c.endpointslice_size.as_ref()).map_or(d.endpointslice_bytes, |v| v.get_ref().0),
+                pod_bytes: c.and_then(|c| c.pod_size.as_ref()).map_or(d.pod_bytes, |v| v.get_ref().0),
+                watchers_per_node: match c.and_then(|c| c.watchers_per_node.as_ref()) {
+                    None => d.watchers_per_node,
+                    Some(v) => count(ctx, v, "edge.control.watchers_per_node", 1..=1_000)? as u32,
+                },
             })
         }
     };

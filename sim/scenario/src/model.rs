@@ -550,6 +550,27 @@ pub struct EdgeControl {
     pub eviction_timeout_ns: u64,
     pub pool_delegate: bool,
     pub autonomy: bool,
+    /// List-watch traffic: bytes of a pool-scope (EndpointSlice) and a
+    /// node-scope (pod) update, and watchers of pool-scope data per node.
+    pub endpointslice_bytes: u64,
+    pub pod_bytes: u64,
+    pub watchers_per_node: u32,
+}
+
+impl EdgeControl {
+    /// Kubernetes' lease and eviction clocks, OpenYurt's defaults and
+    /// worked-example sizes (docs/references.md, Node lease delegation,
+    /// Cloud-edge control traffic).
+    pub const DEFAULT: EdgeControl = EdgeControl {
+        lease_period_ns: 10_000_000_000,
+        grace_ns: 40_000_000_000,
+        eviction_timeout_ns: 300_000_000_000,
+        pool_delegate: true,
+        autonomy: true,
+        endpointslice_bytes: 50_000,
+        pod_bytes: 0,
+        watchers_per_node: 2,
+    };
 }
 
 /// A control-plane fault over [start_ns, end_ns).

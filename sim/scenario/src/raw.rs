@@ -658,6 +658,14 @@ pub struct RawControl {
     /// The centre never evicts for missing leases (OpenYurt's node
     /// autonomy; default true).
     pub autonomy: Option<Spanned<bool>>,
+    /// Size of one pool-scope update, an EndpointSlice (default "50 KB").
+    pub endpointslice_size: Option<Spanned<SizeBytes>>,
+    /// Size of one node-scope update, a pod's status (default "0 B": not
+    /// counted; no published figure).
+    pub pod_size: Option<Spanned<SizeBytes>>,
+    /// Components on a node watching EndpointSlices (default 2:
+    /// kube-proxy and CoreDNS).
+    pub watchers_per_node: Option<Spanned<i64>>,
 }
 
 /// A control-plane fault.

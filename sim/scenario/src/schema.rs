@@ -328,6 +328,11 @@ mod tests {
                 text: |v| bundled("edge_global_500.toml") + &format!("\n[[edge.upgrades]]\nservice = \"live\"\nat = \"1 h\"\nhow = {v:?}\n"),
             },
             Place {
+                pointer: "/definitions/ControlFault/properties/kind",
+                field: "edge.control_faults[0].kind",
+                text: |v| bundled("edge_global_500.toml") + &format!("\n[[edge.control_faults]]\nkind = {v:?}\nstart = \"1 h\"\nend = \"2 h\"\n"),
+            },
+            Place {
                 pointer: "/properties/sweep/properties/seeds",
                 field: "sweep.seeds",
                 text: |v| bundled("quickstart.toml") + &format!("\n[sweep]\nseeds = {v:?}\n\"viewers.arrivals_per_s\" = [1.0, 2.0]\n"),

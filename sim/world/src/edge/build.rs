@@ -273,7 +273,18 @@ pub(crate) fn build<'a>(
         streams: Streams { by_region: vec![vec![Vec::new(); edge.regions.len()]; services], ..Streams::default() },
         dirty: Vec::new(),
         serverless_dirty: false,
-        control: Control::default(),
+        control: Control {
+            listwatch: Some({
+                let c = edge.control.unwrap_or(cdnsim_scenario::EdgeControl::DEFAULT);
+                let cfg = cdnsim_edge::ListWatchConfig {
+                    pool_object_bytes: c.endpointslice_bytes,
+                    node_object_bytes: c.pod_bytes,
+                    watchers_per_node: c.watchers_per_node,
+                };
+                cdnsim_edge::ListWatch::new(cfg, edge.regions.len() + 1)?
+            }),
+            ..Control::default()
+        },
     };
     for (room, pool) in world_machines {
         w.add_machine(0, room, pool);

@@ -7,7 +7,7 @@ use cdnsim_scenario::*;
 use super::tests::{S, col, run, scenario, table, u64s};
 
 fn control(pool_delegate: bool, autonomy: bool) -> EdgeControl {
-    EdgeControl { lease_period_ns: 10 * S, grace_ns: 40 * S, eviction_timeout_ns: 300 * S, pool_delegate, autonomy }
+    EdgeControl { pool_delegate, autonomy, ..EdgeControl::DEFAULT }
 }
 
 fn cut_pods_and_sessions(r: &crate::RunResults) -> f64 {
@@ -96,11 +96,34 @@ fn autonomy_or_a_pool_delegate_keeps_a_cut_room_serving() {
     assert_eq!((col(&r, "pods_evicted_control"), col(&r, "sessions_cut_control")), (0.0, 0.0));
     assert_eq!(col(&r, "control_rooms_not_ready"), 2.0, "NotReady, but kept");
     // Without autonomy, one room cut while the other still reaches the
-    // centre: its leases arrive through the other room, it stays Ready.
+    // centre: its leases arrive through the other room; NotReady, but its
+    // pods are kept.
     let r = run(&link_cut(control(true, false), false), 12);
-    assert_eq!((col(&r, "pods_evicted_control"), col(&r, "control_rooms_not_ready")), (0.0, 0.0));
+    assert_eq!((col(&r, "pods_evicted_control"), col(&r, "control_rooms_not_ready")), (0.0, 1.0));
     // The same cut without a delegate is evicted.
     let r = run(&link_cut(control(false, false), false), 12);
     assert!(col(&r, "pods_evicted_control") > 0.0);
     assert!(col(&r, "sessions_cut_control") > 0.0);
+}
+
+#[test]
+fn list_watch_bytes_are_each_endpoint_change_times_its_receivers() {
+    // A fixed fleet (min = max pods, no faults): each pod joins its
+    // EndpointSlice once, when ready, and never leaves; 2 rooms x 30
+    // machines in one region (one node pool), 2 watchers a node, 50 KB.
+    let mut sc = link_cut(control(true, true), true);
+    sc.edge.as_mut().unwrap().control_faults.clear();
+    let r = run(&sc, 13);
+    let pods = col(&r, "pods_created");
+    assert_eq!(pods, 440.0);
+    assert_eq!(col(&r, "control_pool_updates"), pods);
+    let (nodes, size) = (60.0, 50_000.0);
+    assert_eq!(col(&r, "control_bytes_all"), pods * nodes * 2.0 * size);
+    assert_eq!(col(&r, "control_bytes_node_reuse"), pods * nodes * size);
+    // One pool: sharing sends one copy; filtering changes nothing.
+    assert_eq!(col(&r, "control_bytes_pool_shared"), pods * size);
+    assert_eq!(col(&r, "control_bytes_filtered"), pods * nodes * size);
+    // The series adds up to the totals.
+    let series: u64 = u64s(table(&r, "edge_series"), "control_bytes_all").iter().sum();
+    assert_eq!(series as f64, col(&r, "control_bytes_all"));
 }

@@ -718,6 +718,21 @@ impl EdgeWorld<'_> {
     /// Carries out what pod `p` reported, then arms its timer.
     fn after_pod(&mut self, sched: &mut Scheduler<Ev>, now: u64, p: u32) {
         while let Some(e) = self.pods[p as usize].pod.poll_event() {
+            // Every change of a pod's state is an update of its object,
+            // and of its service's EndpointSlice when it joins or leaves it.
+            if !matches!(e, PodEvent::SessionCut { .. }) {
+                self.pod_object_changed();
+                let serving = matches!(e, PodEvent::Ready { .. } | PodEvent::Revived { .. } | PodEvent::Upgraded { .. });
+                let leaving = matches!(e, PodEvent::Tombstoned { .. } | PodEvent::WaitingDeletion { .. });
+                let (listed, machine) = (self.pods[p as usize].in_endpoints, self.pods[p as usize].machine);
+                if (serving && !listed) || (leaving && listed) {
+                    self.pods[p as usize].in_endpoints = serving;
+                    let pool = self.pool_of_room(self.machines[machine.index()].room);
+                    if let Some(lw) = self.control.listwatch.as_mut() {
+                        lw.pool_update(pool);
+                    }
+                }
+            }
             match e {
                 PodEvent::Ready { at_ns } => self.pods[p as usize].ready_ns = Some(at_ns),
                 PodEvent::Tombstoned { at_ns, .. } => self.pods[p as usize].tombstone_ns = Some(at_ns),
@@ -851,7 +866,9 @@ impl EdgeWorld<'_> {
             push: 0,
             pull: 0,
             ghost: false,
+            in_endpoints: false,
         });
+        self.pod_object_changed();
         self.fleets[fleet].pods.push(id);
         self.counters.pods_created += 1;
         self.after_pod(sched, now, id);
@@ -986,6 +1003,7 @@ impl EdgeWorld<'_> {
         if self.cluster.machine_info(m).is_some_and(|i| i.allocations == 0) {
             self.cluster.release_machine(m).expect("a cordoned, empty machine");
             self.machines[m.index()].released_ns = Some(now);
+            self.count_pool_nodes(self.machines[m.index()].room);
             if let Some(pl) = self.planners.iter_mut().find(|p| p.pool == self.machines[m.index()].pool) {
                 pl.planner.released(1);
                 pl.released += 1;
@@ -1011,6 +1029,7 @@ impl EdgeWorld<'_> {
         if self.rooms[room].1 {
             self.cluster.cordon(m).expect("just added");
         }
+        self.count_pool_nodes(room);
         m
     }
 
@@ -1094,6 +1113,26 @@ impl EdgeWorld<'_> {
     }
 
     // ---- faults and operations -------------------------------------------
+
+    fn pod_object_changed(&mut self) {
+        if let Some(lw) = self.control.listwatch.as_mut() {
+            lw.node_update();
+        }
+    }
+
+    /// A room's node pool for list-watch: its edge region, or the centre's.
+    pub(crate) fn pool_of_room(&self, room: usize) -> usize {
+        self.rooms[room].0.min(self.edge.regions.len())
+    }
+
+    /// Re-counts the machines in service of `room`'s node pool.
+    pub(crate) fn count_pool_nodes(&mut self, room: usize) {
+        let pool = self.pool_of_room(room);
+        let n = self.machines.iter().filter(|m| m.released_ns.is_none() && self.pool_of_room(m.room) == pool).count() as u64;
+        if let Some(lw) = self.control.listwatch.as_mut() {
+            lw.set_nodes(pool, n);
+        }
+    }
 
     /// True when the control plane can manage `room` now (always, when the
     /// scenario models no control plane).
@@ -1252,6 +1291,14 @@ impl EdgeWorld<'_> {
                 Upgrade::Recreate { startup_ns: self.startup_prewarmed.sample(&mut self.startup_rng), new_port }
             };
             self.pods[p as usize].pod.upgrade(now, how).expect("an allocated or tombstone pod upgrades");
+            // A recreated pod leaves its EndpointSlice until it is ready again.
+            if !in_place && self.pods[p as usize].in_endpoints {
+                self.pods[p as usize].in_endpoints = false;
+                let pool = self.pool_of_room(self.machines[m.index()].room);
+                if let Some(lw) = self.control.listwatch.as_mut() {
+                    lw.pool_update(pool);
+                }
+            }
             self.after_pod(sched, now, p);
         }
     }

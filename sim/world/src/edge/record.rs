@@ -85,6 +85,12 @@ pub(crate) fn sample(w: &mut EdgeWorld, now: u64) {
     s.machines_peak = s.machines_peak.max(held);
     s.edge_bps.push(w.edge_bps as u64);
     s.streams_live.push(w.streams.cascade.streams() as u64);
+    let lw = w.control.listwatch.as_ref().map(|l| l.bytes()).unwrap_or_default();
+    let totals = [lw.all, lw.node_reuse, lw.pool_shared, lw.filtered, lw.filtered_shared];
+    for k in 0..5 {
+        s.control_bytes[k].push((totals[k] - s.control_bytes_last[k]).min(u64::MAX as u128) as u64);
+        s.control_bytes_last[k] = totals[k];
+    }
     s.legs.push(w.streams.legs.len() as u64);
     s.serverless_instances.push(w.serverless.as_ref().map_or(0, |x| x.usage(now).live_instances as u64));
 }
@@ -194,6 +200,13 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
         count(&format!("sessions_{}_while_cut", TIERS[t]), ct.while_cut_tier[t]);
     }
     count("sessions_rejected_while_cut", ct.while_cut_rejected);
+    const SCHEMES: [&str; 5] = ["all", "node_reuse", "pool_shared", "filtered", "filtered_shared"];
+    let lw = ct.listwatch.as_ref().map(|l| l.bytes()).unwrap_or_default();
+    let totals = [lw.all, lw.node_reuse, lw.pool_shared, lw.filtered, lw.filtered_shared];
+    for (name, v) in SCHEMES.iter().zip(totals) {
+        x.push((format!("control_bytes_{name}"), Value::Count(v.min(u64::MAX as u128) as u64)));
+    }
+    x.push(("control_pool_updates".to_string(), Value::Count(ct.listwatch.as_ref().map_or(0, |l| l.pool_updates()))));
     x.push((
         "control_resume_s".to_string(),
         Value::OptReal(ct.repaired_ns.zip(ct.resumed_ns).map(|(r, s)| (s - r) as f64 / 1e9)),
@@ -406,5 +419,8 @@ fn series_table(s: &Series) -> Table {
     t.push("serverless_instances", Col::U64(s.serverless_instances.clone()));
     t.push("streams_live", Col::U64(s.streams_live.clone()));
     t.push("cascade_legs", Col::U64(s.legs.clone()));
+    for (k, name) in ["all", "node_reuse", "pool_shared", "filtered", "filtered_shared"].iter().enumerate() {
+        t.push(&format!("control_bytes_{name}"), Col::U64(s.control_bytes[k].clone()));
+    }
     t
 }

@@ -170,6 +170,8 @@ pub(crate) struct PodRec {
     /// Evicted by the control plane while its room was cut off: out of its
     /// fleet, serving what it has until the room learns it.
     pub(crate) ghost: bool,
+    /// Listed in its service's EndpointSlice (ready and taking sessions).
+    pub(crate) in_endpoints: bool,
 }
 
 /// The pods of one service in one room, scaled by one autoscaler.
@@ -312,6 +314,8 @@ pub(crate) struct Control {
     /// Sessions placed per tier, and rejected, while any fault was active.
     pub(crate) while_cut_tier: [u64; 4],
     pub(crate) while_cut_rejected: u64,
+    /// List-watch bytes; pools are the edge regions, then the centre.
+    pub(crate) listwatch: Option<cdnsim_edge::ListWatch>,
 }
 
 /// Utilisation histogram bins: per mille, exact to 0.1%.
@@ -329,6 +333,10 @@ pub(crate) struct Series {
     pub(crate) pods: [Vec<u64>; 3],
     pub(crate) edge_bps: Vec<u64>,
     pub(crate) serverless_instances: Vec<u64>,
+    /// List-watch bytes per sample interval under each scheme, and the
+    /// totals at the last sample.
+    pub(crate) control_bytes: [Vec<u64>; 5],
+    pub(crate) control_bytes_last: [u128; 5],
     pub(crate) streams_live: Vec<u64>,
     pub(crate) legs: Vec<u64>,
     // machines.parquet
@@ -359,6 +367,8 @@ impl Default for Series {
             pods: Default::default(),
             edge_bps: Vec::new(),
             serverless_instances: Vec::new(),
+            control_bytes: Default::default(),
+            control_bytes_last: [0; 5],
             streams_live: Vec::new(),
             legs: Vec::new(),
             m_second: Vec::new(),
