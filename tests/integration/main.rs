@@ -20,6 +20,7 @@ mod home_nodes;
 mod last_hop;
 mod hot_fec;
 mod notebooks;
+mod ns3_dumbbell;
 mod queueing;
 mod quickstart;
 mod schema;
