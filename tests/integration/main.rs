@@ -24,6 +24,7 @@ mod ns3_dumbbell;
 mod queueing;
 mod quickstart;
 mod schema;
+mod shared_backbone;
 mod stream_independence;
 mod sweep;
 mod sweep_resume;
