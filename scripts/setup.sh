@@ -27,3 +27,10 @@ fi
 # doing it here keeps the download out of the test's time.
 target=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target}
 bash "$(dirname "$0")/../notebooks/setup_venv.sh" "$target/notebook-venv"
+
+# ns-3, the reference of the shared-link test (tests/integration/ns3_dumbbell.rs),
+# in a venv of its own beside the target folder. Optional: where it cannot
+# be installed the test skips and says why, so a failure here is reported
+# and not fatal.
+bash "$(dirname "$0")/setup_ns3_venv.sh" "$target/ns3-venv" \
+  || echo "setup.sh: ns-3 could not be installed; tests/integration/ns3_dumbbell.rs will skip" >&2

@@ -18,6 +18,10 @@ pub struct Fifo {
     /// (departure time, bytes) of messages not yet fully sent, oldest first.
     waiting: VecDeque<(SimTime, u32)>,
     waiting_bytes: u64,
+    /// Bytes whose last bit has left, counted when their entry is retired
+    /// (so `departed + occupancy` is what was accepted: a separate sum, not
+    /// a difference, which the shared links' conservation check relies on).
+    departed_bytes: u64,
 }
 
 /// What happened to an offered message.
@@ -35,7 +39,7 @@ impl Fifo {
     /// messages waiting or in transmission.
     pub fn new(rate_bps: u64, limit_bytes: u64) -> Self {
         assert!(rate_bps > 0, "a FIFO needs a positive rate");
-        Fifo { rate_bps, limit_bytes, busy_until: SimTime::ZERO, waiting: VecDeque::new(), waiting_bytes: 0 }
+        Fifo { rate_bps, limit_bytes, busy_until: SimTime::ZERO, waiting: VecDeque::new(), waiting_bytes: 0, departed_bytes: 0 }
     }
 
     pub fn rate_bps(&self) -> u64 {
@@ -55,8 +59,21 @@ impl Fifo {
             }
             self.waiting.pop_front();
             self.waiting_bytes -= bytes as u64;
+            self.departed_bytes += bytes as u64;
         }
         self.waiting_bytes
+    }
+
+    /// Bytes fully sent by `now`.
+    pub fn departed_bytes(&mut self, now: SimTime) -> u64 {
+        self.occupancy_bytes(now);
+        self.departed_bytes
+    }
+
+    /// When the transmitter is next idle (the last accepted message's
+    /// departure, or earlier than any `now` when it is idle).
+    pub fn busy_until(&self) -> SimTime {
+        self.busy_until
     }
 
     /// Offers a message of `bytes` at `now`.

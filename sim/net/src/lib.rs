@@ -9,6 +9,9 @@
 //! - [`loss`]: loss models (Bernoulli, Gilbert-Elliott) and their state.
 //! - [`channel`]: one direction of a link: a FIFO, propagation latency, a
 //!   loss model drawing from the link's own random stream, fault state.
+//! - [`shared`]: backbone links as shared resources: per link and
+//!   direction a drop-tail FIFO that every overlay link crossing it queues
+//!   in, with conservation and per-second statistics.
 //! - [`topology`]: the node/link graph (petgraph) with channels indexed by
 //!   node pair and shortest hop counts computed once and cached.
 //! - [`home`]: home nodes: NAT types and traversal, upload capacity with its
@@ -26,10 +29,12 @@ pub mod geo;
 pub mod home;
 pub mod loss;
 pub mod param;
+pub mod shared;
 pub mod topology;
 
 pub use channel::{Channel, Transmit};
 pub use fifo::{Fifo, Offer};
 pub use loss::{Loss, LossModel};
 pub use param::ParamError;
+pub use shared::{Pass, SharedDir, SharedLinks};
 pub use topology::{ChannelId, NodeId, Topology};

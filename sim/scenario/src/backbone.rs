@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
-use cdnsim_net::backbone::{Backbone, Endpoint, IdcId};
+use cdnsim_net::backbone::{Backbone, Endpoint, IdcId, LinkId, LinkKind};
+use crate::model::{BackboneHop, BackboneLink};
 use crate::spanned::Spanned;
 
 use crate::error::ScenarioError;
@@ -26,6 +27,11 @@ pub(crate) struct Loaded {
     pub data: TopologyData,
     backbone: Backbone,
     idcs: BTreeMap<String, usize>,
+    /// The backbone links some path crossed, in order of first crossing
+    /// (the scenario's `backbone_links`; queues are set by the resolver),
+    /// and their indices there by backbone link id.
+    pub shared: Vec<BackboneLink>,
+    shared_index: BTreeMap<u32, u32>,
 }
 
 /// What a node takes from the IDC it names.
@@ -49,6 +55,8 @@ pub(crate) struct PathInfo {
     pub groups: Vec<String>,
     /// Whether the path crosses from one ISP to another.
     pub interconnect: bool,
+    /// The corridor segments and interconnects crossed, from `a`.
+    pub hops: Vec<BackboneHop>,
 }
 
 /// Loads `topologies/<name>.toml` from the scenario's folder.
@@ -69,7 +77,7 @@ pub(crate) fn load(ctx: &Ctx, name: &Spanned<String>) -> Result<Loaded, Scenario
     let backbone = Backbone::new(data.backbone_input())
         .map_err(|e| ctx.err(name.span(), "network.topology", format!("the topology does not build a backbone: {e}")))?;
     let idcs = data.idcs.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
-    Ok(Loaded { data, backbone, idcs })
+    Ok(Loaded { data, backbone, idcs, shared: Vec::new(), shared_index: BTreeMap::new() })
 }
 
 pub(crate) fn idc(ctx: &Ctx, loaded: Option<&Loaded>, name: &Spanned<String>, field: String) -> Result<IdcInfo, ScenarioError> {
@@ -111,8 +119,25 @@ pub(crate) fn path(ctx: &Ctx, t: &mut Loaded, a: &str, b: &str, span: Range<usiz
         .ok_or_else(|| ctx.err(span, field, format!("expected a backbone path between {a:?} and {b:?}, found none")))?;
     let mut groups: Vec<String> = Vec::new();
     let (mut capacity_bps, mut delivered, mut interconnect) = (u64::MAX, 1.0, false);
+    let (mut at, mut offset_ns, mut hops) = (from, 0u64, Vec::new());
     for &l in &p.links {
         let link = t.backbone.link(l);
+        let reverse = at != link.a;
+        at = link.other(at);
+        if !matches!(link.kind, LinkKind::Access { .. }) {
+            let next = t.shared.len() as u32;
+            let index = *t.shared_index.entry(l.0).or_insert(next);
+            if index == next {
+                t.shared.push(BackboneLink {
+                    name: shared_name(&t.backbone, l),
+                    interconnect: link.is_interconnect(),
+                    capacity_bps: link.capacity_bps,
+                    queue_bytes: 0,
+                });
+            }
+            hops.push(BackboneHop { link: index, reverse, offset_ns, latency_ns: link.latency_ns, total_ns: p.latency_ns });
+        }
+        offset_ns += link.latency_ns;
         interconnect |= link.is_interconnect();
         capacity_bps = capacity_bps.min(link.capacity_bps);
         delivered *= 1.0 - link.loss.mean_loss();
@@ -120,7 +145,24 @@ pub(crate) fn path(ctx: &Ctx, t: &mut Loaded, a: &str, b: &str, span: Range<usiz
     }
     groups.sort();
     groups.dedup();
-    Ok(PathInfo { latency_ns: p.latency_ns, capacity_bps, loss: 1.0 - delivered, groups, interconnect })
+    Ok(PathInfo { latency_ns: p.latency_ns, capacity_bps, loss: 1.0 - delivered, groups, interconnect, hops })
+}
+
+/// A readable, unique name of a corridor segment or interconnect pair.
+fn shared_name(b: &Backbone, l: LinkId) -> String {
+    let link = b.link(l);
+    let place = |e: Endpoint| match e {
+        Endpoint::Pop(p) => {
+            let pop = b.pop(p);
+            (b.isps()[pop.isp.index()].as_str(), b.regions()[pop.region.index()].as_str())
+        }
+        Endpoint::Idc(d) => (b.idc(d).name.as_str(), ""),
+    };
+    let ((isp_a, ra), (isp_b, rb)) = (place(link.a), place(link.b));
+    match link.kind {
+        LinkKind::Interconnect { site } => format!("{}:{isp_a}.{ra}-{isp_b}.{rb}", b.interconnects()[site.index()].name),
+        _ => format!("{isp_a}:{ra}-{rb}"),
+    }
 }
 
 /// `[overlay]`: the nodes and links it stands for, as if written in the

@@ -22,6 +22,13 @@ pub struct Scenario {
     pub regions: Vec<Region>,
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
+    /// The backbone links (corridor segments, interconnects) that some
+    /// link's backbone path crosses, in order of first crossing: shared
+    /// resources whose queues every link over them uses. Empty without a
+    /// topology (left out of the serialised form then, so the run ids of
+    /// scenarios without a backbone do not move).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backbone_links: Vec<BackboneLink>,
     pub faults: Vec<Fault>,
     pub routing: Routing,
     pub broadcasters: Broadcasters,
@@ -159,6 +166,61 @@ pub struct Link {
     /// Crosses from one ISP to another (its backbone path passes an
     /// interconnect, or its ends are on different ISPs).
     pub interconnect: bool,
+    /// The shared backbone links its path crosses, in order from `from`;
+    /// the `to` -> `from` direction crosses them in reverse order and
+    /// direction ([`Link::backbone_hops`]). Empty off a backbone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub backbone: Vec<BackboneHop>,
+}
+
+impl Link {
+    /// The backbone hops of one direction of the link (`reverse`: from
+    /// `to` to `from`), with offsets measured from that direction's start.
+    /// `total_ns` is the path's one-way propagation.
+    pub fn backbone_hops(&self, reverse: bool) -> Vec<BackboneHop> {
+        if !reverse {
+            return self.backbone.clone();
+        }
+        let total_ns = self.backbone.last().map_or(0, |h| h.total_ns);
+        self.backbone
+            .iter()
+            .rev()
+            .map(|h| BackboneHop {
+                link: h.link,
+                reverse: !h.reverse,
+                offset_ns: total_ns - h.offset_ns - h.latency_ns,
+                latency_ns: h.latency_ns,
+                total_ns,
+            })
+            .collect()
+    }
+}
+
+/// One backbone link an overlay link's path crosses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BackboneHop {
+    /// Index into [`Scenario::backbone_links`].
+    pub link: u32,
+    /// Crossed from the backbone link's `b` end to its `a` end.
+    pub reverse: bool,
+    /// Propagation from the start of the path to this link's input.
+    pub offset_ns: u64,
+    /// This link's own propagation.
+    pub latency_ns: u64,
+    /// The whole path's propagation (the same on every hop of a link).
+    pub total_ns: u64,
+}
+
+/// A backbone link as a shared resource: both directions have this
+/// capacity and a drop-tail queue of this size.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BackboneLink {
+    /// `isp:regionA-regionB` for a corridor segment,
+    /// `site:ispA.regionA-ispB.regionB` for an interconnect pair.
+    pub name: String,
+    pub interconnect: bool,
+    pub capacity_bps: u64,
+    pub queue_bytes: u64,
 }
 
 /// Loss per chunk on one direction of a link.

@@ -118,6 +118,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
             regions,
             nodes: Vec::new(),
             links: Vec::new(),
+            backbone_links: Vec::new(),
             faults: Vec::new(),
             routing,
             broadcasters: crate::edge::neutral_broadcasters(),
@@ -289,6 +290,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
                 None => network.route_inflation,
             },
             interconnect: path.as_ref().map_or(nodes[from].isps != nodes[to].isps, |p| p.interconnect),
+            backbone: path.as_ref().map_or_else(Vec::new, |p| p.hops.clone()),
             groups: {
                 let mut g: Vec<String> = l.groups.iter().map(|g| g.get_ref().clone()).collect();
                 g.extend(path.iter().flat_map(|p| p.groups.iter().cloned()));
@@ -475,6 +477,14 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         Some(l) => Some(last_hop(&ctx, l.get_ref(), &stream, broadcasters.count)?),
     };
 
+    // The shared backbone links queue like the scenario's own links by
+    // default: 50 ms at line rate, at least a chunk.
+    let backbone_links = backbone.map_or_else(Vec::new, |b| {
+        b.shared
+            .into_iter()
+            .map(|l| BackboneLink { queue_bytes: default_queue_bytes(l.capacity_bps).max(stream.chunk_bytes), ..l })
+            .collect()
+    });
     Ok(Scenario {
         name: name.clone(),
         topology: raw.network.topology.as_ref().map(|t| t.get_ref().clone()),
@@ -487,6 +497,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
         regions,
         nodes,
         links,
+        backbone_links,
         faults,
         routing,
         broadcasters,

@@ -86,6 +86,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     }
 
     let seconds = sc.duration_ns.div_ceil(1_000_000_000).max(1) as usize;
+    let topo_latency: Vec<u64> = (0..2 * sc.links.len()).map(|c| topo.channel(cdnsim_net::ChannelId(c as u32)).latency().as_ns()).collect();
     let mut world = World {
         sc: sc.clone(),
         chunks_per_block,
@@ -111,6 +112,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         homes: Homes::build(sc, seed, seconds),
         up_legs: BTreeMap::new(),
         fec_blocks: BTreeMap::new(),
+        backbone: crate::backbone::BackboneNet::new(sc, seconds, |ch| topo_latency[ch.0 as usize]),
         lasthop: None,
         scratch: Vec::new(),
     };

@@ -7,12 +7,12 @@
 //!
 //! | class | events | why here |
 //! |---|---|---|
-//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, resend timers, probing rounds, route replies, last-hop feeds, symbol batches, heartbeats and client reviews | state of the network first |
+//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, chunks reaching a shared backbone link (same-instant chunks queue there in scheduling order), resend timers, probing rounds, route replies, last-hop feeds, symbol batches, heartbeats and client reviews | state of the network first |
 //! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
 //! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
 
-use cdnsim_engine::Class;
+use cdnsim_engine::{Class, SimTime};
 use cdnsim_lasthop::{Block, ClientId, HomeId, Sender};
 use cdnsim_net::ChannelId;
 
@@ -59,6 +59,10 @@ pub enum Event {
     /// `hops` counts IDC hops taken so far, this one included; `attempt`
     /// is the transmission it came from (0 = first).
     Arrive { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
+    /// A chunk on overlay `hop` has wholly reached backbone hop `k` of its
+    /// path (backbone.rs); `hops` as it was when sent, `sent` when it left
+    /// the sender (for its retransmission timer if dropped here).
+    Backbone { hop: Hop, chunk: Chunk, hops: u8, attempt: u8, k: u8, sent: SimTime },
     /// The sender's retransmission timer for a chunk that did not get
     /// through on `hop`.
     Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },

@@ -10,6 +10,9 @@
 //! - `world`: delivery over the overlay and the dispatch of every event:
 //!   capture, transmission with per-hop retransmission, routes and
 //!   subscriptions, probing and switching, faults, viewer sessions.
+//! - `backbone`: the shared backbone links under the overlay links: a
+//!   chunk queues at each corridor segment and interconnect of its path
+//!   (one event per backbone hop).
 //! - `node`: an IDC node's part in each stream it carries, and its block
 //!   window.
 //! - `overlay`: the scenario as the routing crate's graph, and the router.
@@ -32,6 +35,7 @@
 //! What this slice models, and what it does not, is listed in README.md
 //! under "What the model covers".
 
+mod backbone;
 mod build;
 mod edge;
 pub mod event;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use cdnsim_engine::SimTime;
+use cdnsim_net::SharedDir;
 use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, percentile};
 
 use crate::world::World;
@@ -200,13 +201,98 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         ]
         .into_iter()
         .chain(lasthop_columns(&w))
+        .chain(backbone_columns(&mut w, stop))
         .collect(),
     };
     let mut extra_tables = vec![("streams".to_string(), stream_table(&w, &names))];
     if !w.homes.nodes.is_empty() {
         extra_tables.push(("home_nodes".to_string(), home_table(&w, stop)));
     }
+    if !w.backbone.links.is_empty() {
+        extra_tables.push(("backbone".to_string(), backbone_table(&w)));
+    }
     RunResults { summary, timeseries, viewers, extra_tables, events }
+}
+
+/// Shared backbone summary columns (zero off a backbone): drops, the
+/// chunk-weighted mean queueing delay, the busiest second of any link,
+/// and the conservation pair (bytes in, and out + dropped + queued at the
+/// stop, counted separately: equal when nothing went unaccounted).
+fn backbone_columns(w: &mut World, stop: SimTime) -> Vec<(String, Value)> {
+    let links = &mut w.backbone.links;
+    let (mut chunks, mut wait_ns, mut bytes_in, mut accounted, mut used) = (0u64, 0u128, 0u64, 0u64, 0u64);
+    let mut util_max = 0.0f64;
+    for d in 0..2 * links.len() as u32 {
+        let dir = SharedDir(d);
+        if !links.used(dir) {
+            continue;
+        }
+        used += 1;
+        let t = links.totals(dir);
+        chunks += t.chunks_in - t.chunks_dropped;
+        wait_ns += t.wait_ns as u128;
+        let b = links.balance(dir, stop);
+        bytes_in += b.bytes_in;
+        accounted += b.bytes_out + b.bytes_dropped + b.bytes_queued;
+        for s in 0..w.seconds {
+            let bits = links.second(dir, s).bytes_accepted as f64 * 8.0;
+            util_max = util_max.max(bits / links.capacity_bps(dir) as f64);
+        }
+    }
+    vec![
+        ("backbone_directions_used".into(), Value::Count(used)),
+        ("backbone_drops".into(), Value::Count(w.counters.backbone_drops)),
+        ("backbone_queue_ms_mean".into(), Value::Real(if chunks > 0 { wait_ns as f64 / chunks as f64 / 1e6 } else { 0.0 })),
+        ("backbone_utilisation_max".into(), Value::Real(util_max)),
+        ("backbone_bytes_in".into(), Value::Count(bytes_in)),
+        ("backbone_bytes_accounted".into(), Value::Count(accounted)),
+    ]
+}
+
+/// `backbone.parquet`: per shared backbone link direction that carried
+/// anything, and simulated second (by the time chunks reached the link):
+/// bytes and chunks accepted, utilisation (bits accepted / capacity),
+/// queueing delay (mean and max over accepted chunks; null without any),
+/// drops.
+fn backbone_table(w: &World) -> Table {
+    let links = &w.backbone.links;
+    let mut rows: Vec<(SharedDir, usize)> = Vec::new();
+    for d in 0..2 * links.len() as u32 {
+        if links.used(SharedDir(d)) {
+            rows.extend((0..w.seconds).map(|s| (SharedDir(d), s)));
+        }
+    }
+    let stat = |&(d, s): &(SharedDir, usize)| links.second(d, s);
+    let spec = |d: SharedDir| &w.sc.backbone_links[d.link() as usize];
+    let mut t = Table::default();
+    t.push("second", Col::U64(rows.iter().map(|r| r.1 as u64).collect()));
+    t.push("link", Col::Str(rows.iter().map(|r| spec(r.0).name.clone()).collect()));
+    t.push("reverse", Col::Bool(rows.iter().map(|r| r.0.is_reverse()).collect()));
+    t.push("interconnect", Col::Bool(rows.iter().map(|r| spec(r.0).interconnect).collect()));
+    t.push("capacity_bps", Col::U64(rows.iter().map(|r| spec(r.0).capacity_bps).collect()));
+    t.push("bytes", Col::U64(rows.iter().map(|r| stat(r).bytes_accepted).collect()));
+    t.push("chunks", Col::U64(rows.iter().map(|r| stat(r).chunks_accepted).collect()));
+    t.push(
+        "utilisation",
+        Col::F64(rows.iter().map(|r| stat(r).bytes_accepted as f64 * 8.0 / spec(r.0).capacity_bps as f64).collect()),
+    );
+    t.push(
+        "queue_ms_mean",
+        Col::OptF64(rows.iter().map(|r| {
+            let x = stat(r);
+            (x.chunks_accepted > 0).then(|| x.wait_ns_sum as f64 / x.chunks_accepted as f64 / 1e6)
+        }).collect()),
+    );
+    t.push(
+        "queue_ms_max",
+        Col::OptF64(rows.iter().map(|r| {
+            let x = stat(r);
+            (x.chunks_accepted > 0).then(|| x.wait_ns_max as f64 / 1e6)
+        }).collect()),
+    );
+    t.push("drops", Col::U64(rows.iter().map(|r| stat(r).chunks_dropped).collect()));
+    t.push("dropped_bytes", Col::U64(rows.iter().map(|r| stat(r).bytes_dropped).collect()));
+    t
 }
 
 /// Last-hop summary columns (all runs have them, zero without a last hop,

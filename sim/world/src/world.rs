@@ -48,6 +48,7 @@ use cdnsim_scenario::{FaultKind, Mode, Redundancy, Scenario, WatchTime};
 use rand::Rng;
 use cdnsim_maths::sample;
 
+use crate::backbone::{BackboneNet, Step};
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
 use crate::series::{Second, second_index};
 use crate::fec::{self, FecBlock};
@@ -95,6 +96,9 @@ pub struct Counters {
     /// its block's repair chunks, without a retransmission (fec.rs).
     pub fec_recovered_chunks: u64,
     pub hot_streams: u64,
+    /// Chunks dropped at a full shared backbone link (also in
+    /// `chunks_dropped`).
+    pub backbone_drops: u64,
 }
 
 impl Counters {
@@ -177,6 +181,8 @@ pub struct World {
     /// source chunks sent on that hop and those lost there (fec.rs). At
     /// most `fec::OPEN_BLOCKS` blocks per channel and stream.
     pub fec_blocks: BTreeMap<(u32, u32, u32), FecBlock>,
+    /// The shared backbone links under the overlay links (backbone.rs).
+    pub backbone: BackboneNet,
     /// The fountain-coded last hop, when the scenario has one.
     pub lasthop: Option<LastHopNet>,
     /// Reused buffer for the receivers of one chunk.
@@ -190,6 +196,7 @@ impl Model for World {
         match event {
             Event::Capture(c) => self.on_capture(sched, c),
             Event::Arrive { hop, chunk, hops, attempt } => self.on_arrive(sched, hop, chunk, hops, attempt),
+            Event::Backbone { hop, chunk, hops, attempt, k, sent } => self.on_backbone(sched, hop, chunk, hops, attempt, k, sent),
             Event::Fault { index, begins } => self.on_fault(index as usize, begins),
             Event::Resend { hop, chunk, hops, attempt } => {
                 if self.still_wanted(hop, chunk) {
@@ -322,6 +329,13 @@ impl World {
             _ => false,
         };
         match outcome {
+            // Over a backbone path: on to its first shared link.
+            Transmit::Arrives(at) if matches!(hop, Hop::Link { channel, .. } if self.backbone.crosses(channel)) => {
+                let Hop::Link { channel, .. } = hop else { unreachable!() };
+                let sent = SimTime::from_ns(at.as_ns() - self.topo.channel(channel).latency().as_ns());
+                let first = self.backbone.first(channel, sent);
+                sched.schedule_at(first, NET, Event::Backbone { hop, chunk: c, hops, attempt, k: 0, sent });
+            }
             Transmit::Arrives(at) => {
                 let hops = if matches!(hop, Hop::Ingest) { hops } else { hops + 1 };
                 sched.schedule_at(at, NET, Event::Arrive { hop, chunk: c, hops, attempt });
@@ -559,6 +573,30 @@ impl World {
                 self.transmit(sched, Hop::Link { channel, from: node, to: next }, c, hops, 0);
             }
             None => self.node_receives(sched, node, None, c, hops),
+        }
+    }
+
+    /// Chunk `c` reached backbone hop `k` of overlay `hop`'s path: it
+    /// queues there, then goes on to the next hop or the far node; dropped,
+    /// it is lost to the sender, who resends when its timer fires.
+    #[allow(clippy::too_many_arguments)]
+    fn on_backbone(&mut self, sched: &mut Scheduler<Event>, hop: Hop, c: Chunk, hops: u8, attempt: u8, k: u8, sent: SimTime) {
+        let Hop::Link { channel, .. } = hop else { unreachable!("only overlay links ride the backbone") };
+        let bytes = self.chunk_bytes(c);
+        match self.backbone.step(channel, k, sched.now(), bytes) {
+            Step::Next { k, at } => sched.schedule_at(at, NET, Event::Backbone { hop, chunk: c, hops, attempt, k, sent }),
+            Step::Done { at } => {
+                let extra_ns = self.topo.channel(channel).latency().as_ns().saturating_sub(self.backbone.base_latency_ns(channel));
+                let at = at + SimDuration::from_ns(extra_ns);
+                sched.schedule_at(at, NET, Event::Arrive { hop, chunk: c, hops: hops + 1, attempt });
+            }
+            Step::Dropped => {
+                self.counters.chunks_dropped += 1;
+                self.counters.backbone_drops += 1;
+                // Probing sees it as loss on the overlay link.
+                self.links[channel.0 as usize / 2].lost += 1;
+                self.retry_later(sched, sent, hop, c, hops, attempt);
+            }
         }
     }
 

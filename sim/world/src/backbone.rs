@@ -1,0 +1,97 @@
+//! The shared backbone under the overlay: every overlay link whose
+//! backbone path crosses a corridor segment or interconnect queues in that
+//! link's FIFO ([`cdnsim_net::SharedLinks`]), one per direction, so
+//! overlay links over one backbone link share its capacity.
+//!
+//! A chunk on an overlay link first passes the link's own channel (its
+//! sender's queue at the path's bottleneck rate, its loss and fault state,
+//! as before), then, store-and-forward, each backbone link of the path in
+//! order: one [`crate::event::Event::Backbone`] per backbone hop, at the
+//! instant the chunk has wholly reached that link (the previous hop's
+//! departure plus the propagation between the two inputs). One event per
+//! hop rather than one computed pass at sending time: a pass would offer
+//! to downstream queues at future instants, ahead of chunks of other
+//! overlay links that reach them earlier but are sent later, and a FIFO
+//! offered out of time order serves out of order. The last hop's
+//! departure plus the rest of the path's propagation (and any fault's
+//! extra latency) is the arrival at the far node.
+//!
+//! What it does not do yet (README "Not yet"): no background load; a
+//! chunk lost on the channel (random loss, failed link) does not load the
+//! backbone links before the point of loss; FEC repair chunks
+//! (`fec.rs`) do not cross the shared links; control messages do not
+//! queue. A chunk dropped at a shared link is resent by the sender's
+//! retransmission timer, counted from its sending, outside any FEC code.
+
+use cdnsim_engine::{SimDuration, SimTime};
+use cdnsim_net::{ChannelId, Pass, SharedDir, SharedLinks};
+use cdnsim_scenario::{BackboneHop, Scenario};
+
+/// What became of a chunk at one backbone hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// On to backbone hop `k` of the same path, reached at `at`.
+    Next { k: u8, at: SimTime },
+    /// Through the last backbone hop: at the far node at `at` (before any
+    /// fault's extra latency, which the caller adds).
+    Done { at: SimTime },
+    Dropped,
+}
+
+pub struct BackboneNet {
+    pub links: SharedLinks,
+    /// Per overlay channel, its direction's backbone hops.
+    hops: Vec<Vec<BackboneHop>>,
+    /// Per overlay channel, the path's propagation (the channel's base
+    /// latency when the file does not override it).
+    latency_ns: Vec<u64>,
+}
+
+impl BackboneNet {
+    pub fn new(sc: &Scenario, seconds: usize, channel_latency_ns: impl Fn(ChannelId) -> u64) -> Self {
+        let links = SharedLinks::new(sc.backbone_links.iter().map(|l| (l.capacity_bps, l.queue_bytes)), seconds);
+        let mut hops = Vec::with_capacity(2 * sc.links.len());
+        let mut latency_ns = Vec::with_capacity(2 * sc.links.len());
+        for (i, l) in sc.links.iter().enumerate() {
+            for reverse in [false, true] {
+                hops.push(l.backbone_hops(reverse));
+                latency_ns.push(channel_latency_ns(ChannelId((2 * i + reverse as usize) as u32)));
+            }
+        }
+        BackboneNet { links, hops, latency_ns }
+    }
+
+    /// Whether `channel`'s path crosses shared links.
+    pub fn crosses(&self, channel: ChannelId) -> bool {
+        !self.hops[channel.0 as usize].is_empty()
+    }
+
+    /// The propagation of `channel`'s path, without faults' extra latency.
+    pub fn base_latency_ns(&self, channel: ChannelId) -> u64 {
+        self.latency_ns[channel.0 as usize]
+    }
+
+    /// A chunk left `channel`'s own queue at `depart`: when it reaches the
+    /// first shared link (only for a channel that [`Self::crosses`]).
+    pub fn first(&self, channel: ChannelId, depart: SimTime) -> SimTime {
+        depart + SimDuration::from_ns(self.hops[channel.0 as usize][0].offset_ns)
+    }
+
+    /// The chunk of `bytes` on `channel` reached its backbone hop `k` now.
+    pub fn step(&mut self, channel: ChannelId, k: u8, now: SimTime, bytes: u32) -> Step {
+        let hops = &self.hops[channel.0 as usize];
+        let h = hops[k as usize];
+        match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
+            Pass::Dropped => Step::Dropped,
+            Pass::Through { depart, .. } => match hops.get(k as usize + 1) {
+                Some(next) => Step::Next { k: k + 1, at: depart + SimDuration::from_ns(next.offset_ns - h.offset_ns) },
+                None => {
+                    // The rest of the path: the channel's base latency less
+                    // what the hops before the exit used.
+                    let rest = self.latency_ns[channel.0 as usize].saturating_sub(h.offset_ns);
+                    Step::Done { at: depart + SimDuration::from_ns(rest) }
+                }
+            },
+        }
+    }
+}

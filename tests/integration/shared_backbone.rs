@@ -1,0 +1,126 @@
+//! Overlay links share the backbone links they cross (docs/validation.md
+//! has the queue itself against M/D/1 and ns-3; this is the world's use
+//! of it). On the China backbone with Telecom's Beijing-Guangzhou link cut
+//! to 3 Mbps, a 2 Mbps stream goes from the Beijing source to Guangdong
+//! over two overlay links, src -> south centre and src -> an edge, both of
+//! whose backbone paths are that one link. Each alone fits (2 < 3 Mbps);
+//! together they offer 4 Mbps, so the shared link must saturate and drop,
+//! which it could not if each overlay link had its own queue. The control
+//! run without the second link must not drop there. Both must conserve
+//! bytes on every backbone link (in = out + dropped + queued).
+
+use std::path::Path;
+
+use cdnsim_metrics::table::read_parquet;
+
+use crate::common::*;
+
+const SCENARIO: &str = r#"
+[run]
+name = "shared_backbone"
+seed = 1
+duration = "60 s"
+
+[network]
+topology = "china"
+
+[[nodes]]
+name = "src"
+idc = "source.beijing"
+role = "source"
+
+[[nodes]]
+name = "south"
+idc = "centre.south.telecom"
+role = "centre"
+parent = "src"
+
+[[nodes]]
+name = "gd-1"
+idc = "edge.guangdong.telecom.1"
+role = "edge"
+parent = "south"
+
+[[links]]
+from = "src"
+to = "south"
+
+[[links]]
+from = "south"
+to = "gd-1"
+
+[broadcaster]
+region = "beijing"
+ingest = "src"
+uplink = "20 Mbps"
+
+[stream]
+name = "live-1"
+bitrate = "2 Mbps"
+block = "1 s"
+chunk = "16 KiB"
+
+[viewers]
+arrivals_per_s = 2.0
+initial = 20
+watch_time = { distribution = "exponential", mean = "600 s" }
+playout_delay = "3 s"
+
+[[viewers.regions]]
+region = "guangdong"
+weight = 1.0
+"#;
+
+const SECOND_EDGE: &str = r#"
+[[nodes]]
+name = "gd-2"
+idc = "edge.guangdong.telecom.2"
+role = "edge"
+parent = "src"
+
+[[links]]
+from = "src"
+to = "gd-2"
+"#;
+
+fn run(dir: &Path, two: bool) -> std::path::PathBuf {
+    let topo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml")).unwrap();
+    let from = r#"{ a = "beijing", b = "guangdong", bandwidth = "800 Gbps", groups = ["telecom.jing-han-guang"] }"#;
+    assert_eq!(topo.matches(from).count(), 1, "the bundled topology changed: pick the link again");
+    std::fs::create_dir_all(dir.join("topologies")).unwrap();
+    std::fs::write(dir.join("topologies/china.toml"), topo.replace(from, &from.replace("800 Gbps", "3 Mbps"))).unwrap();
+    // The second edge's node goes with the nodes (before [broadcaster]).
+    let text = if two { SCENARIO.replacen("[broadcaster]", &format!("{SECOND_EDGE}\n[broadcaster]"), 1) } else { SCENARIO.to_string() };
+    let file = dir.join(if two { "two.toml" } else { "one.toml" });
+    std::fs::write(&file, text).unwrap();
+    run_ok(&file, &dir.join(if two { "out-two" } else { "out-one" }), &["--no-progress"], &[])
+}
+
+#[test]
+fn two_overlay_links_congest_the_backbone_link_they_share() {
+    let dir = temp_dir("shared-backbone");
+    for two in [false, true] {
+        let run = run(&dir, two);
+        let s = read_parquet(&run.join("summary.parquet")).unwrap();
+        let (bytes_in, accounted) = (col(&s, "backbone_bytes_in")[0], col(&s, "backbone_bytes_accounted")[0]);
+        assert!(bytes_in > 0.0);
+        assert_eq!(bytes_in, accounted, "two = {two}: backbone bytes not conserved");
+        let b = read_parquet(&run.join("backbone.parquet")).unwrap();
+        let links = strs(&b, "link");
+        let (util, drops) = (col(&b, "utilisation"), col(&b, "drops"));
+        let busy: Vec<usize> = (0..links.len()).filter(|&i| links[i] == "telecom:beijing-guangdong").collect();
+        assert!(!busy.is_empty(), "the shared link has rows");
+        let util_max = busy.iter().map(|&i| util[i]).fold(0.0, f64::max);
+        let dropped: f64 = busy.iter().map(|&i| drops[i]).sum();
+        if two {
+            // 4 Mbps offered to 3 Mbps: saturated seconds, drops.
+            assert!(util_max > 0.95, "utilisation max {util_max}");
+            assert!(dropped > 0.0 && col(&s, "backbone_drops")[0] == dropped, "drops {dropped}");
+        } else {
+            // 2 Mbps of 3 (plus block-boundary bunching and resends).
+            assert!(util_max < 0.8, "utilisation max {util_max}");
+            assert_eq!(dropped, 0.0);
+            assert_eq!(col(&s, "backbone_drops")[0], 0.0);
+        }
+    }
+}
