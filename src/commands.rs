@@ -488,6 +488,34 @@ pub fn chart(run_dir: &Path) -> Result<Vec<PathBuf>, Failure> {
         )
         .map_err(internal)?,
     );
+    // The busiest shared backbone links (a run on a backbone topology has
+    // a row per used link direction and second), by mean utilisation.
+    let bb = run_dir.join("backbone.parquet");
+    if bb.exists() {
+        let df = read_parquet(&bb).map_err(|e| Failure::BadInput(e.to_string()))?;
+        if df.height() > 0 {
+            let (sec, util) = (f64_col(&df, "second")?, f64_col(&df, "utilisation")?);
+            let names: Vec<String> = df.column("link").map_err(|e| bad(e.to_string()))?.str().map_err(|e| bad(e.to_string()))?.iter().map(|s| s.unwrap_or_default().to_string()).collect();
+            let rev: Vec<bool> = df.column("reverse").map_err(|e| bad(e.to_string()))?.bool().map_err(|e| bad(e.to_string()))?.iter().map(|b| b.unwrap_or(false)).collect();
+            let mut by_link: std::collections::BTreeMap<(String, bool), Vec<(f64, f64)>> = Default::default();
+            for i in 0..sec.len().min(util.len()).min(names.len()).min(rev.len()) {
+                by_link.entry((names[i].clone(), rev[i])).or_default().push((sec[i], util[i]));
+            }
+            let mean = |v: &[(f64, f64)]| v.iter().map(|p| p.1).sum::<f64>() / v.len().max(1) as f64;
+            let mut ranked: Vec<(&(String, bool), &Vec<(f64, f64)>)> = by_link.iter().collect();
+            // Busiest first; ties by name, so the choice is a function of the file.
+            ranked.sort_by(|a, b| mean(b.1).total_cmp(&mean(a.1)).then(a.0.cmp(b.0)));
+            let series: Vec<cdnsim_chart::Series> = ranked
+                .into_iter()
+                .take(5)
+                .map(|((name, r), pts)| cdnsim_chart::Series { label: format!("{name}{}", if *r { " (reverse)" } else { "" }), points: pts.clone() })
+                .collect();
+            written.extend(
+                cdnsim_chart::lines(&dir.join("busiest_backbone_links"), "The five busiest backbone links", "simulated time (s)", "utilisation", &series)
+                    .map_err(internal)?,
+            );
+        }
+    }
     Ok(written)
 }
 

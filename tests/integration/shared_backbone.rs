@@ -109,6 +109,8 @@ fn two_overlay_links_congest_the_backbone_link_they_share() {
         let links = strs(&b, "link");
         let (util, drops) = (col(&b, "utilisation"), col(&b, "drops"));
         let busy: Vec<usize> = (0..links.len()).filter(|&i| links[i] == "telecom:beijing-guangdong").collect();
+        // The run's charts include the busiest links.
+        assert!(run.join("charts/busiest_backbone_links.svg").exists(), "no busiest-links chart");
         assert!(!busy.is_empty(), "the shared link has rows");
         let util_max = busy.iter().map(|&i| util[i]).fold(0.0, f64::max);
         let dropped: f64 = busy.iter().map(|&i| drops[i]).sum();
