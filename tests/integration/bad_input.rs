@@ -225,3 +225,13 @@ fn edge_control_fault_with_an_unknown_region_a_missing_region_or_a_zero_lease() 
     let bad = replace_once(&t, "kind = \"centre\"", "kind = \"center\"");
     rejects("edge-control-kind", bad.as_bytes(), Some("\"center\""), "edge.control_faults[0].kind", "expected one of \"centre\", \"link\"");
 }
+
+#[test]
+fn background_load_without_a_topology_or_with_a_share_of_one() {
+    let t = quickstart_text().replacen("[network]", "[network]\nbackground = { interconnect = 0.5 }", 1);
+    assert!(t.contains("background"), "quickstart has a [network] section");
+    rejects("background-no-topology", t.as_bytes(), Some("{ interconnect"), "network.background", "expected network.topology beside it");
+    let t = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/backbone_china.toml")).unwrap();
+    let t = t.replacen("[network]\n", "[network]\nbackground = { corridor = [0.5, 1.0] }\n", 1);
+    rejects("background-share", t.as_bytes(), Some("[0.5, 1.0]"), "network.background.corridor", "expected one share or 24 hourly shares, found 2");
+}

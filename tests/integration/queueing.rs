@@ -113,13 +113,28 @@ fn batch_se(waits: &[f64], batches: usize) -> (f64, f64) {
 
 #[test]
 fn shared_link_waiting_time_matches_md1() {
-    let seed = 20261202;
+    check_shared_md1(cdnsim_net::SharedLinks::new([(8_000_000, u64::MAX / 2)], 1), 20261202);
+}
+
+#[test]
+fn shared_link_under_background_load_waits_as_md1_on_what_is_left() {
+    // 32 Mbit/s with three quarters taken by background traffic all day
+    // leaves the 8 Mbit/s above: the same S = 1 ms and the same formula.
+    let mut link = cdnsim_net::SharedLinks::new([(32_000_000, u64::MAX / 2)], 1);
+    link.set_background(0, cdnsim_net::DailyShare { start_hour: 20, hourly: [0.75; 24] });
+    check_shared_md1(link, 20261203);
+}
+
+/// Four Poisson sources of 1000 B chunks, 175/s each, into `link` (whose
+/// first link must leave 8 Mbit/s: S = 1 ms, rho = 0.7): the mean wait
+/// against Pollaczek-Khinchine, overall and per source.
+fn check_shared_md1(link: cdnsim_net::SharedLinks, seed: u64) {
     // As above: S = 1 ms, rho = 0.7, now from 4 sources of 175/s each.
     let (service_s, lambda, k, batches, per_batch) = (1e-3, 700.0, 4usize, 40, 10_000);
     let rho = lambda * service_s;
     let expected = rho * service_s / (2.0 * (1.0 - rho));
     let mut m = SharedMD1 {
-        link: cdnsim_net::SharedLinks::new([(8_000_000, u64::MAX / 2)], 1),
+        link,
         sources: (0..k).map(|i| (cdnsim_engine::stream_indexed(seed, "md1.shared.arrivals", i as u64), Vec::new())).collect(),
         exp: Exp::new(lambda / k as f64).unwrap(),
         waits_s: Vec::new(),

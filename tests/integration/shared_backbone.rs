@@ -84,6 +84,11 @@ to = "gd-2"
 "#;
 
 fn run(dir: &Path, two: bool) -> std::path::PathBuf {
+    run_with(dir, two, "")
+}
+
+/// As [`run`], with `extra` after the scenario's text.
+fn run_with(dir: &Path, two: bool, extra: &str) -> std::path::PathBuf {
     let topo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml")).unwrap();
     let from = r#"{ a = "beijing", b = "guangdong", bandwidth = "800 Gbps", groups = ["telecom.jing-han-guang"] }"#;
     assert_eq!(topo.matches(from).count(), 1, "the bundled topology changed: pick the link again");
@@ -91,9 +96,10 @@ fn run(dir: &Path, two: bool) -> std::path::PathBuf {
     std::fs::write(dir.join("topologies/china.toml"), topo.replace(from, &from.replace("800 Gbps", "3 Mbps"))).unwrap();
     // The second edge's node goes with the nodes (before [broadcaster]).
     let text = if two { SCENARIO.replacen("[broadcaster]", &format!("{SECOND_EDGE}\n[broadcaster]"), 1) } else { SCENARIO.to_string() };
-    let file = dir.join(if two { "two.toml" } else { "one.toml" });
-    std::fs::write(&file, text).unwrap();
-    run_ok(&file, &dir.join(if two { "out-two" } else { "out-one" }), &["--no-progress"], &[])
+    let tag = format!("{}{}", if two { "two" } else { "one" }, if extra.is_empty() { "" } else { "-bg" });
+    let file = dir.join(format!("{tag}.toml"));
+    std::fs::write(&file, text.replacen("[network]\n", &format!("[network]\n{extra}"), 1)).unwrap();
+    run_ok(&file, &dir.join(format!("out-{tag}")), &["--no-progress"], &[])
 }
 
 #[test]
@@ -125,4 +131,25 @@ fn two_overlay_links_congest_the_backbone_link_they_share() {
             assert_eq!(col(&s, "backbone_drops")[0], 0.0);
         }
     }
+}
+
+#[test]
+fn background_load_congests_a_corridor_one_overlay_link_alone_does_not() {
+    // One 2 Mbit/s overlay link over the 3 Mbit/s corridor drops nothing
+    // (the test above); with half the corridor taken by background
+    // traffic all day, 1.5 Mbit/s are left: it saturates and drops.
+    let dir = temp_dir("shared-backbone-bg");
+    let run = run_with(&dir, false, "background = { corridor = 0.5 }\n");
+    let s = read_parquet(&run.join("summary.parquet")).unwrap();
+    assert!(col(&s, "backbone_drops")[0] > 0.0, "no drops with half the corridor taken");
+    assert_eq!(col(&s, "backbone_bytes_in")[0], col(&s, "backbone_bytes_accounted")[0]);
+    let b = read_parquet(&run.join("backbone.parquet")).unwrap();
+    let links = strs(&b, "link");
+    let util = col(&b, "utilisation");
+    // Video bytes accepted in a second over the full capacity: what the
+    // background leaves (0.5), plus what the queue took in on top (50 ms at
+    // line rate: 0.05) and one chunk in flight at the second's edge
+    // (16 KiB: 0.044), so at most 0.6; and near 0.5 while saturated.
+    let max = (0..links.len()).filter(|&i| links[i] == "telecom:beijing-guangdong").map(|i| util[i]).fold(0.0, f64::max);
+    assert!((0.4..=0.6).contains(&max), "corridor utilisation max {max}");
 }

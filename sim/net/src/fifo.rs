@@ -46,6 +46,13 @@ impl Fifo {
         self.rate_bps
     }
 
+    /// Sends what is offered from now on at `rate_bps` (what is already
+    /// queued keeps the departure it was given).
+    pub fn set_rate(&mut self, rate_bps: u64) {
+        assert!(rate_bps > 0, "a FIFO needs a positive rate");
+        self.rate_bps = rate_bps;
+    }
+
     /// Time to put `bytes` on the wire, rounded up to the nanosecond.
     pub fn serialisation(&self, bytes: u64) -> SimDuration {
         SimDuration::from_ns((bytes as u128 * 8 * 1_000_000_000).div_ceil(self.rate_bps as u128) as u64)

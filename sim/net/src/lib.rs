@@ -36,5 +36,5 @@ pub use channel::{Channel, Transmit};
 pub use fifo::{Fifo, Offer};
 pub use loss::{Loss, LossModel};
 pub use param::ParamError;
-pub use shared::{Pass, SharedDir, SharedLinks};
+pub use shared::{DailyShare, Pass, SharedDir, SharedLinks};
 pub use topology::{ChannelId, NodeId, Topology};

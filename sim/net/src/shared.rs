@@ -95,6 +95,9 @@ pub struct Balance {
 
 #[derive(Clone, Debug)]
 struct Direction {
+    /// The link's full rate (the FIFO sends at what background load
+    /// leaves of it).
+    capacity_bps: u64,
     fifo: Fifo,
     totals: Totals,
     seconds: Vec<SecondStats>,
@@ -107,6 +110,30 @@ pub struct SharedLinks {
     /// Rows per direction of the per-second table; an offer at or past the
     /// end counts in the last row (as the world's per-second series do).
     seconds: usize,
+    /// Per link, the share of its capacity background traffic takes
+    /// (none: the link is the video's alone).
+    background: Vec<Option<DailyShare>>,
+}
+
+/// A share of capacity by local hour of the day: `hourly[h]` at the start
+/// of hour `h`, linear in between, wrapping at midnight; the run's time
+/// zero is local hour `start_hour`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DailyShare {
+    pub start_hour: u32,
+    pub hourly: [f64; 24],
+}
+
+impl DailyShare {
+    const HOUR_NS: u64 = 3_600_000_000_000;
+
+    /// The share at `t`.
+    pub fn at(&self, t: SimTime) -> f64 {
+        let t = t.as_ns() + self.start_hour as u64 * Self::HOUR_NS;
+        let h = ((t / Self::HOUR_NS) % 24) as usize;
+        let frac = (t % Self::HOUR_NS) as f64 / Self::HOUR_NS as f64;
+        self.hourly[h] + (self.hourly[(h + 1) % 24] - self.hourly[h]) * frac
+    }
 }
 
 impl SharedLinks {
@@ -117,10 +144,19 @@ impl SharedLinks {
         let mut dirs = Vec::new();
         for (capacity_bps, queue_bytes) in links {
             for _ in 0..2 {
-                dirs.push(Direction { fifo: Fifo::new(capacity_bps, queue_bytes), totals: Totals::default(), seconds: Vec::new() });
+                dirs.push(Direction { capacity_bps, fifo: Fifo::new(capacity_bps, queue_bytes), totals: Totals::default(), seconds: Vec::new() });
             }
         }
-        SharedLinks { dirs, seconds }
+        let background = (0..dirs.len() / 2).map(|_| None).collect();
+        SharedLinks { dirs, seconds, background }
+    }
+
+    /// Background load on `link` (both directions): `share.at(t)` in
+    /// [0, 1) of its capacity is taken by other traffic at `t`, as a fluid
+    /// (it adds no burst of its own). A chunk offered at `t` is sent at
+    /// what is left, `capacity x (1 - share)`.
+    pub fn set_background(&mut self, link: u32, share: DailyShare) {
+        self.background[link as usize] = Some(share);
     }
 
     /// Links in the table (half the directions).
@@ -132,14 +168,19 @@ impl SharedLinks {
         self.dirs.is_empty()
     }
 
+    /// The link's full capacity.
     pub fn capacity_bps(&self, dir: SharedDir) -> u64 {
-        self.dirs[dir.index()].fifo.rate_bps()
+        self.dirs[dir.index()].capacity_bps
     }
 
     /// A chunk of `bytes` reaches direction `dir` at `now`.
     pub fn offer(&mut self, dir: SharedDir, now: SimTime, bytes: u32) -> Pass {
         let seconds = self.seconds;
         let d = &mut self.dirs[dir.index()];
+        if let Some(share) = &self.background[dir.link() as usize] {
+            let left = 1.0 - share.at(now).clamp(0.0, 1.0);
+            d.fifo.set_rate(((d.capacity_bps as f64 * left) as u64).max(1));
+        }
         if d.seconds.is_empty() {
             d.seconds = vec![SecondStats::default(); seconds];
         }
@@ -203,6 +244,27 @@ impl SharedLinks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn background_load_sends_chunks_at_what_it_leaves_and_follows_the_hour() {
+        // 8 Mbit/s: 1000 B take 1 ms alone.
+        let mut l = SharedLinks::new([(8_000_000, 1 << 30)], 1);
+        let mut hourly = [0.5; 24];
+        hourly[21] = 0.75;
+        l.set_background(0, DailyShare { start_hour: 20, hourly });
+        let d = SharedDir::new(0, false);
+        // Local 20:00, half taken: 2 ms.
+        assert_eq!(l.offer(d, SimTime::ZERO, 1000), Pass::Through { start: SimTime::ZERO, depart: SimTime::from_ns(2_000_000) });
+        // 20:30, linear towards 21:00's 0.75: 0.625 taken, 1000 B in 8/3 ms.
+        let t = SimTime::from_ns(1_800_000_000_000);
+        let Pass::Through { depart, .. } = l.offer(d, t, 1000) else { panic!("dropped") };
+        assert_eq!((depart - t).as_ns(), 2_666_667);
+        // The capacity reported stays the link's own.
+        assert_eq!(l.capacity_bps(d), 8_000_000);
+        // The share wraps at midnight: local 23:00 + 2 h = 01:00.
+        let s = DailyShare { start_hour: 23, hourly: std::array::from_fn(|h| h as f64 / 100.0) };
+        assert_eq!(s.at(SimTime::from_ns(2 * 3_600_000_000_000)), 0.01);
+    }
     use cdnsim_engine::stream;
     use rand::Rng;
 

@@ -89,7 +89,22 @@ pub struct Network {
     /// Floor on a link's derived latency: two nodes in one region are still
     /// a metro network apart.
     pub min_latency_ns: u64,
+    /// Background load on the shared backbone links; `None`: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background: Option<Background>,
 }
+
+/// Background (non-video) load on shared backbone links: the share of a
+/// link's capacity other traffic takes, by local hour (linear between the
+/// hourly points, wrapping at midnight).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Background {
+    /// Local hour at the run's start.
+    pub start_hour: u32,
+    pub interconnect: [f64; 24],
+    pub corridor: [f64; 24],
+}
+
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Transport {

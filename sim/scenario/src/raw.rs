@@ -235,6 +235,30 @@ pub struct RawNetwork {
     pub min_latency: Option<DurationNs>,
     /// A bundled backbone, `topologies/<name>.toml` beside the scenario.
     pub topology: Option<Spanned<String>>,
+    /// Non-video load on the topology's shared backbone links (only with
+    /// `topology`).
+    pub background: Option<Spanned<RawBackground>>,
+}
+
+/// Background load: a share of each shared link's capacity taken by other
+/// traffic, by local hour of the day (linear between hours).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackground {
+    /// The local hour at the run's start, 0 to 23 (default 20: evening).
+    pub start_hour: Option<Spanned<i64>>,
+    /// On interconnects: one share in [0, 1) or 24 hourly ones (default 0).
+    pub interconnect: Option<Spanned<RawShares>>,
+    /// On corridor segments inside an ISP: likewise (default 0).
+    pub corridor: Option<Spanned<RawShares>>,
+}
+
+/// One share for every hour, or 24.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawShares {
+    One(f64),
+    Hourly(Vec<f64>),
 }
 
 /// Per-hop retransmission.

@@ -78,6 +78,13 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
             None => 200.0,
         },
         min_latency_ns: raw.network.min_latency.map_or(1_000_000, |d| d.0),
+        background: match &raw.network.background {
+            None => None,
+            Some(b) if raw.network.topology.is_none() => {
+                return Err(ctx.err(b.span(), "network.background", "expected network.topology beside it (background load is on the backbone's shared links)"));
+            }
+            Some(b) => Some(background(&ctx, b.get_ref())?),
+        },
     };
 
     let transport = Transport {
@@ -768,5 +775,31 @@ fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Re
         // h = 2: a decode fails about once in 1e6 at K + 2 symbols
         // (docs/references.md, Decode failure).
         headroom_symbols: count(l.headroom.as_ref(), "last_hop.headroom", 0..=1000, 2)? as u32,
+    })
+}
+
+/// `[network.background]`: shares in [0, 1), one for every hour or 24.
+fn background(ctx: &Ctx, b: &RawBackground) -> Result<Background, ScenarioError> {
+    let shares = |v: &Option<Spanned<RawShares>>, field: &str| -> Result<[f64; 24], ScenarioError> {
+        let Some(v) = v else { return Ok([0.0; 24]) };
+        let bad = |m: String| ctx.err(v.span(), field, m);
+        let out: [f64; 24] = match v.get_ref() {
+            RawShares::One(x) => [*x; 24],
+            RawShares::Hourly(xs) => xs.as_slice().try_into().map_err(|_| bad(format!("expected one share or 24 hourly shares, found {}", xs.len())))?,
+        };
+        if let Some(x) = out.iter().find(|x| !(x.is_finite() && (0.0..1.0).contains(*x))) {
+            return Err(bad(format!("expected shares of capacity in [0, 1), found {x}")));
+        }
+        Ok(out)
+    };
+    let start_hour = match &b.start_hour {
+        None => 20,
+        Some(h) if (0..=23).contains(h.get_ref()) => *h.get_ref() as u32,
+        Some(h) => return Err(ctx.err(h.span(), "network.background.start_hour", format!("expected an hour from 0 to 23, found {}", h.get_ref()))),
+    };
+    Ok(Background {
+        start_hour,
+        interconnect: shares(&b.interconnect, "network.background.interconnect")?,
+        corridor: shares(&b.corridor, "network.background.corridor")?,
     })
 }

@@ -49,7 +49,15 @@ pub struct BackboneNet {
 
 impl BackboneNet {
     pub fn new(sc: &Scenario, seconds: usize, channel_latency_ns: impl Fn(ChannelId) -> u64) -> Self {
-        let links = SharedLinks::new(sc.backbone_links.iter().map(|l| (l.capacity_bps, l.queue_bytes)), seconds);
+        let mut links = SharedLinks::new(sc.backbone_links.iter().map(|l| (l.capacity_bps, l.queue_bytes)), seconds);
+        if let Some(b) = &sc.network.background {
+            for (i, l) in sc.backbone_links.iter().enumerate() {
+                let hourly = if l.interconnect { b.interconnect } else { b.corridor };
+                if hourly.iter().any(|&x| x > 0.0) {
+                    links.set_background(i as u32, cdnsim_net::DailyShare { start_hour: b.start_hour, hourly });
+                }
+            }
+        }
         let mut hops = Vec::with_capacity(2 * sc.links.len());
         let mut latency_ns = Vec::with_capacity(2 * sc.links.len());
         for (i, l) in sc.links.iter().enumerate() {
