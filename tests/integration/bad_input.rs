@@ -221,7 +221,7 @@ fn edge_control_fault_with_an_unknown_region_a_missing_region_or_a_zero_lease() 
     let bad = replace_once(&t, "kind = \"link\"\nregion = \"beijing\"\n", "kind = \"link\"\n");
     rejects("edge-control-no-region", bad.as_bytes(), Some("\"link\""), "edge.control_faults[1].region", "expected a `region` for kind \"link\"");
     let bad = replace_once(&t, "lease_period = \"10 s\"", "lease_period = \"0 s\"");
-    rejects("edge-control-lease", bad.as_bytes(), Some("\"0 s\""), "edge.control.lease_period", "expected a duration above zero");
+    rejects("edge-control-lease", bad.as_bytes(), Some("\"0 s\""), "edge.control.lease_period", "expected a value above zero");
     let bad = replace_once(&t, "kind = \"centre\"", "kind = \"center\"");
     rejects("edge-control-kind", bad.as_bytes(), Some("\"center\""), "edge.control_faults[0].kind", "expected one of \"centre\", \"link\"");
 }

@@ -654,12 +654,9 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
         None if control_faults.is_empty() => None,
         c => {
             let c = c.as_ref().map(|c| c.get_ref());
-            let dur = |v: Option<&Spanned<crate::units::DurationNs>>, field: &str, default: u64| -> Result<u64, ScenarioError> {
-                match v {
-                    None => Ok(default),
-                    Some(v) if v.get_ref().0 > 0 => Ok(v.get_ref().0),
-                    Some(v) => Err(ctx.err(v.span(), field, "expected a duration above zero, found 0")),
-                }
+            let dur = |v: Option<&Spanned<crate::units::DurationNs>>, field: &str, default: u64| match v {
+                None => Ok(default),
+                Some(v) => ctx.nonzero(v, field, |d| d.0),
             };
             let d = EdgeControl::DEFAULT;
             let lease_period_ns = dur(c.and_then(|c| c.lease_period.as_ref()), "edge.control.lease_period", d.lease_period_ns)?;

@@ -247,6 +247,7 @@ pub(crate) fn build<'a>(
         serverless_armed: None,
         pod_requests: edge.services.iter().map(|s| resources(&s.pod)).collect(),
         session_needs: edge.services.iter().map(|s| resources(&s.session)).collect(),
+        relay_needs: edge.services.iter().map(|s| s.streams.as_ref().map(|st| resources(&st.relay))).collect(),
         session_lengths,
         publisher_lengths,
         startup_prewarmed,

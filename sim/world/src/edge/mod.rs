@@ -180,7 +180,7 @@ impl EdgeWorld<'_> {
                 }
             }
         }
-        let cut_off = self.control.centre_cuts > 0 || self.control.link_cuts.iter().any(|&c| c > 0);
+        let cut_off = self.control.active_faults > 0;
         let Some((host, tier, wait_ns)) = admitted else {
             if cut_off {
                 self.control.while_cut_rejected += 1;
@@ -204,11 +204,8 @@ impl EdgeWorld<'_> {
             Role::Subscriber { .. } => self.streams.subscribers += 1,
         }
         if let Host::Pod(p) = host {
-            let rec = &mut self.pods[p as usize];
-            match role {
-                Role::Plain => {}
-                Role::Publisher => rec.push += 1,
-                Role::Subscriber { .. } => rec.pull += 1,
+            if let Some(n) = self.pods[p as usize].streams_of(role) {
+                *n += 1;
             }
         }
         self.live_count += 1;
@@ -241,7 +238,7 @@ impl EdgeWorld<'_> {
     /// holds the stream (no new leg); on any other pod it also needs room
     /// for the inbound leg's relay.
     fn admit(&mut self, now: u64, region: usize, service: usize, sid: SessionId, need: Resources, watch: Option<StreamId>) -> Option<(Host, Tier, u64)> {
-        let relay = self.edge.services[service].streams.as_ref().map(|s| build::resources(&s.relay));
+        let relay = self.relay_needs[service];
         let services = self.edge.services.len();
         // Balancing on free slots instead would feed back: the room that
         // scaled out first attracts the load and the others shrink.
@@ -421,7 +418,7 @@ impl EdgeWorld<'_> {
     /// cascade's edge (`reattach`: `to` is an orphan keeping its subtree).
     /// False, with nothing changed, when an end refuses the relay.
     fn open_leg(&mut self, now: u64, stream: StreamId, from: Node, to: Node, service: usize, reattach: bool) -> bool {
-        let need = self.edge.services[service].streams.as_ref().map_or(Resources::ZERO, |s| build::resources(&s.relay));
+        let need = self.relay_needs[service].unwrap_or(Resources::ZERO);
         let id = SessionId(RELAY_BIT | self.streams.next_leg);
         if let Node::Pod(q) = from {
             if self.pods[q as usize].pod.open_relay(now, id, need).is_err() {
@@ -517,15 +514,15 @@ impl EdgeWorld<'_> {
                         self.cut_upstream(now, sub);
                     } else {
                         self.streams.ended_with_stream += 1;
-                        self.finish_viewer(now, sub);
+                        self.finish_session(now, sub);
                     }
                 }
             }
         }
     }
 
-    /// A viewer whose stream ended: ended, not cut.
-    fn finish_viewer(&mut self, now: u64, slot: u32) {
+    /// Session `slot` ended, by its user or with its stream: not cut.
+    fn finish_session(&mut self, now: u64, slot: u32) {
         self.counters.ended += 1;
         self.close_where(now, slot);
     }
@@ -639,29 +636,11 @@ impl EdgeWorld<'_> {
         if !l.live || l.generation != generation {
             return;
         }
-        self.end_session(sched, now, slot);
-        self.settle(sched, now);
-    }
-
-    /// Session `slot` ends by its user (or with its stream): closed where
-    /// it is, its stream's cascade trimmed or ended.
-    fn end_session(&mut self, sched: &mut Scheduler<Ev>, now: u64, slot: u32) {
-        let l = self.live[slot as usize];
-        self.counters.ended += 1;
-        let sid = session_id(slot, l.generation);
+        // Its stream's cascade is trimmed (or, for a publisher, ended with
+        // its viewers) before the session itself closes.
         self.leave_stream(now, slot, None);
-        match l.host {
-            Host::Pod(p) => {
-                self.free_session(now, slot);
-                self.pods[p as usize].pod.close_session(now, sid);
-                self.after_pod(sched, now, p);
-            }
-            Host::Serverless => {
-                self.free_session(now, slot);
-                self.end_on_serverless(now, sid, l);
-                self.arm_serverless(sched, now);
-            }
-        }
+        self.finish_session(now, slot);
+        self.settle(sched, now);
     }
 
     fn end_on_serverless(&mut self, now: u64, sid: SessionId, l: Live) {
@@ -680,11 +659,8 @@ impl EdgeWorld<'_> {
         l.live = false;
         let (tier, start, service, host, role) = (l.tier, l.start_ns, l.service, l.host, l.role);
         if let Host::Pod(p) = host {
-            let rec = &mut self.pods[p as usize];
-            match role {
-                Role::Plain => {}
-                Role::Publisher => rec.push -= 1,
-                Role::Subscriber { .. } => rec.pull -= 1,
+            if let Some(n) = self.pods[p as usize].streams_of(role) {
+                *n -= 1;
             }
         }
         self.counters.session_ns[tier as usize] += (now - start) as u128;
@@ -1003,7 +979,7 @@ impl EdgeWorld<'_> {
         if self.cluster.machine_info(m).is_some_and(|i| i.allocations == 0) {
             self.cluster.release_machine(m).expect("a cordoned, empty machine");
             self.machines[m.index()].released_ns = Some(now);
-            self.count_pool_nodes(self.machines[m.index()].room);
+            self.pool_node_changed(self.machines[m.index()].room, false);
             if let Some(pl) = self.planners.iter_mut().find(|p| p.pool == self.machines[m.index()].pool) {
                 pl.planner.released(1);
                 pl.released += 1;
@@ -1029,7 +1005,7 @@ impl EdgeWorld<'_> {
         if self.rooms[room].1 {
             self.cluster.cordon(m).expect("just added");
         }
-        self.count_pool_nodes(room);
+        self.pool_node_changed(room, true);
         m
     }
 
@@ -1125,12 +1101,12 @@ impl EdgeWorld<'_> {
         self.rooms[room].0.min(self.edge.regions.len())
     }
 
-    /// Re-counts the machines in service of `room`'s node pool.
-    pub(crate) fn count_pool_nodes(&mut self, room: usize) {
+    /// A machine of `room` joined (`added`) or left its node pool.
+    fn pool_node_changed(&mut self, room: usize, added: bool) {
         let pool = self.pool_of_room(room);
-        let n = self.machines.iter().filter(|m| m.released_ns.is_none() && self.pool_of_room(m.room) == pool).count() as u64;
         if let Some(lw) = self.control.listwatch.as_mut() {
-            lw.set_nodes(pool, n);
+            let n = lw.nodes(pool);
+            lw.set_nodes(pool, if added { n + 1 } else { n - 1 });
         }
     }
 
@@ -1159,6 +1135,7 @@ impl EdgeWorld<'_> {
         let f = &self.edge.control_faults[index];
         let Some(plane) = self.control.plane.as_mut() else { return };
         let step = |n: &mut u32| if begins { *n += 1 } else { *n -= 1 };
+        step(&mut self.control.active_faults);
         match f.link {
             None => {
                 step(&mut self.control.centre_cuts);

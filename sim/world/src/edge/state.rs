@@ -174,6 +174,17 @@ pub(crate) struct PodRec {
     pub(crate) in_endpoints: bool,
 }
 
+impl PodRec {
+    /// The stream count a session of `role` adds to (none for a plain one).
+    pub(crate) fn streams_of(&mut self, role: Role) -> Option<&mut u32> {
+        match role {
+            Role::Plain => None,
+            Role::Publisher => Some(&mut self.push),
+            Role::Subscriber { .. } => Some(&mut self.pull),
+        }
+    }
+}
+
 /// The pods of one service in one room, scaled by one autoscaler.
 pub(crate) struct Fleet {
     pub room: usize,
@@ -255,6 +266,8 @@ pub(crate) struct EdgeWorld<'a> {
     pub(crate) serverless_armed: Option<u64>,
     pub pod_requests: Vec<Resources>,
     pub session_needs: Vec<Resources>,
+    /// Per service, what each end of a cascade leg uses (None: no streams).
+    pub relay_needs: Vec<Option<Resources>>,
     pub session_lengths: Vec<DurationDist>,
     /// Per service, when its publishers' length differs from its sessions'.
     pub publisher_lengths: Vec<Option<DurationDist>>,
@@ -299,6 +312,9 @@ pub(crate) struct Control {
     /// Active faults cutting each room's link, and taking the centre down.
     pub(crate) link_cuts: Vec<u32>,
     pub(crate) centre_cuts: u32,
+    /// Control faults active now (any kind): the `*_while_cut` counters'
+    /// condition, kept so an arrival need not scan every room.
+    pub(crate) active_faults: u32,
     pub(crate) syncs_blocked: u64,
     pub(crate) plans_blocked: u64,
     pub(crate) upgrades_blocked: u64,
