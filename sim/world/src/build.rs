@@ -11,7 +11,7 @@ use rand::Rng;
 use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{Carry, NodeState, Sub};
 use crate::run::WorldError;
-use crate::homes::Homes;
+use crate::parts::Parts;
 use crate::world::{Counters, LinkState, StreamState, World, pick};
 
 pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<World, WorldError> {
@@ -87,6 +87,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
 
     let seconds = sc.duration_ns.div_ceil(1_000_000_000).max(1) as usize;
     let topo_latency: Vec<u64> = (0..2 * sc.links.len()).map(|c| topo.channel(cdnsim_net::ChannelId(c as u32)).latency().as_ns()).collect();
+    let parts = Parts::build(sc, seed, seconds, &edges_by_region);
     let mut world = World {
         sc: sc.clone(),
         chunks_per_block,
@@ -109,20 +110,12 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         e2e_us: cdnsim_metrics::LatencyHistogram::new(),
         counters: Counters::default(),
         active_faults: vec![Vec::new(); sc.links.len()],
-        homes: Homes::build(sc, seed, seconds),
         up_legs: BTreeMap::new(),
         fec_blocks: BTreeMap::new(),
         backbone: crate::backbone::BackboneNet::new(sc, seconds, |ch| topo_latency[ch.0 as usize]),
-        lasthop: None,
+        parts: Some(Box::new(parts)),
         scratch: Vec::new(),
     };
-    if sc.last_hop.is_some() {
-        world.lasthop = Some(crate::lasthop::LastHopNet::new(sc, seed, &world.homes, &world.edges_by_region));
-    }
-    for (h, node) in world.homes.nodes.iter().enumerate() {
-        sched.schedule_at(node.next_churn_at(), NET, Event::HomeChurn(h as u32));
-        sched.schedule_at(node.next_household_tick_at(), NET, Event::HomeTick(h as u32));
-    }
     for (i, f) in sc.faults.iter().enumerate() {
         let (start, end) = (SimTime::from_ns(f.start_ns), SimTime::from_ns(f.end_ns));
         sched.schedule_at(start, NET, Event::Fault { index: i as u16, begins: true });
@@ -131,9 +124,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     // The tree carries every stream up to its root whatever the audience,
     // pools to a source-tier node; the mesh waits for a viewer.
     world.publish_all(sched);
-    if world.lasthop.is_some() {
-        world.with_lasthop(|net, homes, w| net.start(sched, homes, w));
-    }
+    world.with_parts(sched, |parts, w| parts.start(w));
     if sc.routing.mode != Mode::Tree {
         sched.schedule_at(SimTime::ZERO + SimDuration::from_ns(sc.routing.probe_interval_ns), NET, Event::Probe);
     }

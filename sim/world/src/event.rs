@@ -1,25 +1,13 @@
-//! Events and their order.
-//!
-//! Same-instant events run in class order (lower first), then in the order
-//! they were scheduled. The classes are chosen so that everything that can
-//! make a block available at an instant happens before a player looks for
-//! that block at the same instant:
-//!
-//! | class | events | why here |
-//! |---|---|---|
-//! | 0 `NET` | faults, home-node churn and capacity changes, data and control arrivals, chunks reaching a shared backbone link (same-instant chunks queue there in scheduling order), resend timers, probing rounds, route replies, last-hop feeds, symbol batches, heartbeats and client reviews | state of the network first |
-//! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
-//! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
-//! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |
+//! The events of the CDN world. Their order: the tie-break classes in
+//! `class.rs` (re-exported here), then the order of scheduling. Delivery's
+//! events are listed here; each part's own events are one variant,
+//! [`Event::Part`], whose payload the parts' registry (`parts.rs`) defines.
 
-use cdnsim_engine::{Class, SimTime};
-use cdnsim_lasthop::{Block, ClientId, HomeId, Sender};
+use cdnsim_engine::SimTime;
 use cdnsim_net::ChannelId;
 
-pub const NET: Class = Class(0);
-pub const CAPTURE: Class = Class(1);
-pub const SESSION: Class = Class(2);
-pub const PLAYOUT: Class = Class(3);
+pub use crate::class::{CAPTURE, NET, PLAYOUT, SESSION};
+use crate::parts::PartEvent;
 
 /// A chunk of stream `stream`: `index` within `block`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,19 +26,6 @@ pub enum Hop {
     Link { channel: ChannelId, from: u32, to: u32 },
     /// Edge node -> viewer, through the edge's egress and the access network.
     Access { viewer: u32 },
-}
-
-/// Symbols on their way to a last-hop client (see [`Event::Batch`]).
-#[derive(Clone, Copy, Debug)]
-pub struct Batch {
-    pub client: ClientId,
-    pub sender: Sender,
-    pub block: Block,
-    pub count: u16,
-    pub offset: u16,
-    /// Where the sender was in the client's list when it sent (checked
-    /// before searching it).
-    pub hint: u16,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,20 +51,9 @@ pub enum Event {
     Probe,
     /// Fault `index` of the scenario begins or ends.
     Fault { index: u16, begins: bool },
-    /// A home node goes on- or offline.
-    HomeChurn(u32),
-    /// A home node's household-usage level may change.
-    HomeTick(u32),
-    /// A home node's share of `block` arrives from its edge.
-    PeerFeed { home: HomeId, block: Block },
-    /// `count` symbols of `block` from `sender` (a home node, or the
-    /// edge server) reach last-hop client `client`, before loss; the
-    /// server's are its symbols `offset..offset + count` of the block.
-    Batch(Batch),
-    /// Last-hop client `client` reviews its senders for `block`.
-    ClientTick { client: ClientId, block: Block },
-    /// A home node's heartbeat to the last-hop scheduler is due.
-    Heartbeat(HomeId),
+    /// An event of one of the world's parts (home nodes, the last hop):
+    /// `parts.rs` dispatches it to the part that scheduled it.
+    Part(PartEvent),
     /// A viewer joins; `arrival`: one of the Poisson arrivals (which
     /// schedules the next), else one of the initial audience.
     ViewerJoin { arrival: bool },

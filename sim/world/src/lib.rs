@@ -3,8 +3,9 @@
 //! contract's rows.
 //!
 //! Module map:
-//! - [`event`]: the events and their tie-break classes (the order of
-//!   same-instant events is part of the model, so it is written down there).
+//! - `class`: the tie-break classes of same-instant events (the order is
+//!   part of the model, so it is written down there).
+//! - [`event`]: the events.
 //! - `run`: [`RunIdentity`], [`RunResults`], [`WorldError`].
 //! - `build`: scenario -> initial world (topology, nodes, random streams).
 //! - `world`: delivery over the overlay and the dispatch of every event:
@@ -19,10 +20,10 @@
 //! - `fec`: forward error correction on the internal links of hot streams
 //!   (an MDS erasure model per block per hop).
 //! - `viewer`: a viewer session and its player (playout, stalls, skips).
-//! - `homes`: home nodes: placement, churn, household usage.
-//! - `lasthop`: the adapter for the last-hop crate (`cdnsim-lasthop`): the
-//!   edges' last-hop queues, symbol loss, NAT traversal and latencies; it
-//!   sees the rest of the world only through its `Surroundings` trait.
+//! - `parts`: the parts beside delivery, each owning its state, events
+//!   and results, seeing the world only through `Surroundings`: home nodes
+//!   (`parts/homes.rs`) and the last hop (`parts/lasthop.rs`, the adapter
+//!   for `cdnsim-lasthop`). The registry is the one file that names them.
 //! - `series`: per-second totals per stream.
 //! - `record`: summary, time series and viewer rows at the end of a run.
 //! - `edge`: a scenario with `[edge]` runs the edge-container RTC cloud
@@ -37,13 +38,13 @@
 
 mod backbone;
 mod build;
+mod class;
 mod edge;
 pub mod event;
 mod fec;
-mod homes;
-mod lasthop;
 mod node;
 mod overlay;
+mod parts;
 mod record;
 mod run;
 mod series;
@@ -53,7 +54,7 @@ mod world;
 use cdnsim_engine::{Scheduler, SimTime, run};
 use cdnsim_scenario::Scenario;
 
-pub use lasthop::bundled_decode_table;
+pub use parts::bundled_decode_table;
 pub use run::{RunIdentity, RunResults, WorldError};
 
 /// An upper estimate of a run's peak memory, in bytes, from what the
@@ -71,22 +72,14 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
         + viewer::MAX_AHEAD_BLOCKS * 2
         + std::mem::size_of::<cdnsim_metrics::ViewerRow>()
         + 64) as u64;
-    let homes = sc.home.as_ref().map_or(0, |h| h.count() as u64);
-    let per_home = (std::mem::size_of::<cdnsim_net::home::HomeNode>() + 2 * 2 + 2 * 48) as u64;
     let per_event = (std::mem::size_of::<event::Event>() + 16) as u64 * 2;
     let per_second = (std::mem::size_of::<cdnsim_metrics::TimeseriesRow>() + 64) as u64;
     // A stream's state and its carry at the ingest, with a full window.
     let per_stream = (std::mem::size_of::<world::StreamState>() + std::mem::size_of::<node::Carry>() + 64) as u64
         + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
-    let last_hop = if sc.last_hop.is_some() {
-        sessions * lasthop::client_bytes(sc) + homes * cdnsim_lasthop::home_bytes()
-    } else {
-        0
-    };
     sessions * per_viewer
-        + last_hop
+        + parts::Parts::memory_estimate_bytes(sc, sessions)
         + sc.broadcasters.count as u64 * per_stream
-        + homes * per_home
         + sc.max_pending_events as u64 * per_event
         + sc.duration_ns.div_ceil(1_000_000_000) * per_second * (sc.broadcasters.count as u64).min(sessions.max(1))
 }

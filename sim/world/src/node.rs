@@ -52,8 +52,9 @@ pub struct Carry {
     pub expected: u16,
     /// Held whatever its audience: a tree's root, a hot stream's push target.
     pub pinned: bool,
-    /// Last-hop clients and home nodes served from here.
-    pub lasthop_users: u32,
+    /// Users a part serves from here (last-hop clients and home nodes),
+    /// counted through `Surroundings::attach` / `detach`.
+    pub part_users: u32,
     pub window: BlockWindow,
     /// Which blocks arrived here, whole or in part, for as long as the node
     /// carries the stream: its gaps and replays across upstream changes.
@@ -73,7 +74,7 @@ impl Carry {
             viewers: Vec::new(),
             expected: 0,
             pinned: false,
-            lasthop_users: 0,
+            part_users: 0,
             window: BlockWindow::new(chunks_per_block),
             splice: SpliceCounter::new(),
             resume: None,
@@ -87,7 +88,7 @@ impl Carry {
             && self.children.is_empty()
             && self.viewers.is_empty()
             && self.expected == 0
-            && self.lasthop_users == 0
+            && self.part_users == 0
     }
 }
 

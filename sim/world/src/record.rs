@@ -16,6 +16,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     for carry in w.carries.values_mut() {
         w.counters.add_splice(carry);
     }
+    // Reads the shared links' queues at the stop (a mutable walk).
+    let backbone = backbone_columns(&mut w, stop);
     let mut ended_by_stop = vec![false; w.viewers.len()];
     for (i, v) in w.viewers.iter_mut().enumerate() {
         if v.attached {
@@ -30,13 +32,14 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         (0..w.streams.len()).map(|i| format!("{}-{i}", sc.stream.name)).collect()
     };
 
-    let client = |v: &crate::viewer::Viewer| v.client.and_then(|c| w.lasthop.as_ref().map(|net| net.lh.client_tally(c)));
+    let parts = w.parts();
     let viewers: Vec<ViewerRow> = w
         .viewers
         .iter()
         .enumerate()
         .map(|(i, v)| {
             let s = &v.stats;
+            let (home_nodes_used, evictions) = parts.viewer_tally(i as u32);
             ViewerRow {
                 viewer_id: i as u64,
                 stream: names[v.stream as usize].clone(),
@@ -57,8 +60,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
                 shortest_hops: v.shortest_hops.map(u64::from),
                 bytes_idc: s.bytes,
                 bytes_home: s.home_bytes,
-                home_nodes_used: client(v).map_or(0, |c| c.nodes_used),
-                evictions: client(v).map_or(0, |c| c.evictions),
+                home_nodes_used,
+                evictions,
             }
         })
         .collect();
@@ -83,14 +86,8 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     for &(_, s) in w.series.keys() {
         by_stream.entry(s).or_insert_with(|| vec![0; secs + 1]);
     }
-    let mut online_by_second = Vec::with_capacity(secs);
-    let mut online = w.homes.online_at_start as i64;
-    let mut online_sum = 0i64;
-    for d in &w.homes.online_delta {
-        online += d;
-        online_sum += online;
-        online_by_second.push(online as u64);
-    }
+    let online_by_second = parts.online_by_second();
+    let online_sum: i64 = online_by_second.iter().map(|&n| n as i64).sum();
     let mut watching_total = vec![0i64; secs];
     let mut timeseries: Vec<TimeseriesRow> = Vec::new();
     for (&s, delta) in &by_stream {
@@ -143,7 +140,6 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     let ratio = |a: u128, b: u128| (b > 0).then(|| a as f64 / b as f64);
     let c = &w.counters;
     let router = w.router.stats();
-    let lh = w.lasthop.as_ref().map(|net| net.lh.stats()).unwrap_or_default();
     let e2e_ms = |p| w.e2e_us.percentile(p).map(|us| us / 1e3);
     let summary = Summary {
         run_id: id.run_id.clone(),
@@ -152,7 +148,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         replication: id.replication,
         topology: sc.routing.mode.name().into(),
         viewers: w.viewers.len() as u64,
-        home_nodes: w.homes.nodes.len() as u64,
+        home_nodes: parts.home_nodes(),
         amplification: ratio(c.viewer_bytes as u128, c.idc_egress_bytes as u128),
         goodput_amplification: ratio(played as u128 * sc.stream.block_bytes() as u128, c.idc_egress_bytes as u128),
         idc_egress_bytes: c.idc_egress_bytes,
@@ -168,7 +164,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         e2e_ms_p95: e2e_ms(95.0),
         stall_ratio: ratio(stall_ns, watched_ns),
         // Only the last hop codes: without it no block can fail to decode.
-        decode_failures: lh.decode_failures,
+        decode_failures: parts.decode_failures(),
         events,
         extra: vec![
             ("duration_s".into(), Value::Real(sc.duration_ns as f64 / 1e9)),
@@ -200,14 +196,12 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
             ("internal_bytes_per_viewer_byte".into(), Value::Real(c.internal_bytes as f64 / c.viewer_bytes.max(1) as f64)),
         ]
         .into_iter()
-        .chain(lasthop_columns(&w))
-        .chain(backbone_columns(&mut w, stop))
+        .chain(parts.columns(sc))
+        .chain(backbone)
         .collect(),
     };
     let mut extra_tables = vec![("streams".to_string(), stream_table(&w, &names))];
-    if !w.homes.nodes.is_empty() {
-        extra_tables.push(("home_nodes".to_string(), home_table(&w, stop)));
-    }
+    extra_tables.extend(parts.tables(sc, stop));
     if !w.backbone.links.is_empty() {
         extra_tables.push(("backbone".to_string(), backbone_table(&w)));
     }
@@ -295,52 +289,6 @@ fn backbone_table(w: &World) -> Table {
     t
 }
 
-/// Last-hop summary columns (all runs have them, zero without a last hop,
-/// so one sweep can mix both).
-fn lasthop_columns(w: &World) -> Vec<(String, Value)> {
-    let s = w.lasthop.as_ref().map(|net| net.lh.stats()).unwrap_or_default();
-    let e = w.lasthop.as_ref().map(|net| net.stats).unwrap_or_default();
-    // 0 when no home node downloaded anything (NaN would make equal
-    // results compare unequal).
-    let ratio = |a: u64, b: u64| Value::Real(if b > 0 { a as f64 / b as f64 } else { 0.0 });
-    let mut sent = 0u64;
-    let mut accounted = 0u64;
-    if let Some(net) = &w.lasthop {
-        for h in 0..w.homes.nodes.len() as u32 {
-            let t = net.lh.home_tally(cdnsim_lasthop::HomeId(h));
-            sent += t.symbols_sent;
-            accounted += t.symbols_arrived + t.symbols_lost + t.symbols_in_flight;
-        }
-    }
-    vec![
-        ("fidelity".into(), Value::Text(w.sc.last_hop.as_ref().map_or("none", |l| l.fidelity.as_str()).into())),
-        ("home_amplification".into(), ratio(s.home_upload_bytes, s.home_download_bytes)),
-        ("home_goodput_amplification".into(), ratio(s.home_useful_upload_bytes, s.home_download_bytes)),
-        ("home_upload_bytes".into(), Value::Count(s.home_upload_bytes)),
-        ("home_useful_upload_bytes".into(), Value::Count(s.home_useful_upload_bytes)),
-        ("home_download_bytes".into(), Value::Count(s.home_download_bytes)),
-        ("idc_egress_to_viewers_bytes".into(), Value::Count(e.egress_to_viewers_bytes)),
-        ("idc_egress_to_homes_bytes".into(), Value::Count(e.egress_to_homes_bytes)),
-        ("idc_egress_relay_bytes".into(), Value::Count(e.egress_relay_bytes)),
-        ("lasthop_clients".into(), Value::Count(s.clients)),
-        ("blocks_decoded".into(), Value::Count(s.blocks_decoded)),
-        ("full_mismatches".into(), Value::Count(s.full_mismatches)),
-        ("evictions".into(), Value::Count(s.evictions)),
-        ("sheds".into(), Value::Count(s.sheds)),
-        ("symbols_wasted".into(), Value::Count(s.symbols_wasted)),
-        ("feeds_dropped".into(), Value::Count(e.feeds_dropped)),
-        ("edge_drops".into(), Value::Count(e.edge_drops)),
-        ("direct_connections".into(), Value::Count(s.direct_connections)),
-        ("relayed_connections".into(), Value::Count(s.relayed_connections)),
-        ("scheduler_requests".into(), Value::Count(s.scheduler_requests)),
-        ("server_repairs".into(), Value::Count(s.server_repairs)),
-        ("home_symbols_sent".into(), Value::Count(sent)),
-        // Arrived + lost + in flight at the stop: equal to sent when no
-        // symbol went unaccounted (byte conservation on the last hop).
-        ("home_symbols_accounted".into(), Value::Count(accounted)),
-    ]
-}
-
 /// One row per stream: where it enters, its audience, what delivering it
 /// cost inside the network, and its hop waste.
 fn stream_table(w: &World, names: &[String]) -> Table {
@@ -368,48 +316,10 @@ fn stream_table(w: &World, names: &[String]) -> Table {
     t.push("ingest", Col::Str(w.streams.iter().map(|s| w.sc.nodes[s.ingest as usize].name.clone()).collect()));
     t.push("viewers", Col::U64(sessions));
     t.push("hot", Col::Bool(w.streams.iter().map(|s| s.hot).collect()));
-    t.push("last_hop", Col::Bool((0..n as u32).map(|s| w.lasthop.as_ref().is_some_and(|net| net.covers(s))).collect()));
+    t.push("last_hop", Col::Bool((0..n as u32).map(|s| w.parts().serves(s)).collect()));
     t.push("viewer_bytes", Col::U64(bytes.clone()));
     t.push("internal_bytes", Col::U64(internal));
     t.push("mean_hops", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], bytes[s] as u128)).collect()));
     t.push("hop_waste", Col::OptF64((0..n).map(|s| ratio(feasible_hop_bytes[s], shortest_bytes[s])).collect()));
-    t
-}
-
-/// One row per home node: placement, NAT type, base upload and state at
-/// the end of the run.
-fn home_table(w: &World, stop: SimTime) -> Table {
-    let h = &w.homes;
-    let model = h.model.as_ref().expect("home nodes have a model");
-    // Rows in id order, whatever the layout in memory.
-    let mut rows: Vec<usize> = (0..h.nodes.len()).collect();
-    rows.sort_by_key(|&i| h.id[i]);
-    let mut t = Table::default();
-    t.push("home_id", Col::U64(rows.iter().map(|&i| h.id[i] as u64).collect()));
-    t.push("region", Col::Str(rows.iter().map(|&i| w.sc.regions[h.region[i] as usize].name.clone()).collect()));
-    t.push("isp", Col::Str(rows.iter().map(|&i| h.isps[h.isp[i] as usize].clone()).collect()));
-    t.push("nat", Col::Str(rows.iter().map(|&i| format!("{:?}", h.nodes[i].nat()).to_uppercase()).collect()));
-    t.push("base_upload_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].base_upload_bps() as u64).collect()));
-    t.push("online_at_end", Col::Bool(rows.iter().map(|&i| h.nodes[i].is_online()).collect()));
-    t.push("upload_at_end_bps", Col::U64(rows.iter().map(|&i| h.nodes[i].available_upload_bps(stop, model)).collect()));
-    if let Some(net) = &w.lasthop {
-        let p = |i: usize| net.lh.home_tally(cdnsim_lasthop::HomeId(i as u32));
-        let stream_slot = |i: usize| net.lh.home_stream(cdnsim_lasthop::HomeId(i as u32));
-        t.push("stream", Col::U64(rows.iter().map(|&i| stream_slot(i).0.0 as u64).collect()));
-        t.push("slot", Col::U64(rows.iter().map(|&i| stream_slot(i).1 as u64).collect()));
-        t.push("upload_bytes", Col::U64(rows.iter().map(|&i| p(i).upload_bytes).collect()));
-        t.push("useful_upload_bytes", Col::U64(rows.iter().map(|&i| p(i).useful_upload_bytes).collect()));
-        t.push("download_bytes", Col::U64(rows.iter().map(|&i| p(i).download_bytes).collect()));
-        t.push(
-            "amplification",
-            Col::OptF64(rows.iter().map(|&i| (p(i).download_bytes > 0).then(|| p(i).upload_bytes as f64 / p(i).download_bytes as f64)).collect()),
-        );
-        t.push("clients_max", Col::U64(rows.iter().map(|&i| p(i).clients_max as u64).collect()));
-        t.push("sheds", Col::U64(rows.iter().map(|&i| p(i).sheds).collect()));
-        t.push("symbols_sent", Col::U64(rows.iter().map(|&i| p(i).symbols_sent).collect()));
-        t.push("symbols_arrived", Col::U64(rows.iter().map(|&i| p(i).symbols_arrived).collect()));
-        t.push("symbols_lost", Col::U64(rows.iter().map(|&i| p(i).symbols_lost).collect()));
-        t.push("symbols_in_flight", Col::U64(rows.iter().map(|&i| p(i).symbols_in_flight).collect()));
-    }
     t
 }

@@ -50,8 +50,6 @@ pub struct Viewer {
     pub first_complete: Option<SimTime>,
     pub play_start: Option<SimTime>,
     pub stats: ViewerStats,
-    /// Its last-hop client, when its stream goes over the last hop.
-    pub client: Option<cdnsim_lasthop::ClientId>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -96,7 +94,6 @@ impl Viewer {
             first_complete: None,
             play_start: None,
             stats: ViewerStats::default(),
-            client: None,
         }
     }
 

@@ -52,8 +52,7 @@ use crate::backbone::{BackboneNet, Step};
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
 use crate::series::{Second, second_index};
 use crate::fec::{self, FecBlock};
-use crate::homes::Homes;
-use crate::lasthop::{LastHopNet, Surroundings};
+use crate::parts::{PartEvent, Parts, Surroundings};
 use crate::node::{Carry, Insert, NodeState, Sub};
 use crate::viewer::{Action, Viewer};
 
@@ -172,7 +171,6 @@ pub struct World {
     /// Per link, the faults acting on it now (indices into the scenario's
     /// faults), in the order they began.
     pub active_faults: Vec<Vec<u16>>,
-    pub homes: Homes,
     /// Tree: each stream's up-leg, ingest first, root last, when they
     /// differ. A relay of its own (the routing crate's tree docs): chunks
     /// climb it without entering the carries of the nodes on it.
@@ -183,8 +181,9 @@ pub struct World {
     pub fec_blocks: BTreeMap<(u32, u32, u32), FecBlock>,
     /// The shared backbone links under the overlay links (backbone.rs).
     pub backbone: BackboneNet,
-    /// The fountain-coded last hop, when the scenario has one.
-    pub lasthop: Option<LastHopNet>,
+    /// Home nodes and the last hop (parts.rs); `None` only while one of
+    /// their calls runs (`World::with_parts`).
+    pub parts: Option<Box<Parts>>,
     /// Reused buffer for the receivers of one chunk.
     pub(crate) scratch: Vec<u32>,
 }
@@ -216,19 +215,7 @@ impl Model for World {
             }
             Event::RouteReply(i) => self.on_route_reply(sched, i),
             Event::Probe => self.on_probe(sched),
-            Event::HomeChurn(h) => self.on_home_churn(sched, h),
-            Event::HomeTick(h) => {
-                let next = self.homes.household_tick(h as usize, sched.now());
-                sched.schedule_at(next, NET, Event::HomeTick(h));
-            }
-            Event::PeerFeed { home, block } => self.with_lasthop(|net, homes, w| net.feed(sched, home, block, homes, w)),
-            Event::Batch(b) => self.on_batch(sched, b),
-            Event::ClientTick { client, block } => {
-                let v = self.lasthop.as_ref().expect("a last hop").viewer_of[client.0 as usize];
-                let next = self.viewers[v as usize].next_block.unwrap_or(0);
-                self.with_lasthop(|net, homes, w| net.review(sched, client, block, next, homes, w))
-            }
-            Event::Heartbeat(h) => self.with_lasthop(|net, homes, w| net.heartbeat(sched, h, homes, w)),
+            Event::Part(e) => self.with_parts(sched, |parts, w| parts.handle(e, w)),
             Event::ViewerJoin { arrival } => self.on_join(sched, arrival),
             Event::ViewerLeave(v) => self.on_leave(sched, v),
             Event::Deadline(v) => self.on_deadline(sched, v),
@@ -664,7 +651,7 @@ impl World {
         } else {
             carry.splice.receive_part(c.block);
         }
-        let lasthop_block = carry.lasthop_users > 0 && completes;
+        let part_block = carry.part_users > 0 && completes;
         // Children that asked to stop after an earlier block are done.
         let before = carry.children.len();
         carry.children.retain(|&(_, until)| c.block <= until);
@@ -682,8 +669,8 @@ impl World {
             }
         }
         self.scratch = out;
-        if lasthop_block {
-            self.with_lasthop(|net, homes, w| net.block_ready(sched, c.stream, n, c.block, homes, w));
+        if part_block {
+            self.with_parts(sched, |parts, w| parts.block_complete(c.stream, n, c.block, w));
         }
         if dropped_child {
             self.maybe_release(sched, c.stream, n);
@@ -737,14 +724,6 @@ impl World {
         let (cpb, block_ns) = (self.chunks_per_block, self.block_ns());
         let action = self.viewers[v as usize].deadline(sched.now(), cpb, block_ns);
         self.after_player(sched, v, action);
-    }
-
-    fn on_home_churn(&mut self, sched: &mut Scheduler<Event>, h: u32) {
-        let next = self.homes.churn(h as usize, sched.now());
-        sched.schedule_at(next, NET, Event::HomeChurn(h));
-        if self.lasthop.is_some() {
-            self.with_lasthop(|net, homes, w| net.churn(sched, h, homes, w));
-        }
     }
 
     /// The broadcasters start: routing says where each stream goes before
@@ -808,11 +787,10 @@ impl World {
         self.viewers.push(Viewer::new(stream, edge, region as u16, now, leave, shortest));
         sched.schedule_at(leave, SESSION, Event::ViewerLeave(v));
         sched.schedule_in(SimDuration::from_ns(self.sc.viewers.playout_delay_ns), PLAYOUT, Event::Deadline(v));
-        if self.lasthop.as_ref().is_some_and(|net| net.covers(stream)) {
+        if self.parts().serves(stream) {
             let newest = self.carries.get(&(stream, edge)).and_then(|k| k.window.newest_complete());
             let place = (stream, edge, region as u16);
-            let c = self.with_lasthop(|net, homes, w| net.join(sched, v, place, newest, homes, w));
-            self.viewers[v as usize].client = Some(c);
+            self.with_parts(sched, |parts, w| parts.viewer_joins(v, place, newest, w));
             self.viewers_changed(sched, stream, 1);
             return;
         }
@@ -836,9 +814,7 @@ impl World {
         let viewer = &mut self.viewers[v as usize];
         viewer.end(now);
         let (stream, edge) = (viewer.stream, viewer.edge);
-        if let Some(c) = viewer.client {
-            self.with_lasthop(|net, homes, w| net.leave(sched, c, homes, w));
-        } else {
+        if !self.with_parts(sched, |parts, w| parts.viewer_leaves(v, w)) {
             if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
                 carry.viewers.retain(|&x| x != v);
             }
@@ -1161,70 +1137,88 @@ impl World {
 }
 
 impl World {
-    /// Runs `f` on the last hop with the home nodes and the rest of the
-    /// world beside it (the last hop sees the world only as its
-    /// [`Surroundings`]).
-    pub(crate) fn with_lasthop<R>(&mut self, f: impl FnOnce(&mut LastHopNet, &Homes, &mut World) -> R) -> R {
-        let mut net = self.lasthop.take().expect("last-hop events need a last hop");
-        let homes = std::mem::take(&mut self.homes);
-        let r = f(&mut net, &homes, self);
-        self.homes = homes;
-        self.lasthop = Some(net);
-        r
+    /// The parts (outside their own calls).
+    pub(crate) fn parts(&self) -> &Parts {
+        self.parts.as_deref().expect("the parts are home between their calls")
     }
 
-    /// Symbols reach a last-hop client: the viewer's bytes, and its player
-    /// when the block decoded.
-    fn on_batch(&mut self, sched: &mut Scheduler<Event>, b: crate::event::Batch) {
-        let now = sched.now();
-        let net = self.lasthop.as_mut().expect("last-hop events need a last hop");
-        let v = net.viewer_of[b.client.0 as usize];
-        let next = self.viewers[v as usize].next_block.unwrap_or(0);
-        let Some(arrival) = net.batch(b, next, self.sc.viewers.access_loss) else { return };
-        let (stream, bytes) = (self.viewers[v as usize].stream, arrival.bytes);
-        self.counters.viewer_bytes += bytes;
-        if b.sender == cdnsim_lasthop::Sender::Server {
-            let hops = self.carries.get(&(stream, self.viewers[v as usize].edge)).map_or(0, |k| k.hops);
-            let viewer = &mut self.viewers[v as usize];
-            viewer.stats.bytes += bytes;
-            viewer.stats.hop_bytes += bytes * hops as u64;
-            self.second(now, stream).bytes_to_viewers += bytes;
-        } else {
-            self.viewers[v as usize].stats.home_bytes += bytes;
-            self.second(now, stream).bytes_from_homes += bytes;
-        }
-        if arrival.decoded {
-            let (cpb, block_ns) = (self.chunks_per_block, self.sc.stream.block_ns);
-            let (_, action) = self.viewers[v as usize].block_complete(now, b.block.0, cpb, block_ns);
-            self.after_player(sched, v, action);
-        }
+    /// Runs `f` on the parts with the rest of the world around them (a
+    /// part sees the world only as its [`Surroundings`]).
+    pub(crate) fn with_parts<R>(&mut self, sched: &mut Scheduler<Event>, f: impl FnOnce(&mut Parts, &mut Around) -> R) -> R {
+        let mut parts = self.parts.take().expect("a part's call never reaches back into the parts");
+        let r = f(&mut parts, &mut Around { w: self, sched });
+        self.parts = Some(parts);
+        r
     }
 }
 
-impl Surroundings for World {
-    fn attach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32) {
-        let cpb = self.chunks_per_block;
-        let new = !self.carries.contains_key(&(stream, edge));
-        self.carries.entry((stream, edge)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).lasthop_users += 1;
+/// The world and its scheduler, as the parts see them during one call.
+pub(crate) struct Around<'a> {
+    w: &'a mut World,
+    sched: &'a mut Scheduler<Event>,
+}
+
+impl<P> Surroundings<P> for Around<'_>
+where
+    PartEvent: From<P>,
+{
+    fn now(&self) -> SimTime {
+        self.sched.now()
+    }
+
+    fn schedule(&mut self, at: SimTime, class: cdnsim_engine::Class, event: P) {
+        self.sched.schedule_at(at, class, Event::Part(PartEvent::from(event)));
+    }
+
+    fn attach(&mut self, stream: u32, edge: u32) {
+        let w = &mut *self.w;
+        let cpb = w.chunks_per_block;
+        let new = !w.carries.contains_key(&(stream, edge));
+        w.carries.entry((stream, edge)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).part_users += 1;
         if new {
-            self.request_route(sched, stream, edge);
+            w.request_route(self.sched, stream, edge);
         }
     }
 
-    fn detach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32) {
-        if let Some(carry) = self.carries.get_mut(&(stream, edge)) {
-            carry.lasthop_users -= 1;
+    fn detach(&mut self, stream: u32, edge: u32) {
+        if let Some(carry) = self.w.carries.get_mut(&(stream, edge)) {
+            carry.part_users -= 1;
         }
-        self.maybe_release(sched, stream, edge);
+        self.w.maybe_release(self.sched, stream, edge);
     }
 
     fn second(&mut self, now: SimTime, stream: u32) -> &mut Second {
-        World::second(self, now, stream)
+        self.w.second(now, stream)
     }
 
     fn idc_egress(&mut self, now: SimTime, stream: u32, bytes: u64) {
-        self.counters.idc_egress_bytes += bytes;
-        self.second(now, stream).idc_egress_bytes += bytes;
+        self.w.counters.idc_egress_bytes += bytes;
+        self.w.second(now, stream).idc_egress_bytes += bytes;
+    }
+
+    fn next_play(&self, viewer: u32) -> u32 {
+        self.w.viewers[viewer as usize].next_block.unwrap_or(0)
+    }
+
+    fn viewer_receives(&mut self, v: u32, bytes: u64, from_server: bool, decoded: Option<u32>) {
+        let (w, now) = (&mut *self.w, self.sched.now());
+        let stream = w.viewers[v as usize].stream;
+        w.counters.viewer_bytes += bytes;
+        if from_server {
+            let hops = w.carries.get(&(stream, w.viewers[v as usize].edge)).map_or(0, |k| k.hops);
+            let viewer = &mut w.viewers[v as usize];
+            viewer.stats.bytes += bytes;
+            viewer.stats.hop_bytes += bytes * hops as u64;
+            w.second(now, stream).bytes_to_viewers += bytes;
+        } else {
+            w.viewers[v as usize].stats.home_bytes += bytes;
+            w.second(now, stream).bytes_from_homes += bytes;
+        }
+        if let Some(block) = decoded {
+            let (cpb, block_ns) = (w.chunks_per_block, w.sc.stream.block_ns);
+            let (_, action) = w.viewers[v as usize].block_complete(now, block, cpb, block_ns);
+            w.after_player(self.sched, v, action);
+        }
     }
 }
 

@@ -1,12 +1,26 @@
-//! Home nodes: their state, placement and model. They go on and offline
-//! and their usable upload changes (the net crate's home-node model); the
-//! last hop (lasthop.rs) is told of every change.
+//! Home nodes, a part of the world: their state, placement and model.
+//! They go on and offline and their usable upload changes (the net crate's
+//! home-node model); the registry (`parts.rs`) tells the last hop of every
+//! change.
 
 use cdnsim_engine::SimTime;
+use cdnsim_metrics::{Col, Table};
 use cdnsim_net::home::{HomeModel, HomeNode};
 use cdnsim_scenario::Scenario;
 
+use super::surroundings::Surroundings;
+use crate::class::NET;
 use crate::series::second_index;
+
+/// The home nodes' events (positions in memory, not ids: see
+/// [`Homes::build`]).
+#[derive(Clone, Copy, Debug)]
+pub enum HomeEvent {
+    /// Node `h` goes on- or offline.
+    Churn(u32),
+    /// Node `h`'s household-usage level may change.
+    Tick(u32),
+}
 
 #[derive(Default)]
 pub struct Homes {
@@ -79,6 +93,42 @@ impl Homes {
         }
     }
 
+    /// Every node's first churn and household tick.
+    pub fn start(&self, w: &mut dyn Surroundings<HomeEvent>) {
+        for (h, node) in self.nodes.iter().enumerate() {
+            w.schedule(node.next_churn_at(), NET, HomeEvent::Churn(h as u32));
+            w.schedule(node.next_household_tick_at(), NET, HomeEvent::Tick(h as u32));
+        }
+    }
+
+    /// One of the home nodes' events; the registry tells the last hop of a
+    /// churn after this.
+    pub fn handle(&mut self, event: HomeEvent, w: &mut dyn Surroundings<HomeEvent>) {
+        let now = w.now();
+        match event {
+            HomeEvent::Churn(h) => {
+                let next = self.churn(h as usize, now);
+                w.schedule(next, NET, HomeEvent::Churn(h));
+            }
+            HomeEvent::Tick(h) => {
+                let next = self.household_tick(h as usize, now);
+                w.schedule(next, NET, HomeEvent::Tick(h));
+            }
+        }
+    }
+
+    /// Nodes online at the end of each simulated second.
+    pub fn online_by_second(&self) -> Vec<u64> {
+        let mut online = self.online_at_start as i64;
+        self.online_delta
+            .iter()
+            .map(|d| {
+                online += d;
+                online as u64
+            })
+            .collect()
+    }
+
     /// Usable upload of node `h` at `now` (0 while offline).
     pub fn upload_bps(&self, h: usize, now: SimTime) -> u64 {
         let model = self.model.as_ref().expect("home nodes have a model");
@@ -100,5 +150,27 @@ impl Homes {
     pub fn household_tick(&mut self, h: usize, now: SimTime) -> SimTime {
         let model = self.model.as_ref().expect("home events need a home model");
         self.nodes[h].household_tick(now, model)
+    }
+
+    /// Positions in memory in id order: the rows of `home_nodes.parquet`.
+    pub fn rows(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = (0..self.nodes.len()).collect();
+        rows.sort_by_key(|&i| self.id[i]);
+        rows
+    }
+
+    /// `home_nodes.parquet`'s own columns over `rows` ([`Homes::rows`]):
+    /// placement, NAT type, base upload and state at the end of the run.
+    pub fn table(&self, sc: &Scenario, rows: &[usize], stop: SimTime) -> Table {
+        let model = self.model.as_ref().expect("home nodes have a model");
+        let mut t = Table::default();
+        t.push("home_id", Col::U64(rows.iter().map(|&i| self.id[i] as u64).collect()));
+        t.push("region", Col::Str(rows.iter().map(|&i| sc.regions[self.region[i] as usize].name.clone()).collect()));
+        t.push("isp", Col::Str(rows.iter().map(|&i| self.isps[self.isp[i] as usize].clone()).collect()));
+        t.push("nat", Col::Str(rows.iter().map(|&i| format!("{:?}", self.nodes[i].nat()).to_uppercase()).collect()));
+        t.push("base_upload_bps", Col::U64(rows.iter().map(|&i| self.nodes[i].base_upload_bps() as u64).collect()));
+        t.push("online_at_end", Col::Bool(rows.iter().map(|&i| self.nodes[i].is_online()).collect()));
+        t.push("upload_at_end_bps", Col::U64(rows.iter().map(|&i| self.nodes[i].available_upload_bps(stop, model)).collect()));
+        t
     }
 }

@@ -1,6 +1,7 @@
-//! The adapter between the world and the last-hop crate (`sim/lasthop`):
-//! the world's events become the crate's inputs, its outputs become events,
-//! queue offers and counters. What the last hop does (scheduler, home-node
+//! The last hop, a part of the world: the adapter between the world and
+//! the last-hop crate (`sim/lasthop`). The part's events and the world's
+//! hooks become the crate's inputs, its outputs become events, queue
+//! offers and counters. What the last hop does (scheduler, home-node
 //! agents, clients, decoding) is the crate's; what is here is the network
 //! it runs on:
 //! - every edge's last-hop sends leave through a queue of their own at the
@@ -23,9 +24,10 @@
 //! stream's share layout, fed by an edge of its region and ISP.
 
 use cdnsim_codec::{DecodeTable, Decoding};
-use cdnsim_engine::{RngStream, Scheduler, SimDuration, SimTime, stream, stream_indexed};
+use cdnsim_engine::{RngStream, SimDuration, SimTime, stream, stream_indexed};
+use cdnsim_metrics::{Col, Table, Value};
 use cdnsim_lasthop::{
-    Arrival, Block, ClientId, ClientPlace, Config, Connection, EdgeId, FirstFit, HomeId, HomeInfo, LastHop, NatClass,
+    Block, ClientId, ClientPlace, Config, Connection, EdgeId, FirstFit, HomeId, HomeInfo, LastHop, NatClass,
     Output, Sender, StreamId, Timer, Underlay,
 };
 use cdnsim_net::home::{HomeModel, NatType};
@@ -33,12 +35,42 @@ use cdnsim_net::{Fifo, Offer};
 use cdnsim_scenario::Scenario;
 use rand::Rng;
 
-use crate::event::{Batch, Event, NET};
-use crate::homes::Homes;
-use crate::series::Second;
+use super::homes::Homes;
+use super::surroundings::Surroundings;
+use crate::class::NET;
+
+/// The last hop's events.
+#[derive(Clone, Copy, Debug)]
+pub enum LastHopEvent {
+    /// A home node's share of `block` arrives from its edge.
+    Feed { home: HomeId, block: Block },
+    /// Symbols reach a client (see [`Batch`]).
+    Batch(Batch),
+    /// Client `client` reviews its senders for `block`.
+    Review { client: ClientId, block: Block },
+    /// A home node's heartbeat to the scheduler is due.
+    Heartbeat(HomeId),
+}
+
+/// `count` symbols of `block` from `sender` (a home node, or the edge
+/// server) reach client `client`, before loss; the server's are its
+/// symbols `offset..offset + count` of the block.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch {
+    pub client: ClientId,
+    pub sender: Sender,
+    pub block: Block,
+    pub count: u16,
+    pub offset: u16,
+    /// Where the sender was in the client's list when it sent (checked
+    /// before searching it).
+    pub hint: u16,
+}
+
+type World<'a> = dyn Surroundings<LastHopEvent> + 'a;
 
 /// The decode table every `model` scenario uses, made by `cdnsim calibrate`.
-const DECODE_TABLE_CSV: &str = include_str!("../../../data/decode_model.csv");
+const DECODE_TABLE_CSV: &str = include_str!("../../../../data/decode_model.csv");
 
 /// What the network around the last hop added up, for the results.
 #[derive(Clone, Copy, Debug, Default)]
@@ -57,10 +89,12 @@ pub struct LastHopNet {
     pub lh: LastHop,
     /// Per IDC node: its last-hop send queue (module docs).
     egress: Vec<Fifo>,
-    /// Per client: its viewer.
-    pub viewer_of: Vec<u32>,
-    /// Symbol loss, home node -> client.
+    /// Per client: its viewer (ascending: clients join in viewer order).
+    viewer_of: Vec<u32>,
+    /// Symbol loss, home node -> client, and server -> client (the access
+    /// network's).
     loss: f64,
+    access_loss: f64,
     geo: Geography,
     /// Per IDC node: its ISP among the home nodes' ISPs.
     node_isp: Vec<Option<u16>>,
@@ -224,6 +258,7 @@ impl LastHopNet {
                 .collect(),
             viewer_of: Vec::new(),
             loss: cfg.loss,
+            access_loss: sc.viewers.access_loss,
             geo,
             node_isp: sc.nodes.iter().map(|n| homes.isps.iter().position(|i| *i == n.isp).map(|i| i as u16)).collect(),
             loss_rng: stream(seed, "lasthop.loss"),
@@ -238,47 +273,33 @@ impl LastHopNet {
     }
 }
 
-/// What the last hop needs of the rest of the world: the delivery of
-/// streams to edges, and the run's byte counters. The world implements it;
-/// this file knows nothing else of it.
-pub trait Surroundings {
-    /// Edge `edge` gains a last-hop user of `stream`: it must carry it.
-    fn attach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32);
-    /// It loses one; it may let the stream go.
-    fn detach(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32);
-    /// The per-second totals of `stream` for the second `now` falls in.
-    fn second(&mut self, now: SimTime, stream: u32) -> &mut Second;
-    /// `bytes` of `stream` leave an IDC node.
-    fn idc_egress(&mut self, now: SimTime, stream: u32, bytes: u64);
-}
-
 impl LastHopNet {
     /// Home nodes online at time zero register; every node gets its
     /// heartbeat clock.
-    pub fn start(&mut self, sched: &mut Scheduler<Event>, homes: &Homes, w: &mut dyn Surroundings) {
+    pub fn start(&mut self, homes: &Homes, w: &mut World) {
         self.lh.start();
         for h in 0..homes.nodes.len() {
             if homes.nodes[h].is_online() {
                 self.lh.register(0, HomeId(h as u32), homes.upload_bps(h, SimTime::ZERO));
             }
         }
-        self.outputs(sched, homes, w);
+        self.outputs(homes, w);
     }
 
     /// Carries out what the last hop asked for, in its order.
-    fn outputs(&mut self, sched: &mut Scheduler<Event>, homes: &Homes, w: &mut dyn Surroundings) {
-        let now = sched.now();
+    fn outputs(&mut self, homes: &Homes, w: &mut World) {
+        let now = w.now();
         while let Some(out) = self.lh.poll() {
             match out {
                 Output::Timer { at_ns, timer } => {
                     let event = match timer {
-                        Timer::Heartbeat(h) => Event::Heartbeat(h),
-                        Timer::Review { client, block } => Event::ClientTick { client, block },
+                        Timer::Heartbeat(h) => LastHopEvent::Heartbeat(h),
+                        Timer::Review { client, block } => LastHopEvent::Review { client, block },
                     };
-                    sched.schedule_at(SimTime::from_ns(at_ns), NET, event);
+                    w.schedule(SimTime::from_ns(at_ns), NET, event);
                 }
-                Output::Attach { stream, edge } => w.attach(sched, stream.0, edge.0),
-                Output::Detach { stream, edge } => w.detach(sched, stream.0, edge.0),
+                Output::Attach { stream, edge } => w.attach(stream.0, edge.0),
+                Output::Detach { stream, edge } => w.detach(stream.0, edge.0),
                 Output::Feed { edge, home, stream, block, bytes } => {
                     let region = homes.region[home.0 as usize] as usize;
                     let latency = SimDuration::from_ns(self.geo.latency(self.geo.node_region(edge.0), region));
@@ -290,7 +311,7 @@ impl LastHopNet {
                         Offer::Sent { depart, .. } => {
                             w.idc_egress(now, stream.0, bytes);
                             self.stats.egress_to_homes_bytes += bytes;
-                            sched.schedule_at(depart + latency, NET, Event::PeerFeed { home, block });
+                            w.schedule(depart + latency, NET, LastHopEvent::Feed { home, block });
                         }
                     }
                 }
@@ -299,7 +320,7 @@ impl LastHopNet {
                         w.idc_egress(now, stream.0, bytes);
                         self.stats.egress_to_viewers_bytes += bytes;
                         let batch = Batch { client, sender: Sender::Server, block, count, offset, hint: 0 };
-                        sched.schedule_at(depart + SimDuration::from_ns(self.geo.access_ns), NET, Event::Batch(batch));
+                        w.schedule(depart + SimDuration::from_ns(self.geo.access_ns), NET, LastHopEvent::Batch(batch));
                     } else {
                         self.stats.edge_drops += 1;
                     }
@@ -310,84 +331,102 @@ impl LastHopNet {
                         w.idc_egress(now, stream.0, bytes);
                     }
                     let batch = Batch { client, sender: Sender::Home(home), block, count, offset: 0, hint };
-                    sched.schedule_at(SimTime::from_ns(arrive_ns), NET, Event::Batch(batch));
+                    w.schedule(SimTime::from_ns(arrive_ns), NET, LastHopEvent::Batch(batch));
                 }
             }
         }
     }
 
     /// Home node `h` went on- or offline (already applied to its state).
-    pub fn churn(&mut self, sched: &mut Scheduler<Event>, h: u32, homes: &Homes, w: &mut dyn Surroundings) {
-        let now = sched.now();
+    pub fn churn(&mut self, h: u32, homes: &Homes, w: &mut World) {
+        let now = w.now();
         let (online, bps) = (homes.nodes[h as usize].is_online(), homes.upload_bps(h as usize, now));
         self.lh.churn(now.as_ns(), HomeId(h), online, bps);
-        self.outputs(sched, homes, w);
+        self.outputs(homes, w);
     }
 
-    pub fn heartbeat(&mut self, sched: &mut Scheduler<Event>, h: HomeId, homes: &Homes, w: &mut dyn Surroundings) {
-        let now = sched.now();
-        self.lh.heartbeat(now.as_ns(), h, homes.upload_bps(h.0 as usize, now));
-        self.outputs(sched, homes, w);
+    /// One of the last hop's events.
+    pub fn handle(&mut self, event: LastHopEvent, homes: &Homes, w: &mut World) {
+        match event {
+            LastHopEvent::Feed { home, block } => self.feed(home, block, homes, w),
+            LastHopEvent::Batch(b) => self.batch(b, w),
+            LastHopEvent::Review { client, block } => {
+                let next_play = w.next_play(self.viewer_of[client.0 as usize]);
+                self.lh.client_review(w.now().as_ns(), client, block, next_play);
+                self.outputs(homes, w);
+            }
+            LastHopEvent::Heartbeat(h) => {
+                let now = w.now();
+                self.lh.heartbeat(now.as_ns(), h, homes.upload_bps(h.0 as usize, now));
+                self.outputs(homes, w);
+            }
+        }
     }
 
     /// Block `block` of `stream` completed at `edge`.
-    pub fn block_ready(&mut self, sched: &mut Scheduler<Event>, stream: u32, edge: u32, block: u32, homes: &Homes, w: &mut dyn Surroundings) {
+    pub fn block_ready(&mut self, stream: u32, edge: u32, block: u32, homes: &Homes, w: &mut World) {
         self.lh.block_ready(StreamId(stream), EdgeId(edge), Block(block));
-        self.outputs(sched, homes, w);
+        self.outputs(homes, w);
     }
 
     /// Home node `h`'s share of `block` arrived.
-    pub fn feed(&mut self, sched: &mut Scheduler<Event>, h: HomeId, block: Block, homes: &Homes, w: &mut dyn Surroundings) {
-        let now = sched.now();
+    fn feed(&mut self, h: HomeId, block: Block, homes: &Homes, w: &mut World) {
+        let now = w.now();
         let downloaded = self.lh.feed_arrived(now.as_ns(), h, block, homes.upload_bps(h.0 as usize, now));
         if downloaded > 0 {
             let (stream, _) = self.lh.home_stream(h);
             w.second(now, stream.0).bytes_to_homes += downloaded;
         }
-        self.outputs(sched, homes, w);
+        self.outputs(homes, w);
     }
 
     /// Viewer `v` of a last-hop stream joins at `edge`, whose newest
     /// complete block is `newest`: a client on the edge's server.
     pub fn join(
         &mut self,
-        sched: &mut Scheduler<Event>,
         v: u32,
         (stream, edge, region): (u32, u32, u16),
         newest: Option<u32>,
         homes: &Homes,
-        w: &mut dyn Surroundings,
+        w: &mut World,
     ) -> ClientId {
         let isp = self.node_isp[edge as usize];
         let model = homes.model.as_ref().expect("home nodes have a model");
         let nat = NatClass(model.nat_mix().sample(&mut self.nat_rng).index() as u8);
-        let now = sched.now().as_ns();
+        let now = w.now().as_ns();
         let c = self.lh.client_join(now, StreamId(stream), EdgeId(edge), region, isp, nat, newest.map(Block));
         debug_assert_eq!(c.0 as usize, self.viewer_of.len());
+        debug_assert!(self.viewer_of.last().is_none_or(|&last| last < v), "clients join in viewer order");
         self.viewer_of.push(v);
-        self.outputs(sched, homes, w);
+        self.outputs(homes, w);
         c
     }
 
-    /// Client `c`'s review of `block`; its player wants `next_play` next.
-    pub fn review(&mut self, sched: &mut Scheduler<Event>, c: ClientId, block: Block, next_play: u32, homes: &Homes, w: &mut dyn Surroundings) {
-        self.lh.client_review(sched.now().as_ns(), c, block, next_play);
-        self.outputs(sched, homes, w);
-    }
-
-    pub fn leave(&mut self, sched: &mut Scheduler<Event>, c: ClientId, homes: &Homes, w: &mut dyn Surroundings) {
+    /// Viewer `v` leaves: its client, if it had one, goes. Whether it had.
+    pub fn leave(&mut self, v: u32, homes: &Homes, w: &mut World) -> bool {
+        let Some(c) = self.client_of(v) else { return false };
         self.lh.client_leave(c);
-        self.outputs(sched, homes, w);
+        self.outputs(homes, w);
+        true
     }
 
-    /// Symbols reach a client (its player wants `next_play` next); the way
-    /// loses each independently. `None`: the client had left.
-    pub fn batch(&mut self, b: Batch, next_play: u32, access_loss: f64) -> Option<Arrival> {
+    /// Viewer `v`'s client, if its stream went over the last hop.
+    pub fn client_of(&self, v: u32) -> Option<ClientId> {
+        self.viewer_of.binary_search(&v).ok().map(|c| ClientId(c as u32))
+    }
+
+    /// Symbols reach a client; the way loses each independently (the
+    /// access network's loss from the server, the last hop's from a home
+    /// node). Nothing happens for a client that has left.
+    fn batch(&mut self, b: Batch, w: &mut World) {
         let Batch { client, sender, block, count, offset, hint } = b;
-        let loss = if sender == Sender::Server { access_loss } else { self.loss };
+        let v = self.viewer_of[client.0 as usize];
+        let next_play = w.next_play(v);
+        let loss = if sender == Sender::Server { self.access_loss } else { self.loss };
         let rng = &mut self.loss_rng;
         let lost = || loss > 0.0 && rng.random::<f64>() < loss;
-        self.lh.symbols_arrived(client, sender, block, offset, count, hint, next_play, lost)
+        let Some(arrival) = self.lh.symbols_arrived(client, sender, block, offset, count, hint, next_play, lost) else { return };
+        w.viewer_receives(v, arrival.bytes, sender == Sender::Server, arrival.decoded.then_some(block.0));
     }
 }
 
@@ -419,4 +458,88 @@ fn config(sc: &Scenario) -> Config {
 pub(crate) fn client_bytes(sc: &Scenario) -> u64 {
     let fidelity = sc.last_hop.as_ref().expect("a last hop").fidelity;
     cdnsim_lasthop::client_bytes(&config(sc), fidelity) + 4
+}
+
+/// Last-hop summary columns: every run has them, zero without a last hop
+/// (`net` is `None`), so one sweep can mix both.
+pub fn columns(net: Option<&LastHopNet>, sc: &Scenario, homes: &Homes) -> Vec<(String, Value)> {
+    let s = net.map(|net| net.lh.stats()).unwrap_or_default();
+    let e = net.map(|net| net.stats).unwrap_or_default();
+    // 0 when no home node downloaded anything (NaN would make equal
+    // results compare unequal).
+    let ratio = |a: u64, b: u64| Value::Real(if b > 0 { a as f64 / b as f64 } else { 0.0 });
+    let mut sent = 0u64;
+    let mut accounted = 0u64;
+    if let Some(net) = net {
+        for h in 0..homes.nodes.len() as u32 {
+            let t = net.lh.home_tally(HomeId(h));
+            sent += t.symbols_sent;
+            accounted += t.symbols_arrived + t.symbols_lost + t.symbols_in_flight;
+        }
+    }
+    vec![
+        ("fidelity".into(), Value::Text(sc.last_hop.as_ref().map_or("none", |l| l.fidelity.as_str()).into())),
+        ("home_amplification".into(), ratio(s.home_upload_bytes, s.home_download_bytes)),
+        ("home_goodput_amplification".into(), ratio(s.home_useful_upload_bytes, s.home_download_bytes)),
+        ("home_upload_bytes".into(), Value::Count(s.home_upload_bytes)),
+        ("home_useful_upload_bytes".into(), Value::Count(s.home_useful_upload_bytes)),
+        ("home_download_bytes".into(), Value::Count(s.home_download_bytes)),
+        ("idc_egress_to_viewers_bytes".into(), Value::Count(e.egress_to_viewers_bytes)),
+        ("idc_egress_to_homes_bytes".into(), Value::Count(e.egress_to_homes_bytes)),
+        ("idc_egress_relay_bytes".into(), Value::Count(e.egress_relay_bytes)),
+        ("lasthop_clients".into(), Value::Count(s.clients)),
+        ("blocks_decoded".into(), Value::Count(s.blocks_decoded)),
+        ("full_mismatches".into(), Value::Count(s.full_mismatches)),
+        ("evictions".into(), Value::Count(s.evictions)),
+        ("sheds".into(), Value::Count(s.sheds)),
+        ("symbols_wasted".into(), Value::Count(s.symbols_wasted)),
+        ("feeds_dropped".into(), Value::Count(e.feeds_dropped)),
+        ("edge_drops".into(), Value::Count(e.edge_drops)),
+        ("direct_connections".into(), Value::Count(s.direct_connections)),
+        ("relayed_connections".into(), Value::Count(s.relayed_connections)),
+        ("scheduler_requests".into(), Value::Count(s.scheduler_requests)),
+        ("server_repairs".into(), Value::Count(s.server_repairs)),
+        ("home_symbols_sent".into(), Value::Count(sent)),
+        // Arrived + lost + in flight at the stop: equal to sent when no
+        // symbol went unaccounted (byte conservation on the last hop).
+        ("home_symbols_accounted".into(), Value::Count(accounted)),
+    ]
+}
+
+impl LastHopNet {
+    /// Blocks that failed to decode (the summary's `decode_failures`).
+    pub fn decode_failures(&self) -> u64 {
+        self.lh.stats().decode_failures
+    }
+
+    /// `home_nodes.parquet`'s last-hop columns over `rows` (positions in
+    /// memory, in id order): each node's stream and slot, and its tallies.
+    pub fn home_columns(&self, rows: &[usize], t: &mut Table) {
+        let p = |i: usize| self.lh.home_tally(HomeId(i as u32));
+        let stream_slot = |i: usize| self.lh.home_stream(HomeId(i as u32));
+        t.push("stream", Col::U64(rows.iter().map(|&i| stream_slot(i).0.0 as u64).collect()));
+        t.push("slot", Col::U64(rows.iter().map(|&i| stream_slot(i).1 as u64).collect()));
+        t.push("upload_bytes", Col::U64(rows.iter().map(|&i| p(i).upload_bytes).collect()));
+        t.push("useful_upload_bytes", Col::U64(rows.iter().map(|&i| p(i).useful_upload_bytes).collect()));
+        t.push("download_bytes", Col::U64(rows.iter().map(|&i| p(i).download_bytes).collect()));
+        t.push(
+            "amplification",
+            Col::OptF64(rows.iter().map(|&i| (p(i).download_bytes > 0).then(|| p(i).upload_bytes as f64 / p(i).download_bytes as f64)).collect()),
+        );
+        t.push("clients_max", Col::U64(rows.iter().map(|&i| p(i).clients_max as u64).collect()));
+        t.push("sheds", Col::U64(rows.iter().map(|&i| p(i).sheds).collect()));
+        t.push("symbols_sent", Col::U64(rows.iter().map(|&i| p(i).symbols_sent).collect()));
+        t.push("symbols_arrived", Col::U64(rows.iter().map(|&i| p(i).symbols_arrived).collect()));
+        t.push("symbols_lost", Col::U64(rows.iter().map(|&i| p(i).symbols_lost).collect()));
+        t.push("symbols_in_flight", Col::U64(rows.iter().map(|&i| p(i).symbols_in_flight).collect()));
+    }
+
+    /// Viewer `v`'s last-hop tallies for its row: home nodes used and
+    /// evictions (zero for a viewer without a client).
+    pub fn viewer_tally(&self, v: u32) -> (u64, u64) {
+        self.client_of(v).map_or((0, 0), |c| {
+            let t = self.lh.client_tally(c);
+            (t.nodes_used, t.evictions)
+        })
+    }
 }
