@@ -64,12 +64,76 @@ fn no_crate_has_an_import_circle() {
 }
 
 /// The crate roots of the root package and of every workspace member.
+/// The CDN world's parts (`sim/world/src/parts/`) are named by the
+/// registry (`parts.rs`) and by each other, never by delivery or the
+/// results: that is what keeps a new node kind to the five files
+/// docs/architecture.md lists. A file of the world outside `parts/` that
+/// names a part's module or one of its types (a struct or enum it defines)
+/// fails the test, with the place.
+#[test]
+fn only_the_registry_names_the_worlds_parts() {
+    let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("sim/world/src");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut names = BTreeSet::new();
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(world.join("parts")).expect("sim/world/src/parts").map(|e| e.unwrap().path()).collect();
+    parts.sort();
+    for p in &parts {
+        let module = p.file_stem().unwrap().to_string_lossy().to_string();
+        // The trait every part sees the world through is the shared word.
+        if module == "surroundings" {
+            continue;
+        }
+        let toks = tokenize(&read(p)).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        for w in toks.windows(3) {
+            if let (Tok::Ident(a), Tok::Ident(b), Tok::Ident(name)) = (&w[0].tok, &w[1].tok, &w[2].tok)
+                && a == "pub"
+                && (b == "struct" || b == "enum")
+            {
+                names.insert(name.clone());
+            }
+        }
+        names.insert(module);
+    }
+    assert!(names.contains("lasthop") && names.contains("Homes"), "the parts' names were not found: {names:?}");
+    let mut failures = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&world).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|x| x == "rs")) {
+        if f.file_name().is_some_and(|n| n == "parts.rs") {
+            continue;
+        }
+        let toks = tokenize(&read(f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for t in &toks {
+            if let Tok::Ident(id) = &t.tok
+                && names.contains(id)
+            {
+                failures.push(format!("{}:{}: names `{id}`, which belongs to a part (ask the registry, parts.rs)", f.display(), t.line));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 fn crate_roots(root: &Path) -> Vec<String> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("root Cargo.toml");
     let start = manifest.find("members = [").expect("a [workspace] members list");
     let end = start + manifest[start..].find(']').expect("end of the members list");
     let mut dirs = vec![String::new()];
-    dirs.extend(manifest[start..end].split('"').skip(1).step_by(2).map(|m| format!("{m}/")));
+    for member in manifest[start..end].split('"').skip(1).step_by(2) {
+        // A glob `dir/*`: every folder in `dir`, in name order.
+        if let Some(parent) = member.strip_suffix("/*") {
+            let mut found: Vec<String> = std::fs::read_dir(root.join(parent))
+                .expect("a members glob names a folder")
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().join("Cargo.toml").is_file())
+                .map(|e| format!("{parent}/{}/", e.file_name().to_string_lossy()))
+                .collect();
+            found.sort();
+            dirs.extend(found);
+        } else {
+            dirs.push(format!("{member}/"));
+        }
+    }
     let mut roots = Vec::new();
     for dir in dirs {
         for file in ["src/lib.rs", "src/main.rs"] {

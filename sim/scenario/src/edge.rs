@@ -132,22 +132,8 @@ pub(crate) fn neutral_broadcasters() -> Broadcasters {
 
 /// The CDN sections an edge scenario may not have: (present, its span, its name).
 pub(crate) fn refuse_cdn_sections(ctx: &Ctx, raw: &RawScenario, edge_span: Range<usize>) -> Result<(), ScenarioError> {
-    let mut found: Vec<(Range<usize>, &str)> = Vec::new();
-    let mut add = |span: Option<Range<usize>>, name: &'static str| {
-        if let Some(s) = span {
-            found.push((s, name));
-        }
-    };
-    add(raw.stream.as_ref().map(|s| s.span()), "stream");
-    add(raw.viewers.as_ref().map(|s| s.span()), "viewers");
-    add(raw.broadcaster.as_ref().map(|s| s.span()), "broadcaster");
-    add(raw.broadcasters.as_ref().map(|s| s.span()), "broadcasters");
-    add(raw.overlay.as_ref().map(|s| s.span()), "overlay");
-    add(raw.home.as_ref().map(|s| s.span()), "home");
-    add(raw.last_hop.as_ref().map(|s| s.span()), "last_hop");
-    add(raw.routing.as_ref().map(|s| s.span()), "routing");
-    add(raw.network.topology.as_ref().map(|s| s.span()), "network.topology");
-    if let Some((span, name)) = found.into_iter().next() {
+    let mut found = raw.cdn_sections().into_iter().filter_map(|(name, span)| span.map(|s| (s, name)));
+    if let Some((span, name)) = found.next() {
         return Err(ctx.err(
             span,
             name,

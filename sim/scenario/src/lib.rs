@@ -9,12 +9,13 @@
 //!   value checks shared by every resolver below; it imports none of them.
 //! - `loss`: a link's `loss = ...`, as scenario and topology files write it.
 //! - `resolve`: cross-checks and defaults; the only place that knows both.
+//!   A section with rules of its own resolves in a module under
+//!   `resolve/`, declared there: `resolve/home.rs`, the `[home]` section,
+//!   validated by `cdnsim_net::home`'s own constructors.
 //! - `backbone`: `[network] topology`: IDC nodes and the links between
 //!   them taken from a bundled backbone.
 //! - [`edge`]: the `[edge]` section (the RTC cloud on edge containers):
 //!   its resolution, the N-k check, the peak demand by Little's law.
-//! - `home`: the `[home]` section, validated by `cdnsim_net::home`'s own
-//!   constructors.
 //! - [`model`]: the resolved scenario.
 //! - [`error`]: [`ScenarioError`], always with `file:line:col` and field.
 //! - [`topology`]: backbone topology files into [`topology::TopologyData`].
@@ -26,7 +27,6 @@ mod backbone;
 mod ctx;
 pub mod edge;
 pub mod error;
-mod home;
 mod loss;
 pub mod model;
 mod raw;

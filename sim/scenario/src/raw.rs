@@ -104,6 +104,25 @@ pub struct RawScenario {
     pub edge: Option<Spanned<RawEdge>>,
 }
 
+impl RawScenario {
+    /// The live-video CDN's own sections as written (name, and where when
+    /// present), which an `[edge]` scenario refuses. A new CDN section
+    /// adds its line here, beside its field.
+    pub fn cdn_sections(&self) -> [(&'static str, Option<std::ops::Range<usize>>); 9] {
+        [
+            ("stream", self.stream.as_ref().map(|s| s.span())),
+            ("viewers", self.viewers.as_ref().map(|s| s.span())),
+            ("broadcaster", self.broadcaster.as_ref().map(|s| s.span())),
+            ("broadcasters", self.broadcasters.as_ref().map(|s| s.span())),
+            ("overlay", self.overlay.as_ref().map(|s| s.span())),
+            ("home", self.home.as_ref().map(|s| s.span())),
+            ("last_hop", self.last_hop.as_ref().map(|s| s.span())),
+            ("routing", self.routing.as_ref().map(|s| s.span())),
+            ("network.topology", self.network.topology.as_ref().map(|s| s.span())),
+        ]
+    }
+}
+
 /// Takes the topology's sources and centres, and `edges_per_isp` edges of
 /// every (province, ISP), and links them: the tree (edge - its area's
 /// centre on its ISP - the root source; the edges of an ISP with no centre

@@ -2,13 +2,14 @@
 //! tree's shape) and produce the [`Scenario`] the world runs. Every error
 //! names the field and points at the value that is wrong.
 
+mod home;
+
 use std::collections::BTreeMap;
 
 use crate::spanned::Spanned;
 
 use crate::ctx::Ctx;
 use crate::error::ScenarioError;
-use crate::home;
 use crate::loss::link_loss;
 use crate::model::*;
 use crate::raw::*;
