@@ -49,7 +49,7 @@ pub struct Workload {
     pub run: fn() -> Result<String, String>,
 }
 
-pub const WORKLOADS: [Workload; 7] = [
+pub const WORKLOADS: [Workload; 8] = [
     Workload {
         name: "engine_queue",
         what: "PHOLD on the bare radix queue, 10^4 pending: 10^5 pop + push",
@@ -84,6 +84,11 @@ pub const WORKLOADS: [Workload; 7] = [
         name: "world_quickstart",
         what: "cdnsim_world::simulate on scenarios/quickstart.toml cut to 60 simulated seconds",
         run: world_quickstart,
+    },
+    Workload {
+        name: "world_scale_1m_small",
+        what: "cdnsim_world::simulate on scenarios/scale_1m.toml at 1/100 of its size, cut to 10 simulated seconds",
+        run: world_scale_1m_small,
     },
 ];
 
@@ -243,6 +248,66 @@ fn world_quickstart() -> Result<String, String> {
     Ok(format!("{} events, {} viewer rows", results.events, results.viewers.len()))
 }
 
+const SCALE_1M_TOML: &str = include_str!("../../../scenarios/scale_1m.toml");
+const CHINA_TOML: &str = include_str!("../../../scenarios/topologies/china.toml");
+const SCALE_SECONDS: u64 = 10;
+
+/// The flagship's structure at 1/100 of its size, the way
+/// scripts/results_digest.sh scales it (`scale_down`): the audience
+/// (`initial`, `arrivals_per_s`), the streams and home nodes (`count`), the
+/// hot threshold and the event bound divided by 100, the rest as bundled.
+fn scale_down(text: &str) -> String {
+    const KEYS: [&str; 5] = ["initial", "arrivals_per_s", "count", "hot_viewers", "max_pending_events"];
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let mut line = line.to_string();
+        for key in KEYS {
+            let Some(rest) = line.strip_prefix(key) else { continue };
+            let Some((eq, tail)) = rest.split_once('=') else { continue };
+            if !eq.trim().is_empty() {
+                continue;
+            }
+            let value = tail.trim_start();
+            let digits: String = value.chars().take_while(|c| c.is_ascii_digit() || *c == '_' || *c == '.').collect();
+            if digits.is_empty() {
+                continue;
+            }
+            let x: f64 = digits.replace('_', "").parse().expect("a number");
+            let scaled = if digits.contains('.') { format!("{:?}", x / 100.0) } else { ((x / 100.0) as u64).max(1).to_string() };
+            line = format!("{key} = {scaled}{}", &value[digits.len()..]);
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The flagship at 1/100 (its topology written beside it at a fixed path,
+/// so the heap before the measured part does not depend on where the
+/// repository is cloned), cut to 10 simulated seconds: the first five are
+/// the initial audience joining. Also the input of the `allocs` binary.
+pub fn scale_1m_small() -> Result<cdnsim_scenario::Scenario, String> {
+    let dir = std::path::Path::new("/tmp/cdnsim-icount/scenarios");
+    std::fs::create_dir_all(dir.join("topologies")).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("topologies/china.toml"), CHINA_TOML).map_err(|e| e.to_string())?;
+    let file = dir.join("scale_1m.toml");
+    let text = scale_down(SCALE_1M_TOML);
+    let mut scenario = cdnsim_scenario::parse(&file.to_string_lossy(), &text).map_err(|e| e.to_string())?;
+    scenario.duration_ns = SCALE_SECONDS * 1_000_000_000;
+    Ok(scenario)
+}
+
+fn world_scale_1m_small() -> Result<String, String> {
+    let scenario = scale_1m_small()?;
+    let id = RunIdentity { run_id: "icount".to_string(), seed: scenario.seed, replication: 0 };
+    let results = measured(|| simulate(&scenario, &id)).map_err(|e| e.to_string())?;
+    let homes = results.summary.home_nodes;
+    if results.events == 0 || results.viewers.len() < 9_000 || homes < 500 {
+        return Err(format!("{} events, {} viewers, {homes} home nodes", results.events, results.viewers.len()));
+    }
+    Ok(format!("{} events, {} viewer rows, {homes} home nodes", results.events, results.viewers.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,5 +345,16 @@ mod tests {
     #[test]
     fn world_workload_runs() {
         world_quickstart().unwrap();
+    }
+
+    #[test]
+    fn scale_down_divides_the_flagships_sizes_by_100() {
+        let small = scale_down("initial = 1_000_000 # a\narrivals_per_s = 2500.0\ncount = 10000\nmax_pending_events = 20000000\ninitial_window = \"5 s\"\nseed = 11\ncount = 50\n");
+        assert_eq!(small, "initial = 10000 # a\narrivals_per_s = 25.0\ncount = 100\nmax_pending_events = 200000\ninitial_window = \"5 s\"\nseed = 11\ncount = 1\n");
+    }
+
+    #[test]
+    fn flagship_workload_runs() {
+        println!("{}", world_scale_1m_small().unwrap());
     }
 }
