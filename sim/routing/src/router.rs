@@ -259,6 +259,10 @@ pub struct Router {
     agents: Vec<VecDeque<AgentEntry>>,
     bounds: BoundCache,
     scratch: Scratch,
+    /// Per graph node: its (quality cost, usable) from the stream's source
+    /// while [`Router::best_path_capped`] ranks a stream's carriers
+    /// (`e2e_all`); empty between calls.
+    e2e_memo: Vec<Option<(u64, bool)>>,
     hop_cache: RefCell<HopCache>,
     stats: RouterStats,
 }
@@ -343,6 +347,7 @@ impl Router {
             agents: vec![VecDeque::new(); n],
             bounds,
             scratch: Scratch::default(),
+            e2e_memo: Vec::new(),
             hop_cache: RefCell::new(HopCache {
                 entries: BTreeMap::new(),
                 order: VecDeque::new(),
@@ -552,6 +557,47 @@ impl Router {
             }
         }
         (q, ok)
+    }
+
+    /// [`Router::e2e`] of every carrier of `s` into `memo` (indexed by
+    /// node), each carrier's from its upstream's: one step per carrier
+    /// instead of a walk to the source per carrier. Same values: the sums
+    /// saturate, and a saturating sum of non-negative terms is the same in
+    /// any order.
+    fn e2e_all(&self, s: &Stream, memo: &mut Vec<Option<(u64, bool)>>) {
+        memo.clear();
+        memo.resize(self.graph.node_count(), None);
+        let mut root = (0u64, true);
+        if let Some((_, links)) = &s.up_leg {
+            for &l in links {
+                root = (root.0.saturating_add(self.qcost[l as usize]), root.1 && self.usable[l as usize]);
+            }
+        }
+        let mut path: Vec<(u32, u32)> = Vec::new();
+        for &node in s.carriers.keys() {
+            // Up to the first node already known (or the top), then back down.
+            let mut x = node;
+            let mut acc = root;
+            while memo[x as usize].is_none() {
+                match s.carriers[&x].up {
+                    Some((p, l)) => {
+                        path.push((x, l));
+                        x = p;
+                    }
+                    None => {
+                        memo[x as usize] = Some(root);
+                        break;
+                    }
+                }
+            }
+            if let Some(known) = memo[x as usize] {
+                acc = known;
+            }
+            while let Some((n, l)) = path.pop() {
+                acc = (acc.0.saturating_add(self.qcost[l as usize]), acc.1 && self.usable[l as usize]);
+                memo[n as usize] = Some(acc);
+            }
+        }
     }
 
     fn path_cost(&self, nodes: &[u32], links: &[u32]) -> u64 {
@@ -777,6 +823,8 @@ impl Router {
         let s = &self.streams[&stream];
         let mut starts = Vec::new();
         let mut blocked = Vec::new();
+        let mut memo = std::mem::take(&mut self.e2e_memo);
+        self.e2e_all(s, &mut memo);
         for (&node, c) in &s.carriers {
             if !contains(&avoid.freed, node) {
                 blocked.push(node);
@@ -790,11 +838,13 @@ impl Router {
             if c.depth >= hop_limit as u16 {
                 continue;
             }
-            let (qsum, healthy) = self.e2e(s, node);
+            let (qsum, healthy) = memo[node as usize].expect("every carrier is in the memo");
             if healthy && qsum <= q_limit {
                 starts.push(Start { node, depth: c.depth as u8, qsum });
             }
         }
+        memo.clear();
+        self.e2e_memo = memo;
         let phases: Vec<Rules> = match self.mode {
             Mode::Mesh => {
                 // Same ISP first, when a start is on one of the target's.

@@ -764,3 +764,29 @@ mod properties {
         }
     }
 }
+
+/// `e2e_all` (one step per carrier, used to rank a stream's carriers as
+/// starts) gives every carrier the same (quality cost, usable) as `e2e`'s
+/// walk to the source: on a tree with an up-leg, and on a mesh whose
+/// links have scores (some saturating) and one link down.
+#[test]
+fn e2e_of_all_carriers_equals_each_carriers_walk() {
+    for mode in [Mode::Tree, Mode::Mesh, Mode::Pool] {
+        let mut r = router(three_regions(), mode, Policy::default());
+        let n = r.graph().node_count() as u32;
+        for (i, l) in (0..r.graph().link_count() as u32).enumerate() {
+            r.set_score_for_test(l, [100.0, 97.0, 90.0, 40.0, 0.5][i % 5]);
+        }
+        for target in 19..n {
+            let _ = r.join(0, 3, 19, target);
+        }
+        r.set_down(0, 1, true);
+        let s = &r.streams[&3];
+        assert!(s.carriers.len() >= 3, "{mode:?}: {} carriers", s.carriers.len());
+        let mut memo = Vec::new();
+        r.e2e_all(s, &mut memo);
+        for &node in s.carriers.keys() {
+            assert_eq!(memo[node as usize], Some(r.e2e(s, node)), "{mode:?}: carrier {node}");
+        }
+    }
+}
