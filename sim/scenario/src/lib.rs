@@ -25,6 +25,7 @@
 mod backbone;
 mod ctx;
 pub mod edge;
+mod edge_transport;
 pub mod error;
 mod home;
 mod loss;
