@@ -38,7 +38,10 @@
 //!   absolute difference of successive delays (RFC 3550's estimator). All
 //!   three are time-smoothed ([`Smoothed`], half-life `half_life_ns`),
 //!   starting from the link's nominal values (loss over its own, longer
-//!   half-life).
+//!   half-life). Scoring ignores `loss_noise_probes` lost probes per loss
+//!   window: one probe is one Bernoulli sample, and a lone loss on a
+//!   healthy link would otherwise move a path's score by more than the
+//!   switch margin.
 //! - **Detection** (BFD's detection time, RFC 5880 section 6.8.4): a link
 //!   is declared down when no reply has arrived for `missed_probes` x
 //!   `probe_interval_ns`, i.e. `missed_probes` consecutive probes went
@@ -115,6 +118,12 @@ pub struct TransportConfig {
     pub relays: Option<Vec<RegionIx>>,
     /// A voluntary switch needs more than this many points of path score.
     pub switch_margin: f64,
+    /// Lost probes per loss window (`1 / (1 - 2^(-P / loss_half_life))`
+    /// probes) that the score ignores as noise (default 2): with loss
+    /// 0.05% and 87 probes a window, two or more losses in one window
+    /// happen about once an hour somewhere in a 44-link network, three
+    /// about once a week, while a real degradation of 10% loses about 9.
+    pub loss_noise_probes: f64,
     /// No voluntary switch within this time of the pair's last change.
     pub min_dwell_ns: u64,
     /// Half-life of the delay and jitter estimates (above zero).
@@ -140,6 +149,7 @@ impl Default for TransportConfig {
             relay: true,
             relays: None,
             switch_margin: 3.0,
+            loss_noise_probes: 2.0,
             min_dwell_ns: 30_000_000_000,
             half_life_ns: 10_000_000_000,
             loss_half_life_ns: 60_000_000_000,
@@ -275,8 +285,11 @@ struct LinkState {
 }
 
 impl LinkState {
-    fn observation(&self) -> (f64, f64, f64) {
-        (self.delay.value(), self.loss.value().clamp(0.0, 1.0), self.jitter.value())
+    /// (delay ns, loss, jitter ns) as scored: the loss estimate less
+    /// `noise` (the loss share that `loss_noise_probes` lost probes make
+    /// in one window).
+    fn observation(&self, noise: f64) -> (f64, f64, f64) {
+        (self.delay.value(), (self.loss.value() - noise).clamp(0.0, 1.0), self.jitter.value())
     }
 }
 
@@ -295,6 +308,8 @@ struct PairRoute {
 #[derive(Clone, Debug)]
 pub struct Transport {
     cfg: TransportConfig,
+    /// The loss share scoring ignores (see `loss_noise_probes`).
+    loss_noise: f64,
     regions: usize,
     links: Vec<LinkState>,
     /// (lower end, higher end) -> link.
@@ -323,6 +338,7 @@ impl Transport {
         require(cfg.half_life_ns > 0, "half_life_ns", "a half-life above zero", cfg.half_life_ns)?;
         require(cfg.switch_margin.is_finite() && (0.0..=100.0).contains(&cfg.switch_margin), "switch_margin", "points in [0, 100]", cfg.switch_margin)?;
         require(cfg.loss_half_life_ns > 0, "loss_half_life_ns", "a half-life above zero", cfg.loss_half_life_ns)?;
+        require(cfg.loss_noise_probes.is_finite() && cfg.loss_noise_probes >= 0.0, "loss_noise_probes", "a count of at least 0", cfg.loss_noise_probes)?;
         cfg.score.validate()?;
         require(regions <= MAX_TRANSPORT_REGIONS, "regions", &format!("at most {MAX_TRANSPORT_REGIONS}"), regions)?;
         require(links.len() <= MAX_TRANSPORT_LINKS, "links", &format!("at most {MAX_TRANSPORT_LINKS}"), links.len())?;
@@ -356,7 +372,11 @@ impl Transport {
         }
         let detect = cfg.probe_interval_ns.saturating_mul(cfg.missed_probes as u64);
         let deadlines = (0..states.len() as u32).map(|l| (now_ns.saturating_add(detect), l)).collect();
+        // Probes per loss window: the weights' sum of a probe every P with
+        // weights halving every loss half-life.
+        let per_window = 1.0 / (1.0 - cdnsim_maths::exp(-(cfg.probe_interval_ns as f64 / cfg.loss_half_life_ns as f64) * std::f64::consts::LN_2));
         Ok(Transport {
+            loss_noise: cfg.loss_noise_probes / per_window,
             cfg,
             regions,
             links: states,
@@ -421,13 +441,13 @@ impl Transport {
 
     /// A link's own score from its current estimates.
     pub fn link_score(&self, link: LinkIx) -> f64 {
-        let (d, l, j) = self.links[link.0 as usize].observation();
+        let (d, l, j) = self.links[link.0 as usize].observation(self.loss_noise);
         self.score_of(d, l, j * j)
     }
 
     fn score_of(&self, delay_ns: f64, loss: f64, jitter_sq: f64) -> f64 {
         let eff_ns = delay_ns + 2.0 * jitter_sq.sqrt();
-        let delay_us = (eff_ns / 1000.0).clamp(0.0, u32::MAX as f64) as u32;
+        let delay_us = (eff_ns / 1000.0).round().clamp(0.0, u32::MAX as f64) as u32;
         self.cfg.score.score(&Observation { delay_us, loss, retransmit_rate: 0.0 })
     }
 
@@ -436,7 +456,7 @@ impl Transport {
     pub fn path_score(&self, path: &TPath) -> f64 {
         let (mut d, mut keep, mut j2) = (0.0, 1.0, 0.0);
         for l in path.links() {
-            let (dl, ll, jl) = self.links[l.0 as usize].observation();
+            let (dl, ll, jl) = self.links[l.0 as usize].observation(self.loss_noise);
             d += dl;
             keep *= 1.0 - ll;
             j2 += jl * jl;
@@ -759,6 +779,40 @@ mod tests {
         assert!(switches[1].0 >= switches[0].0 + 120 * S, "dwell respected: {switches:?}");
         assert!(outs.iter().any(|(_, o)| matches!(o, Output::LinkUp { link: LinkIx(4) })));
         assert_eq!(t.stats().ping_pongs, 1);
+    }
+
+    /// One lost probe in a window is noise; a 10% loss is not. The score
+    /// is checked against ScoreFn on the expected estimate: the loss
+    /// average over the window less two probes' worth.
+    #[test]
+    fn a_lone_lost_probe_is_noise_but_a_sustained_loss_lowers_the_score() {
+        let run = |lose: &dyn Fn(u64) -> bool| {
+            let l = LinkSpec { a: RegionIx(0), b: RegionIx(1), delay_ns: 40 * MS, loss: 0.0, jitter_ns: 0 };
+            let mut t = Transport::new(TransportConfig::default(), 2, vec![l], 0).unwrap();
+            for k in 0..600u64 {
+                let now = k * S;
+                t.handle_timeout(now);
+                while let Some(o) = t.poll_output() {
+                    if let Output::Probe { link, seq } = o {
+                        if !lose(seq) {
+                            t.handle_reply(now + 80 * MS, link, seq, 80 * MS);
+                        }
+                    }
+                }
+            }
+            t.link_score(LinkIx(0))
+        };
+        let clean = ScoreFn::default().score(&Observation { delay_us: 40_000, loss: 0.0, retransmit_rate: 0.0 });
+        assert!((run(&|_| false) - clean).abs() < 1e-9);
+        assert!((run(&|seq| seq == 550) - clean).abs() < 1e-9, "one loss 50 s ago is noise");
+        // Every tenth probe lost: the window's loss is 10% (the weights
+        // of a periodic pattern average out to within 1%), less 2/87.
+        let lossy = run(&|seq| seq % 10 == 0);
+        let per_window = 1.0 / (1.0 - cdnsim_maths::powf(2.0, -1.0 / 60.0));
+        let lo = ScoreFn::default().score(&Observation { delay_us: 40_000, loss: 0.11 - 2.0 / per_window, retransmit_rate: 0.0 });
+        let hi = ScoreFn::default().score(&Observation { delay_us: 40_000, loss: 0.09 - 2.0 / per_window, retransmit_rate: 0.0 });
+        assert!(lossy > lo && lossy < hi, "{lo} < {lossy} < {hi}");
+        assert!(clean - lossy > 3.0);
     }
 
     #[test]

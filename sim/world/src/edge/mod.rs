@@ -19,11 +19,14 @@
 //!   `simulate`;
 //! - `build`: scenario -> cluster (regions, rooms, pools, machines),
 //!   fleets, generators;
-//! - `record`: summary columns, `pods`, `machines` and `edge_series` tables.
+//! - `record`: summary columns, `pods`, `machines` and `edge_series` tables;
+//! - `transport`: the transport network between regions (probes, faults,
+//!   and what the route service's switches do to the legs).
 
 mod build;
 mod record;
 mod state;
+pub(crate) mod transport;
 
 use state::*;
 
@@ -83,6 +86,9 @@ impl Model for EdgeWorld<'_> {
             Ev::Outage { index, begins } => self.on_outage(sched, now, index as usize, begins),
             Ev::Upgrade { index } => self.on_upgrade(sched, now, index as usize),
             Ev::ControlFault { index, begins } => self.on_control_fault(sched, now, index as usize, begins),
+            Ev::TransportFault { index, begins } => self.on_transport_fault(sched, now, index as usize, begins),
+            Ev::TransportTimer => self.on_transport_timer(sched, now),
+            Ev::ProbeReply { link, seq } => self.on_probe_reply(sched, now, link, seq),
             Ev::ControlTimer => {
                 if self.control.armed == Some(now) {
                     self.control.armed = None;
@@ -371,28 +377,35 @@ impl EdgeWorld<'_> {
                 return None;
             }
         }
-        Some(match (self.place_of(to), self.place_of(from)) {
+        let cost = match (self.place_of(to), self.place_of(from)) {
             (_, None) => 3,
             (None, Some(_)) => 2,
             (Some((ra, _)), Some((rb, _))) if ra == rb => 0,
             (Some((_, ga)), Some((_, gb))) if ga == gb => 1,
             _ => 2,
-        })
+        };
+        // With a transport network, a pair of regions without a path
+        // cannot carry a leg.
+        if cost >= 2 && self.transport_leg(self.world_region(from), self.world_region(to)) == Some(None) {
+            return None;
+        }
+        Some(cost)
     }
 
     /// One-way latency of a leg, added to a subscriber's join when its
     /// server must first pull the stream.
+    /// (With a transport network: the current path's latency between
+    /// the regions.)
     fn leg_latency_ns(&self, from: Node, to: Node) -> u64 {
-        let centre = self.edge.central.region;
-        // The central room has no edge region (usize::MAX).
-        let world_region = |n: Node| match self.place_of(n) {
-            Some((_, g)) if g < self.edge.regions.len() => self.edge.regions[g].region,
-            _ => centre,
-        };
+        // The central room has no edge region: the centre's.
+        let (ra, rb) = (self.world_region(from), self.world_region(to));
         match self.leg_cost(to, from).unwrap_or(2) {
             0 => 0,
             1 => self.sc.network.min_latency_ns,
-            _ => self.sc.region_latency_ns(world_region(from), world_region(to), self.sc.network.route_inflation),
+            _ => match self.transport_leg(ra, rb) {
+                Some(Some(ns)) => ns,
+                _ => self.sc.region_latency_ns(ra, rb, self.sc.network.route_inflation),
+            },
         }
     }
 
@@ -460,6 +473,7 @@ impl EdgeWorld<'_> {
         self.streams.legs.insert((stream, to), LegRec { id: id.0, from, bandwidth_bps });
         self.streams.leg_of.insert(id.0, (stream, to));
         self.streams.legs_opened += 1;
+        self.transport_leg_opened(now, stream, from, to);
         if self.leg_cost(to, from).is_none_or(|c| c >= 2) {
             self.streams.legs_cross_region += 1;
         }
@@ -472,6 +486,7 @@ impl EdgeWorld<'_> {
     fn close_leg(&mut self, now: u64, stream: StreamId, leg: Leg<Node>) {
         let Some(rec) = self.streams.legs.remove(&(stream, leg.to)) else { return };
         self.streams.leg_of.remove(&rec.id);
+        self.transport_leg_closed(stream, leg.to);
         debug_assert_eq!(rec.from, leg.from);
         for (n, out) in [(leg.from, true), (leg.to, false)] {
             if let Node::Pod(q) = n {
