@@ -44,7 +44,8 @@
 //!   switch margin.
 //! - **Detection** (BFD's detection time, RFC 5880 section 6.8.4): a link
 //!   is declared down when no reply has arrived for `missed_probes` x
-//!   `probe_interval_ns`, i.e. `missed_probes` consecutive probes went
+//!   `probe_interval_ns` (docs/references.md, BFD detection time), i.e.
+//!   `missed_probes` consecutive probes went
 //!   unanswered; up again at its next reply. If the caller never delivers
 //!   a reply that left before a failure began, a failure at `f` is declared
 //!   by `f + missed_probes x probe_interval_ns` at the latest.
