@@ -274,6 +274,7 @@ pub(crate) fn build<'a>(
         streams: Streams { by_region: vec![vec![Vec::new(); edge.regions.len()]; services], ..Streams::default() },
         dirty: Vec::new(),
         serverless_dirty: false,
+        settling: false,
         control: Control {
             listwatch: Some({
                 let c = edge.control.unwrap_or(cdnsim_scenario::EdgeControl::DEFAULT);

@@ -568,8 +568,9 @@ impl EdgeWorld<'_> {
 
     /// Holder `node` of `stream` went away: its legs close, its orphans
     /// pull from the nearest holder that can send (keeping their subtree)
-    /// or, if none can, lose the stream with their viewers.
-    fn lose_holder(&mut self, now: u64, stream: StreamId, node: Node) {
+    /// or, if none can (or not `repull`), lose the stream with their
+    /// viewers.
+    fn lose_holder(&mut self, now: u64, stream: StreamId, node: Node, repull: bool) {
         let Some(r) = self.streams.cascade.remove_holder(stream, node) else { return };
         let service = self.streams.pos.get(&stream).map_or(0, |&(s, _, _)| s as usize);
         for leg in r.inbound.into_iter().chain(r.pruned) {
@@ -585,7 +586,7 @@ impl EdgeWorld<'_> {
             }
         }
         for o in r.orphans {
-            let sources = self.streams.cascade.sources(stream, o, |k| self.leg_cost(o, k));
+            let sources = if repull { self.streams.cascade.sources(stream, o, |k| self.leg_cost(o, k)) } else { Vec::new() };
             if sources.into_iter().any(|from| self.open_leg(now, stream, from, o, service, true)) {
                 self.streams.legs_repulled += 1;
                 continue;
@@ -735,7 +736,7 @@ impl EdgeWorld<'_> {
                     // The pod lost everything: it is no longer a holder of
                     // the leg's stream (its viewers were cut just before).
                     if let Some(&(stream, _)) = self.streams.leg_of.get(&session.0) {
-                        self.lose_holder(now, stream, Node::Pod(p));
+                        self.lose_holder(now, stream, Node::Pod(p), true);
                     }
                 }
                 PodEvent::SessionCut { session, cause, .. } => {
@@ -776,13 +777,23 @@ impl EdgeWorld<'_> {
     }
 
     /// Drains the events of pods touched by cascade changes.
+    /// A call from within (every `after_pod` ends with one) returns at
+    /// once: the outer loop pops the next pod at the same point the nested
+    /// call would have, so the order is that of the recursion it replaces,
+    /// without its depth (one frame per dirty pod: thousands when a
+    /// transport pair loses its legs).
     fn settle(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        if self.settling {
+            return;
+        }
+        self.settling = true;
         while let Some(q) = self.dirty.pop() {
             self.after_pod(sched, now, q);
         }
         if std::mem::take(&mut self.serverless_dirty) {
             self.arm_serverless(sched, now);
         }
+        self.settling = false;
     }
 
     fn delete_pod(&mut self, now: u64, p: u32) {

@@ -307,6 +307,8 @@ pub(crate) struct EdgeWorld<'a> {
     pub(crate) dirty: Vec<u32>,
     /// The serverless pool changed outside its own handlers: re-arm it.
     pub(crate) serverless_dirty: bool,
+    /// `settle` is running (its nested calls return at once).
+    pub(crate) settling: bool,
     pub(crate) control: Control,
     /// `[edge.transport]`: the transport network (`edge/transport.rs`).
     pub(crate) transport: Option<Box<crate::edge::transport::TransportNet>>,

@@ -28,7 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cdnsim_edge::{Leg, StreamId};
+use cdnsim_edge::StreamId;
 use cdnsim_engine::{RngStream, Scheduler, SimTime, stream};
 use cdnsim_routing::transport::{LinkIx, LinkSpec, Output, RegionIx, TPath, Transport, TransportConfig};
 use cdnsim_scenario::EdgeTransport;
@@ -317,6 +317,8 @@ impl EdgeWorld<'_> {
                 Output::Unreachable { a, b, from } => self.pair_lost(now, (a.0, b.0), from),
             }
         }
+        // Pods whose legs or viewers went.
+        self.settle(sched, now);
         self.arm_transport(sched, now);
     }
 
@@ -419,7 +421,9 @@ impl EdgeWorld<'_> {
             let t = self.transport.as_mut().expect("a transport");
             t.legs_lost += 1;
             let cut_before = self.streams.cut_upstream;
-            self.drop_holder(now, leg.0, leg.1);
+            // The receiver leaves the stream's tree with its subtree; every
+            // viewer on it is cut upstream (no re-pull: see the module docs).
+            self.lose_holder(now, leg.0, leg.1, false);
             let t = self.transport.as_mut().expect("a transport");
             t.sessions_lost += self.streams.cut_upstream - cut_before;
         }
@@ -497,33 +501,5 @@ impl EdgeWorld<'_> {
             }
         }
         self.settle(sched, now);
-    }
-
-    /// Leg (stream, node)'s receiver leaves the stream's tree with its
-    /// subtree; every viewer on it is cut upstream.
-    fn drop_holder(&mut self, now: u64, stream: StreamId, node: Node) {
-        let Some(r) = self.streams.cascade.remove_holder(stream, node) else { return };
-        for leg in r.inbound.into_iter().chain(r.pruned) {
-            self.close_leg(now, stream, leg);
-        }
-        for &o in &r.orphans {
-            self.close_leg(now, stream, Leg { from: node, to: o });
-        }
-        for sub in r.subscribers {
-            if self.live[sub as usize].live {
-                self.cut_upstream(now, sub);
-            }
-        }
-        for o in r.orphans {
-            let d = self.streams.cascade.drop_orphan(stream, o);
-            for leg in d.legs {
-                self.close_leg(now, stream, leg);
-            }
-            for (_, sub) in d.subscribers {
-                if self.live[sub as usize].live {
-                    self.cut_upstream(now, sub);
-                }
-            }
-        }
     }
 }
