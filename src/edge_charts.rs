@@ -89,6 +89,31 @@ pub fn run_charts(run_dir: &Path, dir: &Path) -> Result<Vec<PathBuf>, Failure> {
         cdnsim_chart::cdf(&dir.join("machine_cpu_cdf"), "CPU allocated per machine holding pods (every sample)", "allocated / capacity", &[("machines".into(), busy)])
             .map_err(internal)?,
     );
+    // Reroute times of the sessions a transport fault hit (runs with
+    // `[edge.transport]` whose faults hit any), one line per cause.
+    let reroutes = run_dir.join("reroutes.parquet");
+    if reroutes.exists() {
+        let df = read_parquet(&reroutes).map_err(|e| Failure::BadInput(format!("{}: {e}", reroutes.display())))?;
+        let ms = column(&reroutes, "reroute_ms")?;
+        if !ms.is_empty() {
+            let causes: Vec<String> = df
+                .column("cause")
+                .and_then(|c| c.str().map(|s| s.iter().map(|x| x.unwrap_or("").to_string()).collect()))
+                .map_err(|e| Failure::BadInput(format!("{}: {e}", reroutes.display())))?;
+            // reroute_ms is null for lost rows: pair causes with the rows that have a time.
+            let all = df.column("reroute_ms").map_err(|e| Failure::BadInput(e.to_string()))?.f64().map_err(|e| Failure::BadInput(e.to_string()))?.iter().collect::<Vec<_>>();
+            let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for (c, v) in causes.iter().zip(all) {
+                if let Some(v) = v {
+                    by.entry(format!("{c} ({})", if c == "outage" { "fault -> media on the new path" } else { "degradation -> new path" })).or_default().push(v);
+                }
+            }
+            let sets: Vec<(String, Vec<f64>)> = by.into_iter().collect();
+            written.extend(
+                cdnsim_chart::cdf(&dir.join("reroute_cdf"), "Reroute time per affected session", "reroute time (ms)", &sets).map_err(internal)?,
+            );
+        }
+    }
     Ok(written)
 }
 

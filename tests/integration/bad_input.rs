@@ -235,3 +235,33 @@ fn background_load_without_a_topology_or_with_a_share_of_one() {
     let t = t.replacen("[network]\n", "[network]\nbackground = { corridor = [0.5, 1.0] }\n", 1);
     rejects("background-share", t.as_bytes(), Some("[0.5, 1.0]"), "network.background.corridor", "expected one share or 24 hourly shares, found 2");
 }
+
+// ---- [edge.transport]: issue 15's three cases ------------------------
+
+#[test]
+fn transport_fault_naming_an_unknown_region_or_link() {
+    let base = crate::transport::small_text();
+    let t = replace_once(&base, "from = \"west\"\nto = \"east\"\nkind", "from = \"atlantis\"\nto = \"east\"\nkind");
+    rejects("transport-unknown-region", t.as_bytes(), Some("\"atlantis\""), "edge.transport_faults[0].from", "expected the name of a region");
+    // west and far are both regions, but no link joins them.
+    let t = replace_once(&base, "from = \"west\"\nto = \"east\"\nkind", "from = \"west\"\nto = \"far\"\nkind");
+    rejects("transport-unknown-link", t.as_bytes(), Some("\"far\"\nkind"), "edge.transport_faults[0].to", "expected a region with a transport link to \"west\"");
+    let t = replace_once(&base, "from = \"west\"\nto = \"east\"\nkind", "group = \"pacific\"\nkind");
+    rejects("transport-unknown-group", t.as_bytes(), Some("\"pacific\""), "edge.transport_faults[0].group", "expected a group of transport links");
+}
+
+#[test]
+fn transport_relay_rule_with_no_candidate_relays() {
+    let base = crate::transport::small_text();
+    let t = replace_once(&base, "missed_probes = 3\n", "missed_probes = 3\nrelays = []\n");
+    rejects("transport-no-relays", t.as_bytes(), Some("[]"), "edge.transport.relays", "expected candidate relays for the relay rule");
+    // `far` links to east only: it cannot relay anything.
+    let t = replace_once(&base, "missed_probes = 3\n", "missed_probes = 3\nrelays = [\"far\"]\n");
+    rejects("transport-useless-relays", t.as_bytes(), Some("[\"far\"]"), "edge.transport.relays", "expected candidate relays for the relay rule");
+}
+
+#[test]
+fn transport_probing_interval_of_zero() {
+    let t = replace_once(&crate::transport::small_text(), "probe_interval = \"1 s\"", "probe_interval = \"0 s\"");
+    rejects("transport-zero-probe", t.as_bytes(), Some("\"0 s\""), "edge.transport.probe_interval", "expected a value above zero");
+}

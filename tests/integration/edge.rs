@@ -110,14 +110,18 @@ fn binpack_needs_fewer_machines_and_sharing_saves_machines() {
 #[test]
 fn edge_runs_are_byte_identical_across_reruns_and_jobs() {
     let dir = temp_dir("edge-determinism");
-    // The cascade's sweep too: its trees change with every cut and re-pull.
-    const NAMES: [&str; 2] = ["edge_burst_serverless", "edge_cascade"];
+    // The cascade's sweep too: its trees change with every cut and re-pull;
+    // and the transport fault's (probes, detections, reroutes).
+    const NAMES: [&str; 3] = ["edge_burst_serverless", "edge_cascade", "edge_transport_fault"];
     let digest = |out: &Path| -> Vec<(String, Vec<u8>)> {
         let mut files = Vec::new();
         for name in NAMES {
             for run in runs(out, name) {
-                for f in ["summary", "pods", "machines", "edge_series"] {
+                for f in ["summary", "pods", "machines", "edge_series", "reroutes"] {
                     let p = run.join(format!("{f}.parquet"));
+                    if f == "reroutes" && name != "edge_transport_fault" {
+                        continue;
+                    }
                     files.push((p.strip_prefix(out).unwrap().display().to_string(), read(&p)));
                 }
             }
@@ -131,7 +135,7 @@ fn edge_runs_are_byte_identical_across_reruns_and_jobs() {
         run_ok(&scenario(name), &c, &["--no-progress", "--jobs", "2"], &[]);
     }
     let (da, db, dc) = (digest(&a), digest(&b), digest(&c));
-    assert_eq!(da.len(), (8 + 6) * 4);
+    assert_eq!(da.len(), (8 + 6) * 4 + 2 * 5);
     assert!(da == db, "a rerun changed an edge run's bytes");
     assert!(da == dc, "--jobs 2 changed an edge run's bytes");
 }

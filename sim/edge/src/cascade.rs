@@ -170,6 +170,20 @@ impl<K: Ord + Copy + std::fmt::Debug, S: Ord + Copy> Cascade<K, S> {
         out.into_iter().map(|(_, _, k)| k).collect()
     }
 
+    /// The subscribers on `node` and on every holder below it (in key
+    /// order of the holders, then of the subscribers): who loses the
+    /// stream while `node`'s inbound leg carries nothing.
+    pub fn subscribers_below(&self, stream: StreamId, node: K) -> Vec<(K, S)> {
+        let Some(s) = self.streams.get(&stream) else { return Vec::new() };
+        if !s.holders.contains_key(&node) {
+            return Vec::new();
+        }
+        Self::subtree(s, node)
+            .into_iter()
+            .flat_map(|k| s.holders[&k].subscribers.iter().map(move |&x| (k, x)))
+            .collect()
+    }
+
     /// `node` and every holder below it.
     fn subtree(s: &Stream<K, S>, node: K) -> BTreeSet<K> {
         let mut out = BTreeSet::new();
@@ -402,6 +416,21 @@ mod tests {
         c.reattach(S, 3, 0).unwrap();
         assert_eq!(c.depth(S, 3), Some(1));
         assert_eq!(c.depth(S, deepest), Some(deepest as u8 - 2));
+    }
+
+    #[test]
+    fn subscribers_below_a_holder_are_its_own_and_its_subtrees() {
+        let mut c = C::new();
+        c.publish(S, 0).unwrap();
+        c.attach(S, 1, 0).unwrap();
+        c.attach(S, 2, 1).unwrap();
+        c.attach(S, 3, 0).unwrap();
+        for (n, v) in [(0, 10), (1, 11), (2, 12), (2, 13), (3, 14)] {
+            c.subscribe(S, n, v).unwrap();
+        }
+        assert_eq!(c.subscribers_below(S, 1), vec![(1, 11), (2, 12), (2, 13)]);
+        assert_eq!(c.subscribers_below(S, 0).len(), 5);
+        assert!(c.subscribers_below(S, 9).is_empty());
     }
 
     #[test]

@@ -37,8 +37,9 @@
 //!
 //! # What is not
 //!
-//! - The network: join latency and the transport network (MSDN) are the
-//!   world's; the cascade here is a tree of pulls, with no link model.
+//! - The network: join latency is the world's, and the transport network
+//!   (MSDN) between regions is `cdnsim_routing::transport`, driven by the
+//!   world; the cascade here is a tree of pulls, with no link model.
 //! - The control plane's latency; a placement is instantaneous. (Who it
 //!   can manage, its eviction rule when the cloud-edge network is cut,
 //!   and its list-watch bytes are [`control`] and [`listwatch`]; the

@@ -41,6 +41,10 @@
 //!   hot pushes, mesh agents, shortest hops) and its outputs [`Route`],
 //!   [`Reroute`], [`Push`], [`RouterStats`].
 //! - [`seam`]: seamless switching: [`resume_block`] and [`SpliceCounter`].
+//! - [`transport`]: [`Transport`], the region-to-region transport
+//!   network: probing, failure detection after d missed probes, and a route
+//!   service per region pair, direct or through one relay region (RON's
+//!   rule), scored with [`ScoreFn`] and held against ping-pong.
 //! - [`error`]: [`ParamError`] (bad configuration) and [`NoRoute`].
 //! - `limits`: the table bounds [`MAX_STREAMS`] and [`MAX_LABELS`].
 
@@ -54,6 +58,7 @@ pub mod router;
 pub mod score;
 pub mod seam;
 mod search;
+pub mod transport;
 
 pub use error::{NoRoute, ParamError};
 pub use graph::{Graph, LinkInfo, NodeInfo, Tier};
@@ -62,3 +67,4 @@ pub use policy::{Mode, Policy, Redundancy};
 pub use router::{Push, Reroute, Route, Router, RouterStats};
 pub use score::{FitError, Observation, ScoreFn};
 pub use seam::{Resume, SpliceCounter, resume_block};
+pub use transport::{LinkIx, LinkSpec, RegionIx, TPath, Transport, TransportConfig, TransportStats};

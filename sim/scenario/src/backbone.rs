@@ -60,22 +60,22 @@ pub(crate) struct PathInfo {
 }
 
 /// Loads `topologies/<name>.toml` from the scenario's folder.
-pub(crate) fn load(ctx: &Ctx, name: &Spanned<String>) -> Result<Loaded, ScenarioError> {
+pub(crate) fn load(ctx: &Ctx, name: &Spanned<String>, field: &str) -> Result<Loaded, ScenarioError> {
     let n = name.get_ref();
     if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
-        return Err(ctx.err(name.span(), "network.topology", format!("expected a topology name of letters, digits, '-' or '_', found {n:?}")));
+        return Err(ctx.err(name.span(), field, format!("expected a topology name of letters, digits, '-' or '_', found {n:?}")));
     }
     let path = Path::new(ctx.file).parent().unwrap_or(Path::new(".")).join("topologies").join(format!("{n}.toml"));
     let data = load_topology(&path).map_err(|e| match e {
         ScenarioError::Read { message, .. } => ctx.err(
             name.span(),
-            "network.topology",
+            field,
             format!("expected a topology file at {}, found none ({message})", path.display()),
         ),
         located => located,
     })?;
     let backbone = Backbone::new(data.backbone_input())
-        .map_err(|e| ctx.err(name.span(), "network.topology", format!("the topology does not build a backbone: {e}")))?;
+        .map_err(|e| ctx.err(name.span(), field, format!("the topology does not build a backbone: {e}")))?;
     let idcs = data.idcs.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
     Ok(Loaded { data, backbone, idcs, shared: Vec::new(), shared_index: BTreeMap::new() })
 }

@@ -670,6 +670,8 @@ pub(crate) fn resolve(ctx: &Ctx, e: &Spanned<RawEdge>, regions: &Names, duration
     let edge = Edge {
         control,
         control_faults,
+        transport: None,
+        transport_faults: Vec::new(),
         shared,
         policy,
         scale_in,
@@ -801,6 +803,8 @@ mod tests {
             upgrades: Vec::new(),
             control: None,
             control_faults: Vec::new(),
+            transport: None,
+            transport_faults: Vec::new(),
             redundancy_rooms: 2,
             sample_interval_ns: 1,
             access_latency_ns: 0,

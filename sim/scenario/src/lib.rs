@@ -26,6 +26,7 @@
 mod backbone;
 mod ctx;
 pub mod edge;
+mod edge_transport;
 pub mod error;
 mod loss;
 pub mod model;

@@ -442,6 +442,12 @@ pub struct Edge {
     pub control: Option<EdgeControl>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub control_faults: Vec<EdgeControlFault>,
+    /// The transport network between regions; `None`: legs between
+    /// regions take the great-circle latency and never fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<EdgeTransport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transport_faults: Vec<EdgeTransportFault>,
     /// Rooms per region that may be down at once while the region still
     /// carries its peak demand (2 for N-2; 0: no check).
     pub redundancy_rooms: u32,
@@ -668,4 +674,54 @@ pub struct EdgeUpgrade {
     /// In place (sessions and port kept) or recreate (sessions cut, port
     /// reallocated).
     pub in_place: bool,
+}
+
+/// The transport network between regions (README, "Transport network"):
+/// what `cdnsim_routing::transport` probes and routes over.
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeTransport {
+    /// The bundled topology the links came from, if any.
+    pub topology: Option<String>,
+    pub probe_interval_ns: u64,
+    pub missed_probes: u32,
+    pub loss_timeout_ns: u64,
+    pub relay: bool,
+    /// Indices into `Scenario::regions`; `None`: every region may relay.
+    pub relays: Option<Vec<usize>>,
+    pub switch_margin: f64,
+    pub min_dwell_ns: u64,
+    pub half_life_ns: u64,
+    pub loss_half_life_ns: u64,
+    pub probe_bytes: u64,
+    /// The topology's links, then the file's.
+    pub links: Vec<EdgeTransportLink>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeTransportLink {
+    /// `from-to`, by region names.
+    pub name: String,
+    /// Indices into `Scenario::regions`.
+    pub a: usize,
+    pub b: usize,
+    pub latency_ns: u64,
+    pub loss: f64,
+    pub jitter_ns: u64,
+    pub submarine: bool,
+    pub groups: Vec<String>,
+}
+
+/// A transport fault over [start_ns, end_ns).
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeTransportFault {
+    /// What the file named: `from-to` or the group.
+    pub label: String,
+    /// Indices into `EdgeTransport::links`.
+    pub links: Vec<usize>,
+    /// An outage (nothing passes) or a degradation.
+    pub outage: bool,
+    pub extra_loss: f64,
+    pub extra_latency_ns: u64,
+    pub start_ns: u64,
+    pub end_ns: u64,
 }

@@ -683,6 +683,99 @@ pub struct RawEdge {
     /// cut, over a window.
     #[serde(default)]
     pub control_faults: Vec<Spanned<RawControlFault>>,
+    /// The transport network between regions (absent: legs between
+    /// regions take the great-circle latency and never fail).
+    pub transport: Option<Spanned<RawEdgeTransport>>,
+    /// A transport link (or a shared-risk group of links) down or
+    /// degraded over a window; needs `[edge.transport]`.
+    #[serde(default)]
+    pub transport_faults: Vec<Spanned<RawTransportFault>>,
+}
+
+/// The transport network between regions (README, "Transport network").
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEdgeTransport {
+    /// A bundled topology (`topologies/<name>.toml` beside the scenario,
+    /// e.g. "global") whose regions become the scenario's and whose
+    /// backbone links are transport links.
+    pub topology: Option<Spanned<String>>,
+    /// P, between probes of every link (default "1 s"; above zero).
+    pub probe_interval: Option<Spanned<DurationNs>>,
+    /// d: probe intervals without a reply before a link is declared down
+    /// (default 3).
+    pub missed_probes: Option<Spanned<i64>>,
+    /// A probe unanswered this long counts as lost in the loss estimate
+    /// (default "2 s").
+    pub loss_timeout: Option<Spanned<DurationNs>>,
+    /// Paths through one relay region (RON's rule; default true).
+    pub relay: Option<Spanned<bool>>,
+    /// The regions that may relay (absent: every region).
+    pub relays: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A voluntary switch needs a path this many score points better
+    /// (default 3).
+    pub switch_margin: Option<Spanned<f64>>,
+    /// No voluntary switch of a pair's path within this time of its last
+    /// change (default "30 s").
+    pub min_dwell: Option<Spanned<DurationNs>>,
+    /// Half-life of the delay and jitter estimates (default "10 s").
+    pub half_life: Option<Spanned<DurationNs>>,
+    /// Half-life of the loss estimate (default "60 s").
+    pub loss_half_life: Option<Spanned<DurationNs>>,
+    /// Bytes of one probe (and of its reply; default "64 B").
+    pub probe_size: Option<Spanned<SizeBytes>>,
+    /// Jitter of links that give none (default "1 ms").
+    pub jitter: Option<Spanned<DurationNs>>,
+    /// Links given here, besides the topology's.
+    #[serde(default)]
+    pub links: Vec<Spanned<RawTransportLink>>,
+}
+
+/// A transport link between two regions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransportLink {
+    /// One of the `[[regions]]`.
+    pub from: Spanned<String>,
+    /// Another.
+    pub to: Spanned<String>,
+    /// One-way latency (absent: the great-circle distance x the network's
+    /// route inflation).
+    pub latency: Option<Spanned<DurationNs>>,
+    /// Loss per packet (default 0).
+    pub loss: Option<Spanned<f64>>,
+    /// Jitter (default: `[edge.transport] jitter`).
+    pub jitter: Option<Spanned<DurationNs>>,
+    /// "terrestrial" (default) or "submarine".
+    #[schemars(extend("enum" = crate::topology::LINK_CLASS_NAMES))]
+    pub class: Option<Spanned<String>>,
+    /// Shared-risk groups (a cable, a corridor).
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+}
+
+/// A transport fault: the link between `from` and `to`, or every link of
+/// `group`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransportFault {
+    /// "outage" (no packet passes) or "degrade" (extra loss, latency).
+    #[schemars(extend("enum" = FAULT_KIND_NAMES))]
+    pub kind: Spanned<String>,
+    /// One end of the link (with `to`).
+    pub from: Option<Spanned<String>>,
+    /// The other end.
+    pub to: Option<Spanned<String>>,
+    /// Instead of from/to: a shared-risk group (a cable) of transport links.
+    pub group: Option<Spanned<String>>,
+    /// For "degrade": loss added (a probability).
+    pub extra_loss: Option<Spanned<f64>>,
+    /// For "degrade": one-way latency added.
+    pub extra_latency: Option<Spanned<DurationNs>>,
+    /// From.
+    pub start: Spanned<DurationNs>,
+    /// To, after start.
+    pub end: Spanned<DurationNs>,
 }
 
 /// The control plane in the central region (README, "Edge-container RTC cloud").

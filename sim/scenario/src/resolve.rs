@@ -110,10 +110,24 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
     // the shared ones above and the regions, nothing of the CDN's.
     if let Some(edge) = raw.edge.take() {
         crate::edge::refuse_cdn_sections(&ctx, &raw, edge.span())?;
-        let region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
-        let regions = plain_regions(&ctx, &raw)?;
+        // A transport topology's regions join the file's (the file's own
+        // coordinates win for a name in both).
+        let topo = crate::edge_transport::topology(&ctx, edge.get_ref())?;
+        let mut region_names = index_names(&ctx, &raw.regions, |r| &r.name, "regions")?;
+        let mut regions = plain_regions(&ctx, &raw)?;
+        for p in topo.iter().flat_map(|t| &t.data.provinces) {
+            if !region_names.contains_key(p.name.as_str()) {
+                region_names.insert(p.name.as_str(), regions.len());
+                regions.push(Region { name: p.name.clone(), lat_deg: p.lat_deg, lon_deg: p.lon_deg });
+            }
+        }
         let routing = routing(&ctx, &raw, &region_names)?;
-        let edge = crate::edge::resolve(&ctx, &edge, &region_names, duration_ns)?;
+        let mut edge_model = crate::edge::resolve(&ctx, &edge, &region_names, duration_ns)?;
+        let (edge_transport, transport_faults) =
+            crate::edge_transport::resolve(&ctx, edge.get_ref(), topo.as_ref(), &region_names, &regions, &network, duration_ns)?;
+        edge_model.transport = edge_transport;
+        edge_model.transport_faults = transport_faults;
+        let edge = edge_model;
         return Ok(Scenario {
             name: name.clone(),
             topology: None,
@@ -148,7 +162,7 @@ pub fn resolve(file: &str, text: &str, mut raw: RawScenario) -> Result<Scenario,
     // regions and its IDCs can be nodes.
     let mut backbone = match &raw.network.topology {
         None => None,
-        Some(name) => Some(crate::backbone::load(&ctx, name)?),
+        Some(name) => Some(crate::backbone::load(&ctx, name, "network.topology")?),
     };
 
     // `[overlay]` stands for nodes and links written after the file's own.

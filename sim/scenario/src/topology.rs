@@ -86,6 +86,10 @@ pub struct Province {
     pub area: usize,
     pub lat_deg: f64,
     pub lon_deg: f64,
+    /// Cloud providers with a region there (a global cloud's file; empty
+    /// in an ISP backbone's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -109,6 +113,9 @@ pub struct BackboneLink {
     pub latency_ns: Option<u64>,
     /// Shared-risk groups, sorted.
     pub groups: Vec<String>,
+    /// Over a submarine cable (`class = "submarine"`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub submarine: bool,
 }
 
 /// A site where ISPs exchange traffic: every pair of its PoPs is linked.
@@ -254,6 +261,9 @@ struct RawProvince {
     lat: Spanned<f64>,
     /// Longitude in degrees.
     lon: Spanned<f64>,
+    /// Cloud providers with a region there (names, each once).
+    #[serde(default)]
+    providers: Vec<Spanned<String>>,
 }
 
 /// One ISP's backbone: links between its PoPs.
@@ -280,7 +290,13 @@ struct RawBackboneLink {
     /// Shared-risk groups (a corridor) the link belongs to.
     #[serde(default)]
     groups: Vec<Spanned<String>>,
+    /// "terrestrial" (default) or "submarine" (over a submarine cable).
+    #[schemars(extend("enum" = LINK_CLASS_NAMES))]
+    class: Option<Spanned<String>>,
 }
+
+/// Names `class` of a backbone link accepts.
+pub const LINK_CLASS_NAMES: &[&str] = &["terrestrial", "submarine"];
 
 /// A site where ISPs exchange traffic: every pair of its PoPs is linked.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -529,6 +545,17 @@ impl Resolver<'_> {
                 area: self.lookup(&area_names, "an area", &p.area, format!("provinces[{i}].area"))?,
                 lat_deg: lat,
                 lon_deg: lon,
+                providers: {
+                    let mut seen = BTreeSet::new();
+                    let mut out = Vec::with_capacity(p.providers.len());
+                    for (j, v) in p.providers.iter().enumerate() {
+                        if !seen.insert(v.get_ref().as_str()) {
+                            return Err(self.err(v.span(), format!("provinces[{i}].providers[{j}]"), format!("expected each provider once, found {:?} again", v.get_ref())));
+                        }
+                        out.push(v.get_ref().clone());
+                    }
+                    out
+                },
             });
         }
         let mut areas = Vec::with_capacity(raw.areas.len());
@@ -631,6 +658,10 @@ impl Resolver<'_> {
                         None => None,
                     },
                     groups: self.groups(&l.groups, &f("groups"))?,
+                    submarine: match &l.class {
+                        None => false,
+                        Some(c) => crate::ctx::one_of(LINK_CLASS_NAMES, c.get_ref()).map_err(|m| self.err(c.span(), f("class"), m))? == "submarine",
+                    },
                 });
             }
         }

@@ -274,6 +274,7 @@ pub(crate) fn build<'a>(
         streams: Streams { by_region: vec![vec![Vec::new(); edge.regions.len()]; services], ..Streams::default() },
         dirty: Vec::new(),
         serverless_dirty: false,
+        settling: false,
         control: Control {
             listwatch: Some({
                 let c = edge.control.unwrap_or(cdnsim_scenario::EdgeControl::DEFAULT);
@@ -285,6 +286,15 @@ pub(crate) fn build<'a>(
                 cdnsim_edge::ListWatch::new(cfg, edge.regions.len() + 1)?
             }),
             ..Control::default()
+        },
+        transport: match &edge.transport {
+            None => None,
+            Some(t) => {
+                let used: Vec<usize> = edge.regions.iter().map(|r| r.region).chain([edge.central.region]).collect();
+                Some(Box::new(super::transport::TransportNet::new(t, sc.regions.len(), &used, seed).map_err(|e| {
+                    cdnsim_edge::EdgeError::InvalidParam { model: "transport", field: "edge.transport", expected: "a valid transport network", found: e.to_string() }
+                })?))
+            }
         },
     };
     for (room, pool) in world_machines {
@@ -344,6 +354,11 @@ pub(crate) fn build<'a>(
     for (i, u) in edge.upgrades.iter().enumerate() {
         sched.schedule_at(SimTime::from_ns(u.at_ns), FAULT, Ev::Upgrade { index: i as u16 });
     }
+    for (i, f) in edge.transport_faults.iter().enumerate() {
+        sched.schedule_at(SimTime::from_ns(f.start_ns), FAULT, Ev::TransportFault { index: i as u16, begins: true });
+        sched.schedule_at(SimTime::from_ns(f.end_ns), FAULT, Ev::TransportFault { index: i as u16, begins: false });
+    }
+    w.arm_transport(sched, 0);
     if let Some(c) = &edge.control {
         let cfg = cdnsim_edge::ControlConfig {
             lease_period_ns: c.lease_period_ns,

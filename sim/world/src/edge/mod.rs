@@ -19,11 +19,14 @@
 //!   `simulate`;
 //! - `build`: scenario -> cluster (regions, rooms, pools, machines),
 //!   fleets, generators;
-//! - `record`: summary columns, `pods`, `machines` and `edge_series` tables.
+//! - `record`: summary columns, `pods`, `machines` and `edge_series` tables;
+//! - `transport`: the transport network between regions (probes, faults,
+//!   and what the route service's switches do to the legs).
 
 mod build;
 mod record;
 mod state;
+pub(crate) mod transport;
 
 use state::*;
 
@@ -83,6 +86,9 @@ impl Model for EdgeWorld<'_> {
             Ev::Outage { index, begins } => self.on_outage(sched, now, index as usize, begins),
             Ev::Upgrade { index } => self.on_upgrade(sched, now, index as usize),
             Ev::ControlFault { index, begins } => self.on_control_fault(sched, now, index as usize, begins),
+            Ev::TransportFault { index, begins } => self.on_transport_fault(sched, now, index as usize, begins),
+            Ev::TransportTimer => self.on_transport_timer(sched, now),
+            Ev::ProbeReply { link, seq } => self.on_probe_reply(sched, now, link, seq),
             Ev::ControlTimer => {
                 if self.control.armed == Some(now) {
                     self.control.armed = None;
@@ -371,28 +377,35 @@ impl EdgeWorld<'_> {
                 return None;
             }
         }
-        Some(match (self.place_of(to), self.place_of(from)) {
+        let cost = match (self.place_of(to), self.place_of(from)) {
             (_, None) => 3,
             (None, Some(_)) => 2,
             (Some((ra, _)), Some((rb, _))) if ra == rb => 0,
             (Some((_, ga)), Some((_, gb))) if ga == gb => 1,
             _ => 2,
-        })
+        };
+        // With a transport network, a pair of regions without a path
+        // cannot carry a leg.
+        if cost >= 2 && self.transport_leg(self.world_region(from), self.world_region(to)) == Some(None) {
+            return None;
+        }
+        Some(cost)
     }
 
     /// One-way latency of a leg, added to a subscriber's join when its
     /// server must first pull the stream.
+    /// (With a transport network: the current path's latency between
+    /// the regions.)
     fn leg_latency_ns(&self, from: Node, to: Node) -> u64 {
-        let centre = self.edge.central.region;
-        // The central room has no edge region (usize::MAX).
-        let world_region = |n: Node| match self.place_of(n) {
-            Some((_, g)) if g < self.edge.regions.len() => self.edge.regions[g].region,
-            _ => centre,
-        };
+        // The central room has no edge region: the centre's.
+        let (ra, rb) = (self.world_region(from), self.world_region(to));
         match self.leg_cost(to, from).unwrap_or(2) {
             0 => 0,
             1 => self.sc.network.min_latency_ns,
-            _ => self.sc.region_latency_ns(world_region(from), world_region(to), self.sc.network.route_inflation),
+            _ => match self.transport_leg(ra, rb) {
+                Some(Some(ns)) => ns,
+                _ => self.sc.region_latency_ns(ra, rb, self.sc.network.route_inflation),
+            },
         }
     }
 
@@ -460,6 +473,7 @@ impl EdgeWorld<'_> {
         self.streams.legs.insert((stream, to), LegRec { id: id.0, from, bandwidth_bps });
         self.streams.leg_of.insert(id.0, (stream, to));
         self.streams.legs_opened += 1;
+        self.transport_leg_opened(now, stream, from, to);
         if self.leg_cost(to, from).is_none_or(|c| c >= 2) {
             self.streams.legs_cross_region += 1;
         }
@@ -472,6 +486,7 @@ impl EdgeWorld<'_> {
     fn close_leg(&mut self, now: u64, stream: StreamId, leg: Leg<Node>) {
         let Some(rec) = self.streams.legs.remove(&(stream, leg.to)) else { return };
         self.streams.leg_of.remove(&rec.id);
+        self.transport_leg_closed(stream, leg.to);
         debug_assert_eq!(rec.from, leg.from);
         for (n, out) in [(leg.from, true), (leg.to, false)] {
             if let Node::Pod(q) = n {
@@ -553,8 +568,9 @@ impl EdgeWorld<'_> {
 
     /// Holder `node` of `stream` went away: its legs close, its orphans
     /// pull from the nearest holder that can send (keeping their subtree)
-    /// or, if none can, lose the stream with their viewers.
-    fn lose_holder(&mut self, now: u64, stream: StreamId, node: Node) {
+    /// or, if none can (or not `repull`), lose the stream with their
+    /// viewers.
+    fn lose_holder(&mut self, now: u64, stream: StreamId, node: Node, repull: bool) {
         let Some(r) = self.streams.cascade.remove_holder(stream, node) else { return };
         let service = self.streams.pos.get(&stream).map_or(0, |&(s, _, _)| s as usize);
         for leg in r.inbound.into_iter().chain(r.pruned) {
@@ -570,7 +586,7 @@ impl EdgeWorld<'_> {
             }
         }
         for o in r.orphans {
-            let sources = self.streams.cascade.sources(stream, o, |k| self.leg_cost(o, k));
+            let sources = if repull { self.streams.cascade.sources(stream, o, |k| self.leg_cost(o, k)) } else { Vec::new() };
             if sources.into_iter().any(|from| self.open_leg(now, stream, from, o, service, true)) {
                 self.streams.legs_repulled += 1;
                 continue;
@@ -720,7 +736,7 @@ impl EdgeWorld<'_> {
                     // The pod lost everything: it is no longer a holder of
                     // the leg's stream (its viewers were cut just before).
                     if let Some(&(stream, _)) = self.streams.leg_of.get(&session.0) {
-                        self.lose_holder(now, stream, Node::Pod(p));
+                        self.lose_holder(now, stream, Node::Pod(p), true);
                     }
                 }
                 PodEvent::SessionCut { session, cause, .. } => {
@@ -761,13 +777,23 @@ impl EdgeWorld<'_> {
     }
 
     /// Drains the events of pods touched by cascade changes.
+    /// A call from within (every `after_pod` ends with one) returns at
+    /// once: the outer loop pops the next pod at the same point the nested
+    /// call would have, so the order is that of the recursion it replaces,
+    /// without its depth (one frame per dirty pod: thousands when a
+    /// transport pair loses its legs).
     fn settle(&mut self, sched: &mut Scheduler<Ev>, now: u64) {
+        if self.settling {
+            return;
+        }
+        self.settling = true;
         while let Some(q) = self.dirty.pop() {
             self.after_pod(sched, now, q);
         }
         if std::mem::take(&mut self.serverless_dirty) {
             self.arm_serverless(sched, now);
         }
+        self.settling = false;
     }
 
     fn delete_pod(&mut self, now: u64, p: u32) {

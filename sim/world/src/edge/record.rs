@@ -7,6 +7,7 @@ use cdnsim_edge::{Level, NUM_RESOURCES, PodState, Prices, Resource, Usage, bill,
 use cdnsim_metrics::{Col, Summary, Table, Value};
 
 use super::state::{BINS, EdgeWorld, Series, TIERS, Tier};
+use super::transport::{RerouteRow, TransportNet, path_name};
 use crate::run::{RunIdentity, RunResults};
 
 const LEVELS: [&str; 3] = ["room", "region", "central"];
@@ -211,6 +212,9 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
         "control_resume_s".to_string(),
         Value::OptReal(ct.repaired_ns.zip(ct.resumed_ns).map(|(r, s)| (s - r) as f64 / 1e9)),
     ));
+    if let Some(t) = w.transport.as_deref() {
+        transport_columns(t, &mut x);
+    }
     let mut count = |n: &str, v: u64| x.push((n.to_string(), Value::Count(v)));
     count("machines_initial", held.iter().filter(|h| h.0 == 0).count() as u64);
     count("machines_peak", w.series.machines_peak);
@@ -317,11 +321,14 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
         extra: x,
     };
 
-    let tables = vec![
+    let mut tables = vec![
         ("pods".to_string(), pods_table(&w, stop_ns)),
         ("machines".to_string(), machines_table(&w)),
         ("edge_series".to_string(), series_table(&w.series)),
     ];
+    if let Some(t) = w.transport.as_deref() {
+        tables.push(("reroutes".to_string(), reroutes_table(sc, t)));
+    }
     RunResults { summary, timeseries: Vec::new(), viewers: Vec::new(), extra_tables: tables, events }
 }
 
@@ -423,4 +430,69 @@ fn series_table(s: &Series) -> Table {
         t.push(&format!("control_bytes_{name}"), Col::U64(s.control_bytes[k].clone()));
     }
     t
+}
+
+/// Reroute time of a row that was restored, ms.
+fn reroute_ms(r: &RerouteRow) -> Option<f64> {
+    r.restored_ns.map(|t| (t - r.broken_ns) as f64 / 1e6)
+}
+
+/// The transport's summary columns (only in runs with `[edge.transport]`,
+/// so the other runs' summaries keep their bytes).
+fn transport_columns(t: &TransportNet, x: &mut Vec<(String, Value)>) {
+    let st = t.svc.stats();
+    let mut count = |n: &str, v: u64| x.push((n.to_string(), Value::Count(v)));
+    count("transport_links", t.truth.len() as u64);
+    count("transport_probes", st.probes);
+    count("probe_bytes", t.probe_bytes);
+    count("transport_probes_lost", st.probes_lost);
+    count("transport_links_down", st.links_down);
+    count("transport_links_up", st.links_up);
+    count("transport_switches", st.switches);
+    count("transport_switches_forced", st.forced_switches);
+    count("transport_switches_relay", st.relay_switches);
+    count("transport_ping_pongs", st.ping_pongs);
+    count("transport_pairs_unreachable", st.unreachable);
+    count("transport_legs_rerouted", t.legs_rerouted);
+    count("transport_legs_lost", t.legs_lost);
+    let outage: Vec<&RerouteRow> = t.rows.iter().filter(|r| r.cause == "outage" && !r.lost).collect();
+    count("sessions_rerouted", outage.iter().filter(|r| r.detected_ns.is_some()).count() as u64);
+    count("sessions_healed_in_place", outage.iter().filter(|r| r.detected_ns.is_none()).count() as u64);
+    count("sessions_rerouted_degrade", t.rows.iter().filter(|r| r.cause == "degrade").count() as u64);
+    count("sessions_lost_no_path", t.sessions_lost);
+    count("reroute_rows_dropped", t.rows_dropped);
+    let mut ms: Vec<f64> = outage.iter().filter_map(|r| reroute_ms(r)).collect();
+    ms.sort_by(f64::total_cmp);
+    // Nearest rank, as every percentile of the results.
+    let rank = |p: f64| (!ms.is_empty()).then(|| ms[((p / 100.0 * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1]);
+    x.push(("reroute_ms_p50".to_string(), Value::OptReal(rank(50.0))));
+    x.push(("reroute_ms_p95".to_string(), Value::OptReal(rank(95.0))));
+    x.push(("reroute_ms_max".to_string(), Value::OptReal(ms.last().copied())));
+}
+
+/// `reroutes.parquet`: one row per (affected session, leg reroute).
+fn reroutes_table(sc: &cdnsim_scenario::Scenario, t: &TransportNet) -> Table {
+    let edge = sc.edge.as_ref().expect("an edge scenario");
+    let links = &edge.transport.as_ref().expect("a transport").links;
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let rows = &t.rows;
+    let mut tb = Table::default();
+    tb.push("session", Col::U64(rows.iter().map(|r| r.session).collect()));
+    tb.push("stream", Col::U64(rows.iter().map(|r| r.stream).collect()));
+    tb.push("region_a", Col::Str(rows.iter().map(|r| sc.regions[r.region_a as usize].name.clone()).collect()));
+    tb.push("region_b", Col::Str(rows.iter().map(|r| sc.regions[r.region_b as usize].name.clone()).collect()));
+    tb.push("link", Col::Str(rows.iter().map(|r| r.link.map_or(String::new(), |l| links[l as usize].name.clone())).collect()));
+    tb.push("submarine", Col::Bool(rows.iter().map(|r| r.link.is_some_and(|l| links[l as usize].submarine)).collect()));
+    tb.push("cause", Col::Str(rows.iter().map(|r| r.cause.to_string()).collect()));
+    tb.push("fault_start_ms", Col::F64(rows.iter().map(|r| ms(r.fault_start_ns)).collect()));
+    tb.push("broken_ms", Col::F64(rows.iter().map(|r| ms(r.broken_ns)).collect()));
+    tb.push("detected_ms", Col::OptF64(rows.iter().map(|r| r.detected_ns.map(ms)).collect()));
+    tb.push("restored_ms", Col::OptF64(rows.iter().map(|r| r.restored_ns.map(ms)).collect()));
+    tb.push("reroute_ms", Col::OptF64(rows.iter().map(reroute_ms).collect()));
+    tb.push("bound_ms", Col::OptF64(rows.iter().map(|r| r.bound_ns.map(ms)).collect()));
+    tb.push("path_before", Col::Str(rows.iter().map(|r| path_name(sc, r.region_a, r.region_b, &r.path_before)).collect()));
+    tb.push("path_after", Col::Str(rows.iter().map(|r| r.path_after.map_or(String::new(), |p| path_name(sc, r.region_a, r.region_b, &p))).collect()));
+    tb.push("via_relay", Col::Bool(rows.iter().map(|r| r.path_after.is_some_and(|p| p.relay.is_some())).collect()));
+    tb.push("lost", Col::Bool(rows.iter().map(|r| r.lost).collect()));
+    tb
 }

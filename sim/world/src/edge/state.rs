@@ -14,8 +14,8 @@ use cdnsim_scenario::{Edge, Scenario};
 ///
 /// | class | events | why here |
 /// |---|---|---|
-/// | 0 `FAULT` | room outages begin or end, scheduled upgrades | the platform's state first |
-/// | 1 `TIMER` | pod, serverless and planner timers | a pod ready at t takes a session arriving at t |
+/// | 0 `FAULT` | room outages, control and transport faults begin or end, scheduled upgrades | the platform's state first (a probe reply at a fault's start is lost with it) |
+/// | 1 `TIMER` | pod, serverless, planner and transport timers, probe replies | a pod ready at t takes a session arriving at t |
 /// | 2 `END` | sessions ending | capacity freed at t is free for an arrival at t |
 /// | 3 `ARRIVE` | session arrivals | |
 /// | 4 `CONTROL` | autoscaler syncs, samples, hourly planning | they observe the instant after everything in it happened |
@@ -50,6 +50,13 @@ pub(crate) enum Ev {
     /// The control plane's NotReady / eviction checks.
     ControlTimer,
     Upgrade { index: u16 },
+    /// A transport fault begins or ends.
+    TransportFault { index: u16, begins: bool },
+    /// The transport's probe round or detection deadline (ignored unless
+    /// it is the armed time).
+    TransportTimer,
+    /// The reply to probe `seq` of transport link `link` reaches its prober.
+    ProbeReply { link: u32, seq: u32 },
 }
 
 /// Where a session is served, by the talk's tiers.
@@ -300,7 +307,11 @@ pub(crate) struct EdgeWorld<'a> {
     pub(crate) dirty: Vec<u32>,
     /// The serverless pool changed outside its own handlers: re-arm it.
     pub(crate) serverless_dirty: bool,
+    /// `settle` is running (its nested calls return at once).
+    pub(crate) settling: bool,
     pub(crate) control: Control,
+    /// `[edge.transport]`: the transport network (`edge/transport.rs`).
+    pub(crate) transport: Option<Box<crate::edge::transport::TransportNet>>,
 }
 
 /// The control plane and its faults (`plane` is `None` when the scenario
