@@ -263,6 +263,7 @@ pub struct Router {
     /// while [`Router::best_path_capped`] ranks a stream's carriers
     /// (`e2e_all`); empty between calls.
     e2e_memo: Vec<Option<(u64, bool)>>,
+    e2e_ups: Vec<Option<(u32, u32)>>,
     hop_cache: RefCell<HopCache>,
     stats: RouterStats,
 }
@@ -348,6 +349,7 @@ impl Router {
             bounds,
             scratch: Scratch::default(),
             e2e_memo: Vec::new(),
+            e2e_ups: Vec::new(),
             hop_cache: RefCell::new(HopCache {
                 entries: BTreeMap::new(),
                 order: VecDeque::new(),
@@ -561,38 +563,42 @@ impl Router {
 
     /// [`Router::e2e`] of every carrier of `s` into `memo` (indexed by
     /// node), each carrier's from its upstream's: one step per carrier
-    /// instead of a walk to the source per carrier. Same values: the sums
-    /// saturate, and a saturating sum of non-negative terms is the same in
-    /// any order.
-    fn e2e_all(&self, s: &Stream, memo: &mut Vec<Option<(u64, bool)>>) {
+    /// instead of a walk to the source per carrier, and the carriers'
+    /// upstreams copied once into `ups` so that no step searches the map.
+    /// Same values: the sums saturate, and a saturating sum of
+    /// non-negative terms is the same in any order.
+    fn e2e_all(&self, s: &Stream, memo: &mut Vec<Option<(u64, bool)>>, ups: &mut Vec<Option<(u32, u32)>>) {
+        let n = self.graph.node_count();
         memo.clear();
-        memo.resize(self.graph.node_count(), None);
+        memo.resize(n, None);
+        ups.clear();
+        ups.resize(n, None);
         let mut root = (0u64, true);
         if let Some((_, links)) = &s.up_leg {
             for &l in links {
                 root = (root.0.saturating_add(self.qcost[l as usize]), root.1 && self.usable[l as usize]);
             }
         }
+        for (&node, c) in &s.carriers {
+            ups[node as usize] = c.up;
+        }
         let mut path: Vec<(u32, u32)> = Vec::new();
         for &node in s.carriers.keys() {
             // Up to the first node already known (or the top), then back down.
             let mut x = node;
-            let mut acc = root;
             while memo[x as usize].is_none() {
-                match s.carriers[&x].up {
+                match ups[x as usize] {
                     Some((p, l)) => {
                         path.push((x, l));
                         x = p;
                     }
                     None => {
+                        debug_assert!(s.carriers.contains_key(&x), "a carrier's upstream carries the stream");
                         memo[x as usize] = Some(root);
-                        break;
                     }
                 }
             }
-            if let Some(known) = memo[x as usize] {
-                acc = known;
-            }
+            let mut acc = memo[x as usize].expect("reached a known node");
             while let Some((n, l)) = path.pop() {
                 acc = (acc.0.saturating_add(self.qcost[l as usize]), acc.1 && self.usable[l as usize]);
                 memo[n as usize] = Some(acc);
@@ -823,8 +829,8 @@ impl Router {
         let s = &self.streams[&stream];
         let mut starts = Vec::new();
         let mut blocked = Vec::new();
-        let mut memo = std::mem::take(&mut self.e2e_memo);
-        self.e2e_all(s, &mut memo);
+        let (mut memo, mut ups) = (std::mem::take(&mut self.e2e_memo), std::mem::take(&mut self.e2e_ups));
+        self.e2e_all(s, &mut memo, &mut ups);
         for (&node, c) in &s.carriers {
             if !contains(&avoid.freed, node) {
                 blocked.push(node);
@@ -843,8 +849,7 @@ impl Router {
                 starts.push(Start { node, depth: c.depth as u8, qsum });
             }
         }
-        memo.clear();
-        self.e2e_memo = memo;
+        (self.e2e_memo, self.e2e_ups) = (memo, ups);
         let phases: Vec<Rules> = match self.mode {
             Mode::Mesh => {
                 // Same ISP first, when a start is on one of the target's.

@@ -783,8 +783,8 @@ fn e2e_of_all_carriers_equals_each_carriers_walk() {
         r.set_down(0, 1, true);
         let s = &r.streams[&3];
         assert!(s.carriers.len() >= 3, "{mode:?}: {} carriers", s.carriers.len());
-        let mut memo = Vec::new();
-        r.e2e_all(s, &mut memo);
+        let (mut memo, mut ups) = (Vec::new(), Vec::new());
+        r.e2e_all(s, &mut memo, &mut ups);
         for &node in s.carriers.keys() {
             assert_eq!(memo[node as usize], Some(r.e2e(s, node)), "{mode:?}: carrier {node}");
         }
