@@ -188,6 +188,15 @@ struct Class {
 
 type Path = (Vec<u32>, Vec<u32>);
 
+/// `Router::e2e_all`'s buffers, kept between calls (per graph node: the
+/// (quality cost, usable) found, and the carrier's upstream; the walk).
+#[derive(Clone, Debug, Default)]
+struct E2eScratch {
+    memo: Vec<Option<(u64, bool)>>,
+    ups: Vec<Option<(u32, u32)>>,
+    path: Vec<(u32, u32)>,
+}
+
 #[derive(Clone, Debug)]
 struct AgentEntry {
     stream: u32,
@@ -259,11 +268,9 @@ pub struct Router {
     agents: Vec<VecDeque<AgentEntry>>,
     bounds: BoundCache,
     scratch: Scratch,
-    /// Per graph node: its (quality cost, usable) from the stream's source
-    /// while [`Router::best_path_capped`] ranks a stream's carriers
-    /// (`e2e_all`); empty between calls.
-    e2e_memo: Vec<Option<(u64, bool)>>,
-    e2e_ups: Vec<Option<(u32, u32)>>,
+    /// Reused by `e2e_all` while [`Router::best_path_capped`] ranks a
+    /// stream's carriers.
+    e2e_scratch: E2eScratch,
     hop_cache: RefCell<HopCache>,
     stats: RouterStats,
 }
@@ -348,8 +355,7 @@ impl Router {
             agents: vec![VecDeque::new(); n],
             bounds,
             scratch: Scratch::default(),
-            e2e_memo: Vec::new(),
-            e2e_ups: Vec::new(),
+            e2e_scratch: E2eScratch::default(),
             hop_cache: RefCell::new(HopCache {
                 entries: BTreeMap::new(),
                 order: VecDeque::new(),
@@ -567,7 +573,8 @@ impl Router {
     /// upstreams copied once into `ups` so that no step searches the map.
     /// Same values: the sums saturate, and a saturating sum of
     /// non-negative terms is the same in any order.
-    fn e2e_all(&self, s: &Stream, memo: &mut Vec<Option<(u64, bool)>>, ups: &mut Vec<Option<(u32, u32)>>) {
+    fn e2e_all(&self, s: &Stream, scratch: &mut E2eScratch) {
+        let E2eScratch { memo, ups, path } = scratch;
         let n = self.graph.node_count();
         memo.clear();
         memo.resize(n, None);
@@ -582,7 +589,7 @@ impl Router {
         for (&node, c) in &s.carriers {
             ups[node as usize] = c.up;
         }
-        let mut path: Vec<(u32, u32)> = Vec::new();
+        path.clear();
         for &node in s.carriers.keys() {
             // Up to the first node already known (or the top), then back down.
             let mut x = node;
@@ -829,8 +836,8 @@ impl Router {
         let s = &self.streams[&stream];
         let mut starts = Vec::new();
         let mut blocked = Vec::new();
-        let (mut memo, mut ups) = (std::mem::take(&mut self.e2e_memo), std::mem::take(&mut self.e2e_ups));
-        self.e2e_all(s, &mut memo, &mut ups);
+        let mut e2e = std::mem::take(&mut self.e2e_scratch);
+        self.e2e_all(s, &mut e2e);
         for (&node, c) in &s.carriers {
             if !contains(&avoid.freed, node) {
                 blocked.push(node);
@@ -844,12 +851,12 @@ impl Router {
             if c.depth >= hop_limit as u16 {
                 continue;
             }
-            let (qsum, healthy) = memo[node as usize].expect("every carrier is in the memo");
+            let (qsum, healthy) = e2e.memo[node as usize].expect("every carrier is in the memo");
             if healthy && qsum <= q_limit {
                 starts.push(Start { node, depth: c.depth as u8, qsum });
             }
         }
-        (self.e2e_memo, self.e2e_ups) = (memo, ups);
+        self.e2e_scratch = e2e;
         let phases: Vec<Rules> = match self.mode {
             Mode::Mesh => {
                 // Same ISP first, when a start is on one of the target's.

@@ -783,10 +783,10 @@ fn e2e_of_all_carriers_equals_each_carriers_walk() {
         r.set_down(0, 1, true);
         let s = &r.streams[&3];
         assert!(s.carriers.len() >= 3, "{mode:?}: {} carriers", s.carriers.len());
-        let (mut memo, mut ups) = (Vec::new(), Vec::new());
-        r.e2e_all(s, &mut memo, &mut ups);
+        let mut scratch = E2eScratch::default();
+        r.e2e_all(s, &mut scratch);
         for &node in s.carriers.keys() {
-            assert_eq!(memo[node as usize], Some(r.e2e(s, node)), "{mode:?}: carrier {node}");
+            assert_eq!(scratch.memo[node as usize], Some(r.e2e(s, node)), "{mode:?}: carrier {node}");
         }
     }
 }
