@@ -189,12 +189,15 @@ struct Class {
 type Path = (Vec<u32>, Vec<u32>);
 
 /// `Router::e2e_all`'s buffers, kept between calls (per graph node: the
-/// (quality cost, usable) found, and the carrier's upstream; the walk).
+/// (quality cost, usable) found, and the carrier's upstream; the walk),
+/// and the starts and blocked nodes `best_path_capped` hands the search.
 #[derive(Clone, Debug, Default)]
 struct E2eScratch {
     memo: Vec<Option<(u64, bool)>>,
     ups: Vec<Option<(u32, u32)>>,
     path: Vec<(u32, u32)>,
+    starts: Vec<Start>,
+    blocked: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -574,7 +577,7 @@ impl Router {
     /// Same values: the sums saturate, and a saturating sum of
     /// non-negative terms is the same in any order.
     fn e2e_all(&self, s: &Stream, scratch: &mut E2eScratch) {
-        let E2eScratch { memo, ups, path } = scratch;
+        let E2eScratch { memo, ups, path, .. } = scratch;
         let n = self.graph.node_count();
         memo.clear();
         memo.resize(n, None);
@@ -834,10 +837,11 @@ impl Router {
         cost_cap: u64,
     ) -> Result<Option<Found>, NoRoute> {
         let s = &self.streams[&stream];
-        let mut starts = Vec::new();
-        let mut blocked = Vec::new();
         let mut e2e = std::mem::take(&mut self.e2e_scratch);
         self.e2e_all(s, &mut e2e);
+        let (mut starts, mut blocked) = (std::mem::take(&mut e2e.starts), std::mem::take(&mut e2e.blocked));
+        starts.clear();
+        blocked.clear();
         for (&node, c) in &s.carriers {
             if !contains(&avoid.freed, node) {
                 blocked.push(node);
@@ -856,37 +860,45 @@ impl Router {
                 starts.push(Start { node, depth: c.depth as u8, qsum });
             }
         }
+        let found = self.search_from(target, &starts, &blocked, q_limit, hop_limit, avoid, cost_cap);
+        (e2e.starts, e2e.blocked) = (starts, blocked);
         self.e2e_scratch = e2e;
-        let phases: Vec<Rules> = match self.mode {
-            Mode::Mesh => {
-                // Same ISP first, when a start is on one of the target's.
-                let own = self.graph.node(target).isps;
-                let same = starts.iter().any(|st| self.graph.node(st.node).isps & own != 0);
-                if same {
-                    vec![Rules::Mesh { mask: own }, Rules::Mesh { mask: u32::MAX }]
-                } else {
-                    vec![Rules::Mesh { mask: u32::MAX }]
-                }
-            }
-            _ => vec![Rules::Pool],
-        };
+        found
+    }
+
+    /// The search of [`Router::best_path_capped`] from its ranked `starts`
+    /// (mesh: same ISP first, when a start is on one of the target's).
+    #[allow(clippy::too_many_arguments)]
+    fn search_from(
+        &mut self,
+        target: u32,
+        starts: &[Start],
+        blocked: &[u32],
+        q_limit: u64,
+        hop_limit: u8,
+        avoid: &Avoid,
+        cost_cap: u64,
+    ) -> Result<Option<Found>, NoRoute> {
         if starts.is_empty() {
             return Ok(None);
         }
-        for rules in phases {
+        let phases: [Option<Rules>; 2] = match self.mode {
+            Mode::Mesh => {
+                let own = self.graph.node(target).isps;
+                let same = starts.iter().any(|st| self.graph.node(st.node).isps & own != 0);
+                if same {
+                    [Some(Rules::Mesh { mask: own }), Some(Rules::Mesh { mask: u32::MAX })]
+                } else {
+                    [Some(Rules::Mesh { mask: u32::MAX }), None]
+                }
+            }
+            _ => [Some(Rules::Pool), None],
+        };
+        for rules in phases.into_iter().flatten() {
             self.stats.searches += 1;
             let net = Net { offsets: self.graph.offsets(), arcs: &self.arcs, relay_pool: &self.relay_pool };
             let lb = self.bounds.get(&net, target, rules, self.topo_epoch);
-            let req = Request {
-                target,
-                starts: &starts,
-                hop_limit,
-                q_limit,
-                rules,
-                blocked: &blocked,
-                forbidden: &avoid.links,
-                cost_cap,
-            };
+            let req = Request { target, starts, hop_limit, q_limit, rules, blocked, forbidden: &avoid.links, cost_cap };
             if let Some(f) = search::search(&mut self.scratch, &net, lb, &req)? {
                 return Ok(Some(f));
             }

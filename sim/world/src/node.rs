@@ -111,11 +111,15 @@ pub struct BlockWindow {
     chunks_per_block: u16,
     /// (block, presence bits, count), oldest first, blocks ascending.
     blocks: VecDeque<(u32, Vec<u64>, u16)>,
+    /// The bits of the block that last left the window, zeroed, for the
+    /// next block that enters it (a new block per block time would
+    /// otherwise allocate once per block and node).
+    spare: Option<Vec<u64>>,
 }
 
 impl BlockWindow {
     pub fn new(chunks_per_block: u16) -> Self {
-        BlockWindow { chunks_per_block, blocks: VecDeque::with_capacity(WINDOW_BLOCKS + 1) }
+        BlockWindow { chunks_per_block, blocks: VecDeque::with_capacity(WINDOW_BLOCKS + 1), spare: None }
     }
 
     /// Records `c`, unless it is held already or older than the window.
@@ -127,11 +131,13 @@ impl BlockWindow {
                 if i == 0 && self.blocks.len() >= WINDOW_BLOCKS {
                     return Insert::TooOld;
                 }
-                self.blocks.insert(i, (c.block, vec![0; words], 0));
+                let bits = self.fresh_bits(words);
+                self.blocks.insert(i, (c.block, bits, 0));
                 i
             }
             None => {
-                self.blocks.push_back((c.block, vec![0; words], 0));
+                let bits = self.fresh_bits(words);
+                self.blocks.push_back((c.block, bits, 0));
                 self.blocks.len() - 1
             }
         };
@@ -144,9 +150,20 @@ impl BlockWindow {
         *count += 1;
         let completes = *count == self.chunks_per_block;
         while self.blocks.len() > WINDOW_BLOCKS {
-            self.blocks.pop_front();
+            if let Some((_, mut bits, _)) = self.blocks.pop_front() {
+                bits.fill(0);
+                self.spare = Some(bits);
+            }
         }
         Insert::New { completes }
+    }
+
+    /// All-zero presence bits of `words` words: the spare if there is one.
+    fn fresh_bits(&mut self, words: usize) -> Vec<u64> {
+        match self.spare.take() {
+            Some(bits) if bits.len() == words => bits,
+            _ => vec![0; words],
+        }
     }
 
     /// Held chunks a new subscriber gets: from the newest complete block
