@@ -235,3 +235,11 @@ fn background_load_without_a_topology_or_with_a_share_of_one() {
     let t = t.replacen("[network]\n", "[network]\nbackground = { corridor = [0.5, 1.0] }\n", 1);
     rejects("background-share", t.as_bytes(), Some("[0.5, 1.0]"), "network.background.corridor", "expected one share or 24 hourly shares, found 2");
 }
+
+#[test]
+fn uplink_copies_out_of_range_or_outside_the_tree() {
+    let t = replace_once(&quickstart_text(), "[broadcaster]", "[routing]\nmode = \"tree\"\nuplink_copies = 5\n\n[broadcaster]");
+    rejects("uplink-range", t.as_bytes(), Some("5\n\n[broadcaster]"), "routing.uplink_copies", "expected a count from 1 to 4");
+    let t = replace_once(&quickstart_text(), "[broadcaster]", "[routing]\nmode = \"pool\"\nuplink_copies = 2\n\n[broadcaster]");
+    rejects("uplink-pool", t.as_bytes(), Some("2\n\n[broadcaster]"), "routing.uplink_copies", "expected 1 outside the tree");
+}

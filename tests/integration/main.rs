@@ -29,3 +29,4 @@ mod stream_independence;
 mod sweep;
 mod sweep_resume;
 mod topologies;
+mod uplink_copies;
