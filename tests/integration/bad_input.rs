@@ -265,3 +265,11 @@ fn transport_probing_interval_of_zero() {
     let t = replace_once(&crate::transport::small_text(), "probe_interval = \"1 s\"", "probe_interval = \"0 s\"");
     rejects("transport-zero-probe", t.as_bytes(), Some("\"0 s\""), "edge.transport.probe_interval", "expected a value above zero");
 }
+
+#[test]
+fn uplink_copies_out_of_range_or_outside_the_tree() {
+    let t = replace_once(&quickstart_text(), "[broadcaster]", "[routing]\nmode = \"tree\"\nuplink_copies = 5\n\n[broadcaster]");
+    rejects("uplink-range", t.as_bytes(), Some("5\n\n[broadcaster]"), "routing.uplink_copies", "expected a count from 1 to 4");
+    let t = replace_once(&quickstart_text(), "[broadcaster]", "[routing]\nmode = \"pool\"\nuplink_copies = 2\n\n[broadcaster]");
+    rejects("uplink-pool", t.as_bytes(), Some("2\n\n[broadcaster]"), "routing.uplink_copies", "expected 1 outside the tree");
+}

@@ -19,8 +19,15 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The binary under test: `CDNSIM_BIN` when set (worktrees sharing one
+/// target folder overwrite each other's `target/release/cdnsim`; their
+/// `deps/cdnsim-<hash>` copies are their own), else cargo's.
+pub fn cdnsim_bin() -> String {
+    std::env::var("CDNSIM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_cdnsim").to_string())
+}
+
 pub fn cdnsim(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cdnsim")).args(args).envs(envs.iter().copied()).output().expect("run cdnsim")
+    Command::new(cdnsim_bin()).args(args).envs(envs.iter().copied()).output().expect("run cdnsim")
 }
 
 /// Runs `cdnsim run` and returns the run folder; on failure, panics with

@@ -362,18 +362,35 @@ fn structural_and_model_fidelity_fail_alike_at_exactly_k() {
     // independently (the real decoder on the ids, the table on a uniform
     // draw), so each count is near Poisson and their difference has
     // variance about a + b: within 3.3 sd (two-sided ~1e-3) they agree.
-    let text = at_exactly_k("lh-k");
-    assert!(text.contains("headroom = 0\ntarget = 0.000001\n"), "the [last_hop] knobs were not set");
-    let m = run("lh-k-model", &text.replace("name = \"lh-k\"", "name = \"lh-k-model\""));
-    let s = run("lh-k-structural", &at_fidelity(&text.replace("name = \"lh-k\"", "name = \"lh-k-structural\""), "structural"));
-    let (rm, rs) = (summary(&m, "server_repairs"), summary(&s, "server_repairs"));
-    let (dm, ds) = (summary(&m, "blocks_decoded"), summary(&s, "blocks_decoded"));
-    eprintln!("at K: server repairs model {rm} structural {rs}; blocks decoded model {dm} structural {ds}");
-    // Enough failures that the comparison says something, and blocks
-    // really decided at K (not all repaired: then the knobs did nothing).
-    assert!(rs >= 10.0 && rs < 0.05 * ds, "structural repairs {rs} of {ds} decoded blocks");
-    let sd = (rm + rs).sqrt();
-    assert!((rm - rs).abs() <= 3.3 * sd, "server repairs: model {rm}, structural {rs} (3.3 sd = {})", 3.3 * sd);
+    //
+    // Two cases (seeds 3 and 11, 40 and 30 home nodes). Home nodes turn
+    // their slot's ids over per block (ShareLayout::turned), as the model
+    // draws every block afresh. Neither case tells that apart from ids
+    // fixed per slot (29 and 30 structural repairs then): see the issue
+    // 13 note of helper/lasthop7 for a seed scan, where fixed ids gave
+    // 225 against ~26 (seed 4, 40 nodes) and turned ids 201 (seed 8, 30
+    // nodes: clients given the same candidates share one id set, so a
+    // block whose set fails fails for all of them at once; the count is
+    // then clustered, not Poisson, and the model's per-client draws do
+    // not have that).
+    let base = at_exactly_k("lh-k");
+    assert!(base.contains("headroom = 0\ntarget = 0.000001\n"), "the [last_hop] knobs were not set");
+    let other = format!("{}headroom = 0\ntarget = 0.000001\n", scenario("lh-k", 0.05, 30, "10 Mbps", 10.0, 30, "100000 h", 0.0))
+        .replacen("seed = 3\n", "seed = 11\n", 1);
+    assert_ne!(other, base);
+    for (case, text) in [("a", base), ("b", other)] {
+        let named = |f: &str| text.replace("name = \"lh-k\"", &format!("name = \"lh-k-{case}-{f}\""));
+        let m = run(&format!("lh-k-{case}-model"), &named("model"));
+        let s = run(&format!("lh-k-{case}-structural"), &at_fidelity(&named("structural"), "structural"));
+        let (rm, rs) = (summary(&m, "server_repairs"), summary(&s, "server_repairs"));
+        let (dm, ds) = (summary(&m, "blocks_decoded"), summary(&s, "blocks_decoded"));
+        eprintln!("case {case} at K: server repairs model {rm} structural {rs}; blocks decoded model {dm} structural {ds}");
+        // Enough failures that the comparison says something, and blocks
+        // really decided at K (not all repaired: then the knobs did nothing).
+        assert!(rs >= 10.0 && rs < 0.05 * ds, "case {case}: structural repairs {rs} of {ds} decoded blocks");
+        let sd = (rm + rs).sqrt();
+        assert!((rm - rs).abs() <= 3.3 * sd, "case {case}: server repairs model {rm}, structural {rs} (3.3 sd = {})", 3.3 * sd);
+    }
 }
 
 #[test]

@@ -30,3 +30,4 @@ mod sweep;
 mod sweep_resume;
 mod topologies;
 mod transport;
+mod uplink_copies;

@@ -28,7 +28,10 @@
 //! home node keeps while it holds a share of the stream; a replacement node
 //! takes a free slot, never a slot whose symbols clients may already hold.
 //! S bounds how many distinct symbols one node can give one client per
-//! block. Keep the layout compact: raptorq fails a little more often on
+//! block. On the wire the repair ids are turned over per block
+//! ([`ShareLayout::turned`]: a rotation of [K, end) by a per-block
+//! offset), so a slot sends fresh ids every block while senders stay
+//! disjoint. Keep the layout compact: raptorq fails a little more often on
 //! repair ESIs spread far beyond K (see [`crate::calibrate()`]), and the
 //! shipped decode model was measured on ESIs within [K, K + 16 K). A node's
 //! share of the block with room for redundancy, e.g.
@@ -176,6 +179,28 @@ impl ShareLayout {
         Ok(start..start + self.symbols_per_slot)
     }
 
+    /// The id `esi` of the layout travels as in block `block`, when every
+    /// repair id may lie below `end` (the decode table's calibrated end,
+    /// [`crate::LAST_HOP_ESI_END`]): source ids as they are; repair ids
+    /// (slots and whatever follows them) turned over the repair ids
+    /// [K, end) by an offset of their own per block, as a fountain sender
+    /// draws fresh repair symbols for every block. A rotation, so within a
+    /// block no two senders share an id and every id stays below `end`;
+    /// without it a slot would send the same ids block after block, and a
+    /// client whose set of ids fails to decode would fail on every block
+    /// alike. `end` must be above every repair id of the layout and at
+    /// most [`ESI_LIMIT`]; the offset is a fixed hash of the block number
+    /// (no random stream: the same block turns the same way in every run).
+    pub fn turned(&self, esi: u32, block: u32, end: u32) -> u32 {
+        if esi < self.k {
+            return esi;
+        }
+        debug_assert!(esi < end && end <= ESI_LIMIT, "ESI {esi} outside [K, {end})");
+        let span = (end - self.k) as u64;
+        let offset = crate::splitmix::SplitMix64::indexed(0x7475_726e, block as u64).below(span);
+        self.k + ((esi - self.k) as u64 + offset).rem_euclid(span) as u32
+    }
+
     /// Who sends `esi`.
     pub fn owner(&self, esi: u32) -> Owner {
         if esi < self.k {
@@ -189,6 +214,31 @@ impl ShareLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turned_ids_are_a_rotation_of_the_repair_ids_per_block() {
+        let layout = ShareLayout::new(100, 40, 25).unwrap();
+        let end = crate::LAST_HOP_ESI_END;
+        let used: Vec<u32> = (0..100).chain(100..100 + 40 * 25).chain(1100..1200).collect();
+        let mut offsets = std::collections::BTreeSet::new();
+        for block in 0..50 {
+            let t: Vec<u32> = used.iter().map(|&e| layout.turned(e, block, end)).collect();
+            // Source ids stay; repair ids stay repair ids below the end.
+            assert_eq!(&t[..100], &used[..100]);
+            assert!(t[100..].iter().all(|&e| (100..end).contains(&e)));
+            // No two ids of one block meet.
+            let mut s = t.clone();
+            s.sort_unstable();
+            s.dedup();
+            assert_eq!(s.len(), used.len(), "block {block}");
+            // A rotation: each id moves by the block's offset (mod the span).
+            let off = t[100] - 100;
+            assert!(used[100..].iter().zip(&t[100..]).all(|(&e, &u)| u == 100 + (e - 100 + off) % (end - 100)));
+            offsets.insert(off);
+        }
+        // The blocks turn differently (50 draws from ~16 K offsets).
+        assert!(offsets.len() >= 49, "{} offsets over 50 blocks", offsets.len());
+    }
 
     #[test]
     fn k_is_the_ceiling_and_padding_is_the_rest() {

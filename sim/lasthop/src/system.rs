@@ -516,7 +516,8 @@ impl LastHop {
             got += 1;
             source += (server && i < k) as u32;
             if ids {
-                esis.push(if !server || i < k { first + i } else { server_repair + i - k });
+                let esi = if !server || i < k { first + i } else { server_repair + i - k };
+                esis.push(layout.turned(esi, block.0, cdnsim_codec::LAST_HOP_ESI_END));
             }
         }
         if let Sender::Home(h) = sender {

@@ -1369,6 +1369,82 @@ impl Router {
         (d != u8::MAX).then_some(d)
     }
 
+    // ------------------------------------------------------- up-leg copies
+
+    /// More paths for a stream's up-leg, the ingest side of the chain that
+    /// the shared-CDN talk copies over more than one link because it is the
+    /// weakest part (docs/references.md, Up-leg copies): up to `extra`
+    /// paths from `primary.nodes[0]` (the ingest) to its last node (the
+    /// top: the tree's root), each sharing no link and no intermediate
+    /// node with the primary or with an earlier copy (node-disjoint
+    /// inside, so a relay on one copy forwards on that copy alone).
+    /// Each is the fewest-hop path (at most `max_hops`) over the links
+    /// usable now, intermediate nodes relaying under the pool rules
+    /// (edges never relay, no link joins two edges), ties to the lower
+    /// node id at each hop; found greedily, one after the other, so a
+    /// set of disjoint paths that exists can be missed. Fewer than
+    /// `extra` come back when the graph has no more (none for a one-node
+    /// primary).
+    pub fn up_leg_copies(&self, primary: &Route, extra: usize) -> Vec<Route> {
+        let n = self.graph.node_count();
+        let (Some(&from), Some(&to)) = (primary.nodes.first(), primary.nodes.last()) else { return Vec::new() };
+        if from == to || from as usize >= n || to as usize >= n {
+            return Vec::new();
+        }
+        let mut used_nodes = vec![false; n];
+        let mut used_links = vec![false; self.graph.link_count()];
+        let mark = |nodes: &[u32], links: &[u32], un: &mut [bool], ul: &mut [bool]| {
+            for &u in &nodes[1..nodes.len() - 1] {
+                un[u as usize] = true;
+            }
+            for &l in links {
+                ul[l as usize] = true;
+            }
+        };
+        mark(&primary.nodes, &primary.links, &mut used_nodes, &mut used_links);
+        let net = self.net();
+        let rules = Rules::Pool;
+        let mut out = Vec::new();
+        while out.len() < extra {
+            // Breadth first from the ingest; `prev[v]` = (node, link) it was
+            // reached from. Arcs are in CSR order (by neighbour id), so the
+            // first path found to each node is the lowest-id one.
+            let mut prev: Vec<Option<(u32, u32)>> = vec![None; n];
+            let mut dist = vec![u8::MAX; n];
+            dist[from as usize] = 0;
+            let mut queue = VecDeque::from([from]);
+            while let Some(u) = queue.pop_front() {
+                let d = dist[u as usize];
+                if u == to || (u != from && !rules.relays(&net, u)) || d >= self.policy.max_hops {
+                    continue;
+                }
+                for arc in net.arcs(u) {
+                    let v = arc.to as usize;
+                    let free = arc.to == to || !used_nodes[v];
+                    if dist[v] == u8::MAX && arc.usable && rules.arc_ok(arc) && free && !used_links[arc.link as usize] {
+                        dist[v] = d + 1;
+                        prev[v] = Some((u, arc.link));
+                        queue.push_back(arc.to);
+                    }
+                }
+            }
+            if dist[to as usize] == u8::MAX {
+                break;
+            }
+            let (mut nodes, mut links) = (vec![to], Vec::new());
+            while let Some((u, l)) = prev[*nodes.last().unwrap() as usize] {
+                nodes.push(u);
+                links.push(l);
+            }
+            nodes.reverse();
+            links.reverse();
+            mark(&nodes, &links, &mut used_nodes, &mut used_links);
+            let qsum = links.iter().fold(0u64, |q, &l| q.saturating_add(self.qcost[l as usize]));
+            out.push(self.make_route(nodes, links, qsum, false));
+        }
+        out
+    }
+
     #[cfg(test)]
     pub(crate) fn check_invariants(&self) {
         for (sid, s) in &self.streams {

@@ -789,4 +789,55 @@ fn e2e_of_all_carriers_equals_each_carriers_walk() {
             assert_eq!(scratch.memo[node as usize], Some(r.e2e(s, node)), "{mode:?}: carrier {node}");
         }
     }
+/// The primary up-leg as a route (the tree's rule path from `source`).
+fn rule_up_leg(r: &Router, source: u32) -> Route {
+    let nodes = r.graph().tree_chain(source);
+    let links = r.tree_links(&nodes);
+    r.make_route(nodes, links, 0, false)
+}
+
+#[test]
+fn up_leg_copies_are_disjoint_fewest_hop_paths_to_the_top() {
+    // Region 0's multi-line edge (37) climbs through its T centre (1); it
+    // also reaches the U and M centres (2, 3), each one hop from the root:
+    // two more 2-hop paths, lower id first, and no third.
+    let r = router(three_regions(), Mode::Tree, Policy::default());
+    let primary = rule_up_leg(&r, 37);
+    assert_eq!(primary.nodes, vec![37, 1, 0]);
+    let copies = r.up_leg_copies(&primary, 5);
+    let paths: Vec<&[u32]> = copies.iter().map(|c| c.nodes.as_slice()).collect();
+    assert_eq!(paths, vec![&[37, 2, 0][..], &[37, 3, 0][..]]);
+    let mut all_links: Vec<u32> = primary.links.clone();
+    for c in &copies {
+        assert_eq!(c.links.len() + 1, c.nodes.len());
+        for (w, &l) in c.nodes.windows(2).zip(&c.links) {
+            assert_eq!(r.graph().find_link(w[0], w[1]), Some(l));
+        }
+        all_links.extend(&c.links);
+    }
+    let n = all_links.len();
+    all_links.sort_unstable();
+    all_links.dedup();
+    assert_eq!(all_links.len(), n, "no link on two paths");
+    assert_eq!(r.up_leg_copies(&primary, 1).len(), 1);
+    assert!(r.up_leg_copies(&primary, 0).is_empty());
+}
+
+#[test]
+fn up_leg_copies_avoid_down_links_and_never_relay_through_edges() {
+    let mut r = router(three_regions(), Mode::Tree, Policy::default());
+    let primary = rule_up_leg(&r, 37);
+    let l = link_of(&r, 2, 0);
+    r.set_down(0, l, true);
+    // Centre 2 can still reach the root, but only through another centre
+    // on its ISP (2 -> 5 -> 0, 3 hops): longer than 37 -> 3 -> 0, and
+    // found after it.
+    let copies = r.up_leg_copies(&primary, 5);
+    let paths: Vec<&[u32]> = copies.iter().map(|c| c.nodes.as_slice()).collect();
+    assert_eq!(paths, vec![&[37, 3, 0][..], &[37, 2, 5, 0][..]]);
+    // An edge with a single link (to its centre) has no second path: its
+    // neighbours besides the centre are edges, which do not relay.
+    let lone = rule_up_leg(&r, 10);
+    assert_eq!(lone.nodes, vec![10, 1, 0]);
+    assert!(r.up_leg_copies(&lone, 3).is_empty());
 }

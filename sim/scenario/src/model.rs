@@ -312,6 +312,19 @@ pub struct Routing {
     pub cost_per_interconnect: f64,
     pub cost_per_price: f64,
     pub hot_redundancy: Redundancy,
+    /// Tree: paths each stream's up-leg is sent over at once; `None` when
+    /// the scenario does not set it (the rule path alone, and no up-leg
+    /// columns in the results), left out of the serialised scenario then,
+    /// so run ids of scenarios without it are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uplink_copies: Option<u8>,
+}
+
+impl Routing {
+    /// Paths each up-leg is sent over (1 unless the scenario says more).
+    pub fn up_leg_paths(&self) -> usize {
+        self.uplink_copies.map_or(1, usize::from)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -181,6 +181,11 @@ pub struct RawRouting {
     /// How hot streams are protected: "disjoint-paths" (default) or
     /// `{ fec = x }`, x repair bytes per source byte in (0, 10].
     pub hot_redundancy: Option<Spanned<RawRedundancy>>,
+    /// Tree: paths each stream's up-leg (ingest to root) is sent over at
+    /// once, 1 to 4 (default 1): the primary rule path plus copies over
+    /// paths sharing no link or relay with it where the graph has them; the
+    /// root takes the first copy of each chunk.
+    pub uplink_copies: Option<Spanned<i64>>,
 }
 
 /// `hot_redundancy = "disjoint-paths"` or `{ fec = 0.2 }`.

@@ -684,6 +684,13 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
     };
     let hot_viewers = count(r.and_then(|r| r.hot_viewers.as_ref()), "routing.hot_viewers", 1..=u32::MAX as i64, 100)?;
     let cold_viewers = count(r.and_then(|r| r.cold_viewers.as_ref()), "routing.cold_viewers", 0..=hot_viewers, hot_viewers / 2)?;
+    let uplink_copies = count(r.and_then(|r| r.uplink_copies.as_ref()), "routing.uplink_copies", 1..=MAX_UPLINK_COPIES, 1)?;
+    if let Some(v) = r.and_then(|r| r.uplink_copies.as_ref())
+        && uplink_copies > 1
+        && mode != Mode::Tree
+    {
+        return Err(ctx.err(v.span(), "routing.uplink_copies", "expected 1 outside the tree (pools and the mesh route around a failed up-leg on their own), found more".to_string()));
+    }
     Ok(Routing {
         mode,
         probe_interval_ns: match r.and_then(|r| r.probe_interval.as_ref()) {
@@ -702,8 +709,12 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
         cost_per_interconnect: weight(r.and_then(|r| r.cost_per_interconnect.as_ref()), "routing.cost_per_interconnect", 2.0)?,
         cost_per_price: weight(r.and_then(|r| r.cost_per_price.as_ref()), "routing.cost_per_price", 1.0)?,
         hot_redundancy,
+        uplink_copies: r.and_then(|r| r.uplink_copies.as_ref()).map(|_| uplink_copies as u8),
     })
 }
+
+/// Most paths a tree up-leg may be copied over.
+pub const MAX_UPLINK_COPIES: i64 = 4;
 
 /// ESIs a last-hop layout may span: the decode table is calibrated with
 /// repair ids drawn from below this end (data/decode_model.csv says so in

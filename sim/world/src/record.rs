@@ -198,6 +198,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         .into_iter()
         .chain(parts.columns(sc))
         .chain(backbone)
+        .chain(uplink_columns(&w))
         .collect(),
     };
     let mut extra_tables = vec![("streams".to_string(), stream_table(&w, &names))];
@@ -322,4 +323,21 @@ fn stream_table(w: &World, names: &[String]) -> Table {
     t.push("mean_hops", Col::OptF64((0..n).map(|s| ratio(hop_bytes[s], bytes[s] as u128)).collect()));
     t.push("hop_waste", Col::OptF64((0..n).map(|s| ratio(feasible_hop_bytes[s], shortest_bytes[s])).collect()));
     t
+}
+
+/// Tree up-leg columns, when the scenario sets `[routing] uplink_copies`
+/// (absent otherwise, so results of scenarios without it are unchanged):
+/// the copies asked for, the chunks that entered an up-leg, those the root
+/// took from it (distinct), and the later copies it got.
+fn uplink_columns(w: &World) -> Vec<(String, Value)> {
+    let Some(copies) = w.sc.routing.uplink_copies else { return Vec::new() };
+    let c = &w.counters;
+    let paths: u64 = w.up_legs.values().map(|p| p.len() as u64).sum();
+    vec![
+        ("uplink_copies".into(), Value::Count(copies as u64)),
+        ("uplink_paths".into(), Value::Count(paths)),
+        ("uplink_chunks".into(), Value::Count(c.uplink_chunks)),
+        ("uplink_chunks_reached".into(), Value::Count(c.uplink_chunks_reached)),
+        ("uplink_redundant_chunks".into(), Value::Count(c.uplink_redundant_chunks)),
+    ]
 }

@@ -91,6 +91,13 @@ pub struct Counters {
     /// Chunks that reached a node holding them already, from its second
     /// upstream (a hot stream's redundancy).
     pub redundant_chunks: u64,
+    /// Tree up-legs: chunks that entered one at the ingest (once each,
+    /// whatever the copies), distinct chunks the root took from it, and
+    /// the later copies that reached the root holding them already
+    /// (`[routing] uplink_copies`).
+    pub uplink_chunks: u64,
+    pub uplink_chunks_reached: u64,
+    pub uplink_redundant_chunks: u64,
     /// Chunks lost on an internal link of a hot stream and rebuilt from
     /// its block's repair chunks, without a retransmission (fec.rs).
     pub fec_recovered_chunks: u64,
@@ -173,8 +180,11 @@ pub struct World {
     pub active_faults: Vec<Vec<u16>>,
     /// Tree: each stream's up-leg, ingest first, root last, when they
     /// differ. A relay of its own (the routing crate's tree docs): chunks
-    /// climb it without entering the carries of the nodes on it.
-    pub up_legs: BTreeMap<u32, Vec<u32>>,
+    /// climb it without entering the carries of the nodes on it. The rule
+    /// path first, then its copies (`[routing] uplink_copies`: paths
+    /// sharing no link or relay with it or each other, from the routing
+    /// crate's `up_leg_copies`); the ingest sends every chunk up each.
+    pub up_legs: BTreeMap<u32, Vec<Vec<u32>>>,
     /// Hot streams with FEC: per (channel, stream, block), the block's
     /// source chunks sent on that hop and those lost there (fec.rs). At
     /// most `fec::OPEN_BLOCKS` blocks per channel and stream.
@@ -533,7 +543,7 @@ impl World {
         match hop {
             Hop::Ingest => true,
             Hop::Link { from, to, .. } => {
-                self.up_leg_next(c.stream, from) == Some(to)
+                self.on_up_leg(c.stream, from, to)
                     || self
                         .carries
                         .get(&(c.stream, from))
@@ -543,24 +553,39 @@ impl World {
         }
     }
 
-    /// Tree: the node after `node` on `stream`'s up-leg, if `node` is on it
-    /// below the root.
-    fn up_leg_next(&self, stream: u32, node: u32) -> Option<u32> {
-        let leg = self.up_legs.get(&stream)?;
-        leg.iter().position(|&n| n == node).and_then(|i| leg.get(i + 1).copied())
+    /// Tree: `from` -> `to` is a hop of one of `stream`'s up-leg paths.
+    fn on_up_leg(&self, stream: u32, from: u32, to: u32) -> bool {
+        self.up_legs.get(&stream).is_some_and(|paths| paths.iter().any(|p| p.windows(2).any(|w| w == [from, to])))
     }
 
     /// A chunk reached `node` from the broadcaster or from below on the
-    /// up-leg: on up it goes, and the top of the leg (the root, or the
-    /// ingest itself outside the tree) takes it in as the stream's source.
+    /// up-leg: on up it goes (from the ingest, up every path of the leg;
+    /// from a relay, up the one path it is on), and the top of the leg
+    /// (the root, or the ingest itself outside the tree) takes it in as
+    /// the stream's source.
     fn climb(&mut self, sched: &mut Scheduler<Event>, node: u32, c: Chunk, hops: u8) {
-        match self.up_leg_next(c.stream, node) {
-            Some(next) => {
-                let channel = self.topo.channel_between(NodeId(node), NodeId(next)).expect("tree links are links");
-                self.transmit(sched, Hop::Link { channel, from: node, to: next }, c, hops, 0);
+        let Some(paths) = self.up_legs.get(&c.stream) else {
+            return self.node_receives(sched, node, None, c, hops);
+        };
+        let mut next = std::mem::take(&mut self.scratch);
+        next.clear();
+        for p in paths {
+            if let Some(i) = p[..p.len() - 1].iter().position(|&n| n == node) {
+                next.push(p[i + 1]);
             }
-            None => self.node_receives(sched, node, None, c, hops),
         }
+        if next.is_empty() {
+            self.scratch = next;
+            return self.node_receives(sched, node, None, c, hops);
+        }
+        if node == self.streams[c.stream as usize].ingest {
+            self.counters.uplink_chunks += 1;
+        }
+        for &to in &next {
+            let channel = self.topo.channel_between(NodeId(node), NodeId(to)).expect("up-leg paths follow links");
+            self.transmit(sched, Hop::Link { channel, from: node, to }, c, hops, 0);
+        }
+        self.scratch = next;
     }
 
     /// Chunk `c` reached backbone hop `k` of overlay `hop`'s path: it
@@ -602,7 +627,7 @@ impl World {
         }
         match hop {
             Hop::Ingest => self.climb(sched, self.streams[c.stream as usize].ingest, c, hops),
-            Hop::Link { from, to, .. } if self.up_leg_next(c.stream, from) == Some(to) => self.climb(sched, to, c, hops),
+            Hop::Link { from, to, .. } if self.on_up_leg(c.stream, from, to) => self.climb(sched, to, c, hops),
             Hop::Link { from, to, .. } => self.node_receives(sched, to, Some(from), c, hops),
             Hop::Access { viewer } => self.viewer_receives(sched, viewer, c, hops),
         }
@@ -629,6 +654,8 @@ impl World {
             self.counters.wasted_bytes += bytes;
             if !held {
                 self.counters.late_chunks += 1;
+            } else if from.is_none() {
+                self.counters.uplink_redundant_chunks += 1;
             } else if carry.parents.len() > 1 {
                 self.counters.redundant_chunks += 1;
             } else {
@@ -637,6 +664,9 @@ impl World {
             return;
         }
         carry.hops = hops;
+        if from.is_none() && self.up_legs.contains_key(&c.stream) {
+            self.counters.uplink_chunks_reached += 1;
+        }
         // The first chunk from the upstream a switch moved to: the blocks
         // from the resume point up to it that the node lacks were skipped.
         if let Some((parent, resume)) = carry.resume
@@ -738,7 +768,7 @@ impl World {
                     // The tree's up-leg is a relay of its own: the root is
                     // where the down-leg starts, and the ingest serves its
                     // own viewers from there too (routing crate, tree).
-                    self.set_up_leg(s, &route.nodes);
+                    self.set_up_leg(s, &route);
                 }
                 Ok(Some(route)) => {
                     let end = *route.nodes.last().expect("a route has nodes");
@@ -931,9 +961,12 @@ impl World {
 
     /// Tree: `stream` climbs `up_leg` (ingest ... root) from now on, and the
     /// root takes over from the ingest as the stream's source. The root
-    /// keeps it for the rest of the run (the tree always publishes).
-    fn set_up_leg(&mut self, stream: u32, up_leg: &[u32]) {
-        let (ingest, root) = (self.streams[stream as usize].ingest, *up_leg.last().expect("a route has nodes"));
+    /// keeps it for the rest of the run (the tree always publishes). With
+    /// `uplink_copies` above 1 the copies are chosen now, over the links
+    /// usable now, and kept (the tree never reroutes: a copy over a failed
+    /// link loses its chunks until the link is back).
+    fn set_up_leg(&mut self, stream: u32, up_leg: &Route) {
+        let (ingest, root) = (self.streams[stream as usize].ingest, *up_leg.nodes.last().expect("a route has nodes"));
         if root == ingest || self.up_legs.contains_key(&stream) {
             return;
         }
@@ -944,7 +977,12 @@ impl World {
             "stream {stream}: the tree publishes before anyone watches"
         );
         self.carries.insert((stream, root), Carry::new(Sub::Root, cpb));
-        self.up_legs.insert(stream, up_leg.to_vec());
+        let mut paths = vec![up_leg.nodes.clone()];
+        let extra = self.sc.routing.up_leg_paths() - 1;
+        if extra > 0 {
+            paths.extend(self.router.up_leg_copies(up_leg, extra).into_iter().map(|r| r.nodes));
+        }
+        self.up_legs.insert(stream, paths);
     }
 
     /// Sets up `route` (upstream first, ending at the node that wants the
@@ -956,7 +994,7 @@ impl World {
     /// passes on its way up still subscribes to the root for the way down.
     fn graft(&mut self, sched: &mut Scheduler<Event>, stream: u32, route: &Route, from_block: u32) {
         if let Some(up) = &route.up_leg {
-            self.set_up_leg(stream, &up.nodes);
+            self.set_up_leg(stream, up);
         }
         // A node twice would make it its own upstream's upstream; the
         // routing crate never returns such a path (its property tests).
