@@ -98,6 +98,9 @@ struct Direction {
     /// The link's full rate (the FIFO sends at what background load
     /// leaves of it).
     capacity_bps: u64,
+    /// The queue limit at full rate (the FIFO holds what background load
+    /// leaves of it).
+    queue_bytes: u64,
     fifo: Fifo,
     totals: Totals,
     seconds: Vec<SecondStats>,
@@ -144,7 +147,7 @@ impl SharedLinks {
         let mut dirs = Vec::new();
         for (capacity_bps, queue_bytes) in links {
             for _ in 0..2 {
-                dirs.push(Direction { capacity_bps, fifo: Fifo::new(capacity_bps, queue_bytes), totals: Totals::default(), seconds: Vec::new() });
+                dirs.push(Direction { capacity_bps, queue_bytes, fifo: Fifo::new(capacity_bps, queue_bytes), totals: Totals::default(), seconds: Vec::new() });
             }
         }
         let background = (0..dirs.len() / 2).map(|_| None).collect();
@@ -154,7 +157,14 @@ impl SharedLinks {
     /// Background load on `link` (both directions): `share.at(t)` in
     /// [0, 1) of its capacity is taken by other traffic at `t`, as a fluid
     /// (it adds no burst of its own). A chunk offered at `t` is sent at
-    /// what is left, `capacity x (1 - share)`.
+    /// what is left, `capacity x (1 - share)`, and finds room in what the
+    /// background leaves of the buffer, `queue x (1 - share)`: in a FIFO
+    /// shared with a fluid at share b, the background that arrives while
+    /// video waits queues behind it, b/(1-b) bytes per video byte, so the
+    /// whole buffer holds video and background in that ratio. The longest
+    /// wait stays the buffer's at line rate, queue / capacity, whatever the
+    /// background (a buffer of video bytes alone, drained at the rate
+    /// left, would wait up to 1/(1-b) times that).
     pub fn set_background(&mut self, link: u32, share: DailyShare) {
         self.background[link as usize] = Some(share);
     }
@@ -180,6 +190,7 @@ impl SharedLinks {
         if let Some(share) = &self.background[dir.link() as usize] {
             let left = 1.0 - share.at(now).clamp(0.0, 1.0);
             d.fifo.set_rate(((d.capacity_bps as f64 * left) as u64).max(1));
+            d.fifo.set_limit((d.queue_bytes as f64 * left) as u64);
         }
         if d.seconds.is_empty() {
             d.seconds = vec![SecondStats::default(); seconds];
@@ -205,6 +216,13 @@ impl SharedLinks {
                 Pass::Through { start, depart }
             }
         }
+    }
+
+    /// How long a packet of no size reaching `dir` at `at` would wait
+    /// for what is queued ahead of it now (what a probe measures; it takes
+    /// no room, and nothing offered later counts).
+    pub fn wait_at(&self, dir: SharedDir, at: SimTime) -> SimDuration {
+        SimDuration::from_ns(self.dirs[dir.index()].fifo.busy_until().as_ns().saturating_sub(at.as_ns()))
     }
 
     /// Time to serialise `bytes` on `dir`.
@@ -267,6 +285,28 @@ mod tests {
     }
     use cdnsim_engine::stream;
     use rand::Rng;
+
+    #[test]
+    fn under_background_the_longest_wait_stays_the_buffers_at_line_rate() {
+        // 8 Mbit/s with a 50 ms buffer (50,000 B); three quarters taken by
+        // background: video is sent at 2 Mbit/s (1000 B in 4 ms) into the
+        // quarter of the buffer the background leaves, 12,500 B. A burst at
+        // one instant: 12 chunks fit, the 13th is dropped, and the last
+        // accepted waits 11 x 4 = 44 ms, within queue / capacity = 50 ms
+        // (a 50,000 B buffer of video alone would hold 50 and make the
+        // last wait 196 ms).
+        let mut l = SharedLinks::new([(8_000_000, 50_000)], 1);
+        l.set_background(0, DailyShare { start_hour: 0, hourly: [0.75; 24] });
+        let d = SharedDir::new(0, false);
+        let passes: Vec<Pass> = (0..13).map(|_| l.offer(d, SimTime::ZERO, 1000)).collect();
+        assert_eq!(passes[12], Pass::Dropped);
+        assert_eq!(passes[11], Pass::Through { start: ms(44), depart: ms(48) });
+        // A probe arriving now waits for all twelve; one arriving at 40 ms
+        // for the last two; after 48 ms for nothing.
+        assert_eq!(l.wait_at(d, SimTime::ZERO), SimDuration::from_ms(48));
+        assert_eq!(l.wait_at(d, ms(40)), SimDuration::from_ms(8));
+        assert_eq!(l.wait_at(d, ms(60)), SimDuration::ZERO);
+    }
 
     fn ms(x: u64) -> SimTime {
         SimTime::from_ns(x * 1_000_000)

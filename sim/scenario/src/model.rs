@@ -6,7 +6,7 @@ use serde::Serialize;
 
 // Shared with the crates that act on them: one definition each.
 pub use cdnsim_codec::Fidelity;
-pub use cdnsim_routing::{Mode, Redundancy};
+pub use cdnsim_routing::{Mode, Redundancy, ScoreFn};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
@@ -312,6 +312,10 @@ pub struct Routing {
     pub cost_per_interconnect: f64,
     pub cost_per_price: f64,
     pub hot_redundancy: Redundancy,
+    /// The link score (`[routing.score]`); `None`: the routing crate's
+    /// default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<ScoreFn>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -16,7 +16,13 @@
 //! departure plus the rest of the path's propagation (and any fault's
 //! extra latency) is the arrival at the far node.
 //!
-//! What it does not do yet (README "Not yet"): no background load; a
+//! Probing sees the queueing: per overlay channel, the waits of the
+//! chunks that crossed its backbone hops since the last probing round,
+//! and one probe per round and direction that waits for what is queued
+//! ahead of it at each hop ([`BackboneNet::round_wait_ns`]); the world adds
+//! their mean to the link's propagation in what it reports to routing.
+//!
+//! What it does not do yet (README "Not yet"): a
 //! chunk lost on the channel (random loss, failed link) does not load the
 //! backbone links before the point of loss; FEC repair chunks
 //! (`fec.rs`) do not cross the shared links; control messages do not
@@ -45,6 +51,20 @@ pub struct BackboneNet {
     /// Per overlay channel, the path's propagation (the channel's base
     /// latency when the file does not override it).
     latency_ns: Vec<u64>,
+    /// Per overlay channel, what its chunks waited since the last probing
+    /// round.
+    round: Vec<RoundWait>,
+}
+
+/// The queueing seen on one overlay channel's backbone hops in a probing
+/// round.
+#[derive(Clone, Copy, Debug, Default)]
+struct RoundWait {
+    /// Waits summed over every hop each chunk passed.
+    wait_ns: u64,
+    /// Chunks offered to the first hop (a chunk dropped on the way counts
+    /// with the waits it had).
+    chunks: u64,
 }
 
 impl BackboneNet {
@@ -66,7 +86,8 @@ impl BackboneNet {
                 latency_ns.push(channel_latency_ns(ChannelId((2 * i + reverse as usize) as u32)));
             }
         }
-        BackboneNet { links, hops, latency_ns }
+        let round = vec![RoundWait::default(); hops.len()];
+        BackboneNet { links, hops, latency_ns, round }
     }
 
     /// Whether `channel`'s path crosses shared links.
@@ -89,17 +110,48 @@ impl BackboneNet {
     pub fn step(&mut self, channel: ChannelId, k: u8, now: SimTime, bytes: u32) -> Step {
         let hops = &self.hops[channel.0 as usize];
         let h = hops[k as usize];
-        match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
-            Pass::Dropped => Step::Dropped,
-            Pass::Through { depart, .. } => match hops.get(k as usize + 1) {
-                Some(next) => Step::Next { k: k + 1, at: depart + SimDuration::from_ns(next.offset_ns - h.offset_ns) },
-                None => {
-                    // The rest of the path: the channel's base latency less
-                    // what the hops before the exit used.
-                    let rest = self.latency_ns[channel.0 as usize].saturating_sub(h.offset_ns);
-                    Step::Done { at: depart + SimDuration::from_ns(rest) }
-                }
-            },
+        let round = &mut self.round[channel.0 as usize];
+        round.chunks += (k == 0) as u64;
+        let (start, depart) = match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
+            Pass::Dropped => return Step::Dropped,
+            Pass::Through { start, depart } => (start, depart),
+        };
+        round.wait_ns += (start - now).as_ns();
+        match hops.get(k as usize + 1) {
+            Some(next) => Step::Next { k: k + 1, at: depart + SimDuration::from_ns(next.offset_ns - h.offset_ns) },
+            None => {
+                // The rest of the path: the channel's base latency less
+                // what the hops before the exit used.
+                let rest = self.latency_ns[channel.0 as usize].saturating_sub(h.offset_ns);
+                Step::Done { at: depart + SimDuration::from_ns(rest) }
+            }
         }
+    }
+
+    /// The mean queueing on the backbone hops of overlay link `channels`
+    /// (both directions) in the probing round ending `now`, and the start
+    /// of the next round: over the chunks that entered either direction
+    /// since the last round and one probe per direction sent now. A probe
+    /// takes no room and crosses the path as a chunk would, waiting at each
+    /// hop for what is queued there when it arrives (what was offered
+    /// before now; traffic offered later is not ahead of it). Zero for an
+    /// overlay link off the backbone.
+    pub fn round_wait_ns(&mut self, channels: [ChannelId; 2], now: SimTime) -> u64 {
+        let (mut wait_ns, mut samples) = (0u64, 0u64);
+        for ch in channels {
+            let hops = &self.hops[ch.0 as usize];
+            if hops.is_empty() {
+                continue;
+            }
+            let mut probe_ns = 0u64;
+            for h in hops {
+                let at = now + SimDuration::from_ns(h.offset_ns + probe_ns);
+                probe_ns += self.links.wait_at(SharedDir::new(h.link, h.reverse), at).as_ns();
+            }
+            let round = std::mem::take(&mut self.round[ch.0 as usize]);
+            wait_ns += round.wait_ns + probe_ns;
+            samples += round.chunks + 1;
+        }
+        if samples == 0 { 0 } else { wait_ns / samples }
     }
 }

@@ -1112,8 +1112,11 @@ impl World {
             } else {
                 (state.lost as f64 + PROBES_PER_ROUND * expected) / (state.sent as f64 + PROBES_PER_ROUND)
             };
+            // Delay: propagation plus the queueing the link's backbone hops
+            // added in the round (chunks and probes; backbone.rs).
+            let queued_ns = self.backbone.round_wait_ns([channel, ChannelId(channel.0 ^ 1)], sched.now());
             let obs = Observation {
-                delay_us: (ch.latency().as_ns() / 1_000).min(u32::MAX as u64) as u32,
+                delay_us: ((ch.latency().as_ns() + queued_ns) / 1_000).min(u32::MAX as u64) as u32,
                 loss,
                 retransmit_rate: if state.sent > 0 { state.resent as f64 / state.sent as f64 } else { 0.0 },
             };
