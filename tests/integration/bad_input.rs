@@ -235,3 +235,9 @@ fn background_load_without_a_topology_or_with_a_share_of_one() {
     let t = t.replacen("[network]\n", "[network]\nbackground = { corridor = [0.5, 1.0] }\n", 1);
     rejects("background-share", t.as_bytes(), Some("[0.5, 1.0]"), "network.background.corridor", "expected one share or 24 hourly shares, found 2");
 }
+
+#[test]
+fn link_score_that_rewards_delay() {
+    let t = replace_once(&quickstart_text(), "[stream]", "[routing]\nmode = \"pool\"\nscore = { per_delay_ms = 0.2 }\n\n[stream]");
+    rejects("score-sign", t.as_bytes(), Some("0.2 }"), "routing.score.per_delay_ms", "expected a finite number at most 0");
+}

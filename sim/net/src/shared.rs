@@ -104,6 +104,25 @@ struct Direction {
     fifo: Fifo,
     totals: Totals,
     seconds: Vec<SecondStats>,
+    /// The integral of the wait a packet of no size would meet (the
+    /// FIFO's backlog in time, `busy_until - t`), ns x ns, up to
+    /// `area_at`: what probes sent at random instants average to.
+    wait_area: u128,
+    area_at: SimTime,
+}
+
+impl Direction {
+    /// Adds the wait integral from `area_at` to `now` (the backlog only
+    /// drains in between: offers come at events, and each accrues first).
+    fn accrue(&mut self, now: SimTime) {
+        if now <= self.area_at {
+            return;
+        }
+        let busy = self.fifo.busy_until().as_ns() as u128;
+        let (a, b) = (busy.saturating_sub(self.area_at.as_ns() as u128), busy.saturating_sub(now.as_ns() as u128));
+        self.wait_area += (a * a - b * b) / 2;
+        self.area_at = now;
+    }
 }
 
 /// Every shared link direction of a run.
@@ -147,7 +166,15 @@ impl SharedLinks {
         let mut dirs = Vec::new();
         for (capacity_bps, queue_bytes) in links {
             for _ in 0..2 {
-                dirs.push(Direction { capacity_bps, queue_bytes, fifo: Fifo::new(capacity_bps, queue_bytes), totals: Totals::default(), seconds: Vec::new() });
+                dirs.push(Direction {
+                    capacity_bps,
+                    queue_bytes,
+                    fifo: Fifo::new(capacity_bps, queue_bytes),
+                    totals: Totals::default(),
+                    seconds: Vec::new(),
+                    wait_area: 0,
+                    area_at: SimTime::ZERO,
+                });
             }
         }
         let background = (0..dirs.len() / 2).map(|_| None).collect();
@@ -187,6 +214,7 @@ impl SharedLinks {
     pub fn offer(&mut self, dir: SharedDir, now: SimTime, bytes: u32) -> Pass {
         let seconds = self.seconds;
         let d = &mut self.dirs[dir.index()];
+        d.accrue(now);
         if let Some(share) = &self.background[dir.link() as usize] {
             let left = 1.0 - share.at(now).clamp(0.0, 1.0);
             d.fifo.set_rate(((d.capacity_bps as f64 * left) as u64).max(1));
@@ -218,11 +246,16 @@ impl SharedLinks {
         }
     }
 
-    /// How long a packet of no size reaching `dir` at `at` would wait
-    /// for what is queued ahead of it now (what a probe measures; it takes
-    /// no room, and nothing offered later counts).
-    pub fn wait_at(&self, dir: SharedDir, at: SimTime) -> SimDuration {
-        SimDuration::from_ns(self.dirs[dir.index()].fifo.busy_until().as_ns().saturating_sub(at.as_ns()))
+    /// The integral over time, from the start to `now`, of the wait a
+    /// packet of no size reaching `dir` would meet (ns x ns; `now` not
+    /// before the last offer). Its increase over an interval divided by
+    /// the interval's length is the mean wait of probes sent at instants
+    /// spread uniformly over it (Poisson probes see time averages, PASTA);
+    /// a probe takes no room.
+    pub fn wait_integral(&mut self, dir: SharedDir, now: SimTime) -> u128 {
+        let d = &mut self.dirs[dir.index()];
+        d.accrue(now);
+        d.wait_area
     }
 
     /// Time to serialise `bytes` on `dir`.
@@ -301,11 +334,15 @@ mod tests {
         let passes: Vec<Pass> = (0..13).map(|_| l.offer(d, SimTime::ZERO, 1000)).collect();
         assert_eq!(passes[12], Pass::Dropped);
         assert_eq!(passes[11], Pass::Through { start: ms(44), depart: ms(48) });
-        // A probe arriving now waits for all twelve; one arriving at 40 ms
-        // for the last two; after 48 ms for nothing.
-        assert_eq!(l.wait_at(d, SimTime::ZERO), SimDuration::from_ms(48));
-        assert_eq!(l.wait_at(d, ms(40)), SimDuration::from_ms(8));
-        assert_eq!(l.wait_at(d, ms(60)), SimDuration::ZERO);
+        // A probe at t in [0, 48 ms) waits 48 ms - t, after that nothing:
+        // over the first 100 ms the integral is 48^2 / 2 ms^2 (a mean wait
+        // of 11.52 ms), and it grows no more once the queue is empty.
+        let ms2 = |x: u128| x * 1_000_000 * 1_000_000;
+        assert_eq!(l.wait_integral(d, ms(100)), ms2(48 * 48) / 2);
+        assert_eq!(l.wait_integral(d, ms(200)), ms2(48 * 48) / 2);
+        // One more chunk at 200 ms: 4 ms of backlog, 8 ms^2 more.
+        l.offer(d, ms(200), 1000);
+        assert_eq!(l.wait_integral(d, ms(300)), ms2(48 * 48 + 16) / 2);
     }
 
     fn ms(x: u64) -> SimTime {

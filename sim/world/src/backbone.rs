@@ -16,11 +16,14 @@
 //! departure plus the rest of the path's propagation (and any fault's
 //! extra latency) is the arrival at the far node.
 //!
-//! Probing sees the queueing: per overlay channel, the waits of the
-//! chunks that crossed its backbone hops since the last probing round,
-//! and one probe per round and direction that waits for what is queued
-//! ahead of it at each hop ([`BackboneNet::round_wait_ns`]); the world adds
-//! their mean to the link's propagation in what it reports to routing.
+//! Probing sees the queueing: per backbone link direction, the mean wait
+//! of probes sent at random instants of the probing round (the time
+//! average of its backlog, [`SharedLinks::wait_integral`]), summed over
+//! the hops of an overlay link's path ([`BackboneNet::path_wait_ns`]); the
+//! world adds it to the link's propagation in what it reports to routing.
+//! The same for every overlay link crossing a hop, as for real probe
+//! packets, which interleave with the chunks ahead of them (a chunk's own
+//! wait would depend on its place in a burst: chunks queue whole).
 //!
 //! What it does not do yet (README "Not yet"): a
 //! chunk lost on the channel (random loss, failed link) does not load the
@@ -51,20 +54,11 @@ pub struct BackboneNet {
     /// Per overlay channel, the path's propagation (the channel's base
     /// latency when the file does not override it).
     latency_ns: Vec<u64>,
-    /// Per overlay channel, what its chunks waited since the last probing
-    /// round.
-    round: Vec<RoundWait>,
-}
-
-/// The queueing seen on one overlay channel's backbone hops in a probing
-/// round.
-#[derive(Clone, Copy, Debug, Default)]
-struct RoundWait {
-    /// Waits summed over every hop each chunk passed.
-    wait_ns: u64,
-    /// Chunks offered to the first hop (a chunk dropped on the way counts
-    /// with the waits it had).
-    chunks: u64,
+    /// Per shared link direction, the wait integral at the start of the
+    /// probing round, and the round's mean wait once it ended.
+    round_start: Vec<u128>,
+    round_wait_ns: Vec<u64>,
+    round_at: SimTime,
 }
 
 impl BackboneNet {
@@ -86,8 +80,8 @@ impl BackboneNet {
                 latency_ns.push(channel_latency_ns(ChannelId((2 * i + reverse as usize) as u32)));
             }
         }
-        let round = vec![RoundWait::default(); hops.len()];
-        BackboneNet { links, hops, latency_ns, round }
+        let dirs = 2 * links.len();
+        BackboneNet { links, hops, latency_ns, round_start: vec![0; dirs], round_wait_ns: vec![0; dirs], round_at: SimTime::ZERO }
     }
 
     /// Whether `channel`'s path crosses shared links.
@@ -110,13 +104,10 @@ impl BackboneNet {
     pub fn step(&mut self, channel: ChannelId, k: u8, now: SimTime, bytes: u32) -> Step {
         let hops = &self.hops[channel.0 as usize];
         let h = hops[k as usize];
-        let round = &mut self.round[channel.0 as usize];
-        round.chunks += (k == 0) as u64;
-        let (start, depart) = match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
+        let depart = match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
             Pass::Dropped => return Step::Dropped,
-            Pass::Through { start, depart } => (start, depart),
+            Pass::Through { depart, .. } => depart,
         };
-        round.wait_ns += (start - now).as_ns();
         match hops.get(k as usize + 1) {
             Some(next) => Step::Next { k: k + 1, at: depart + SimDuration::from_ns(next.offset_ns - h.offset_ns) },
             None => {
@@ -128,30 +119,21 @@ impl BackboneNet {
         }
     }
 
-    /// The mean queueing on the backbone hops of overlay link `channels`
-    /// (both directions) in the probing round ending `now`, and the start
-    /// of the next round: over the chunks that entered either direction
-    /// since the last round and one probe per direction sent now. A probe
-    /// takes no room and crosses the path as a chunk would, waiting at each
-    /// hop for what is queued there when it arrives (what was offered
-    /// before now; traffic offered later is not ahead of it). Zero for an
-    /// overlay link off the backbone.
-    pub fn round_wait_ns(&mut self, channels: [ChannelId; 2], now: SimTime) -> u64 {
-        let (mut wait_ns, mut samples) = (0u64, 0u64);
-        for ch in channels {
-            let hops = &self.hops[ch.0 as usize];
-            if hops.is_empty() {
-                continue;
-            }
-            let mut probe_ns = 0u64;
-            for h in hops {
-                let at = now + SimDuration::from_ns(h.offset_ns + probe_ns);
-                probe_ns += self.links.wait_at(SharedDir::new(h.link, h.reverse), at).as_ns();
-            }
-            let round = std::mem::take(&mut self.round[ch.0 as usize]);
-            wait_ns += round.wait_ns + probe_ns;
-            samples += round.chunks + 1;
+    /// A probing round ends `now`: every shared link direction's mean
+    /// probe wait over the round, for [`Self::path_wait_ns`].
+    pub fn end_round(&mut self, now: SimTime) {
+        let len = now.as_ns().saturating_sub(self.round_at.as_ns()) as u128;
+        for d in 0..self.round_start.len() {
+            let area = self.links.wait_integral(SharedDir(d as u32), now);
+            self.round_wait_ns[d] = if len == 0 { 0 } else { ((area - self.round_start[d]) / len) as u64 };
+            self.round_start[d] = area;
         }
-        if samples == 0 { 0 } else { wait_ns / samples }
+        self.round_at = now;
+    }
+
+    /// What probes on `channel` waited on its backbone hops in the last
+    /// round (the sum of the hops' means; 0 off the backbone).
+    pub fn path_wait_ns(&self, channel: ChannelId) -> u64 {
+        self.hops[channel.0 as usize].iter().map(|h| self.round_wait_ns[SharedDir::new(h.link, h.reverse).index()]).sum()
     }
 }
