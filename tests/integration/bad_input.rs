@@ -273,3 +273,9 @@ fn uplink_copies_out_of_range_or_outside_the_tree() {
     let t = replace_once(&quickstart_text(), "[broadcaster]", "[routing]\nmode = \"pool\"\nuplink_copies = 2\n\n[broadcaster]");
     rejects("uplink-pool", t.as_bytes(), Some("2\n\n[broadcaster]"), "routing.uplink_copies", "expected 1 outside the tree");
 }
+
+#[test]
+fn link_score_that_rewards_delay() {
+    let t = replace_once(&quickstart_text(), "[stream]", "[routing]\nmode = \"pool\"\nscore = { per_delay_ms = 0.2 }\n\n[stream]");
+    rejects("score-sign", t.as_bytes(), Some("0.2 }"), "routing.score.per_delay_ms", "expected a finite number at most 0");
+}

@@ -17,6 +17,7 @@ mod determinism;
 mod edge;
 mod faults;
 mod home_nodes;
+mod interconnect_congestion;
 mod last_hop;
 mod hot_fec;
 mod notebooks;

@@ -53,6 +53,12 @@ impl Fifo {
         self.rate_bps = rate_bps;
     }
 
+    /// Holds at most `limit_bytes` from now on (what is queued stays, even
+    /// above a lowered limit; only new offers see it).
+    pub fn set_limit(&mut self, limit_bytes: u64) {
+        self.limit_bytes = limit_bytes;
+    }
+
     /// Time to put `bytes` on the wire, rounded up to the nanosecond.
     pub fn serialisation(&self, bytes: u64) -> SimDuration {
         SimDuration::from_ns((bytes as u128 * 8 * 1_000_000_000).div_ceil(self.rate_bps as u128) as u64)

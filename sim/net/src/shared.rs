@@ -98,9 +98,31 @@ struct Direction {
     /// The link's full rate (the FIFO sends at what background load
     /// leaves of it).
     capacity_bps: u64,
+    /// The queue limit at full rate (the FIFO holds what background load
+    /// leaves of it).
+    queue_bytes: u64,
     fifo: Fifo,
     totals: Totals,
     seconds: Vec<SecondStats>,
+    /// The integral of the wait a packet of no size would meet (the
+    /// FIFO's backlog in time, `busy_until - t`), ns x ns, up to
+    /// `area_at`: what probes sent at random instants average to.
+    wait_area: u128,
+    area_at: SimTime,
+}
+
+impl Direction {
+    /// Adds the wait integral from `area_at` to `now` (the backlog only
+    /// drains in between: offers come at events, and each accrues first).
+    fn accrue(&mut self, now: SimTime) {
+        if now <= self.area_at {
+            return;
+        }
+        let busy = self.fifo.busy_until().as_ns() as u128;
+        let (a, b) = (busy.saturating_sub(self.area_at.as_ns() as u128), busy.saturating_sub(now.as_ns() as u128));
+        self.wait_area += (a * a - b * b) / 2;
+        self.area_at = now;
+    }
 }
 
 /// Every shared link direction of a run.
@@ -144,7 +166,15 @@ impl SharedLinks {
         let mut dirs = Vec::new();
         for (capacity_bps, queue_bytes) in links {
             for _ in 0..2 {
-                dirs.push(Direction { capacity_bps, fifo: Fifo::new(capacity_bps, queue_bytes), totals: Totals::default(), seconds: Vec::new() });
+                dirs.push(Direction {
+                    capacity_bps,
+                    queue_bytes,
+                    fifo: Fifo::new(capacity_bps, queue_bytes),
+                    totals: Totals::default(),
+                    seconds: Vec::new(),
+                    wait_area: 0,
+                    area_at: SimTime::ZERO,
+                });
             }
         }
         let background = (0..dirs.len() / 2).map(|_| None).collect();
@@ -154,7 +184,14 @@ impl SharedLinks {
     /// Background load on `link` (both directions): `share.at(t)` in
     /// [0, 1) of its capacity is taken by other traffic at `t`, as a fluid
     /// (it adds no burst of its own). A chunk offered at `t` is sent at
-    /// what is left, `capacity x (1 - share)`.
+    /// what is left, `capacity x (1 - share)`, and finds room in what the
+    /// background leaves of the buffer, `queue x (1 - share)`: in a FIFO
+    /// shared with a fluid at share b, the background that arrives while
+    /// video waits queues behind it, b/(1-b) bytes per video byte, so the
+    /// whole buffer holds video and background in that ratio. The longest
+    /// wait stays the buffer's at line rate, queue / capacity, whatever the
+    /// background (a buffer of video bytes alone, drained at the rate
+    /// left, would wait up to 1/(1-b) times that).
     pub fn set_background(&mut self, link: u32, share: DailyShare) {
         self.background[link as usize] = Some(share);
     }
@@ -177,9 +214,11 @@ impl SharedLinks {
     pub fn offer(&mut self, dir: SharedDir, now: SimTime, bytes: u32) -> Pass {
         let seconds = self.seconds;
         let d = &mut self.dirs[dir.index()];
+        d.accrue(now);
         if let Some(share) = &self.background[dir.link() as usize] {
             let left = 1.0 - share.at(now).clamp(0.0, 1.0);
             d.fifo.set_rate(((d.capacity_bps as f64 * left) as u64).max(1));
+            d.fifo.set_limit((d.queue_bytes as f64 * left) as u64);
         }
         if d.seconds.is_empty() {
             d.seconds = vec![SecondStats::default(); seconds];
@@ -205,6 +244,18 @@ impl SharedLinks {
                 Pass::Through { start, depart }
             }
         }
+    }
+
+    /// The integral over time, from the start to `now`, of the wait a
+    /// packet of no size reaching `dir` would meet (ns x ns; `now` not
+    /// before the last offer). Its increase over an interval divided by
+    /// the interval's length is the mean wait of probes sent at instants
+    /// spread uniformly over it (Poisson probes see time averages, PASTA);
+    /// a probe takes no room.
+    pub fn wait_integral(&mut self, dir: SharedDir, now: SimTime) -> u128 {
+        let d = &mut self.dirs[dir.index()];
+        d.accrue(now);
+        d.wait_area
     }
 
     /// Time to serialise `bytes` on `dir`.
@@ -267,6 +318,32 @@ mod tests {
     }
     use cdnsim_engine::stream;
     use rand::Rng;
+
+    #[test]
+    fn under_background_the_longest_wait_stays_the_buffers_at_line_rate() {
+        // 8 Mbit/s with a 50 ms buffer (50,000 B); three quarters taken by
+        // background: video is sent at 2 Mbit/s (1000 B in 4 ms) into the
+        // quarter of the buffer the background leaves, 12,500 B. A burst at
+        // one instant: 12 chunks fit, the 13th is dropped, and the last
+        // accepted waits 11 x 4 = 44 ms, within queue / capacity = 50 ms
+        // (a 50,000 B buffer of video alone would hold 50 and make the
+        // last wait 196 ms).
+        let mut l = SharedLinks::new([(8_000_000, 50_000)], 1);
+        l.set_background(0, DailyShare { start_hour: 0, hourly: [0.75; 24] });
+        let d = SharedDir::new(0, false);
+        let passes: Vec<Pass> = (0..13).map(|_| l.offer(d, SimTime::ZERO, 1000)).collect();
+        assert_eq!(passes[12], Pass::Dropped);
+        assert_eq!(passes[11], Pass::Through { start: ms(44), depart: ms(48) });
+        // A probe at t in [0, 48 ms) waits 48 ms - t, after that nothing:
+        // over the first 100 ms the integral is 48^2 / 2 ms^2 (a mean wait
+        // of 11.52 ms), and it grows no more once the queue is empty.
+        let ms2 = |x: u128| x * 1_000_000 * 1_000_000;
+        assert_eq!(l.wait_integral(d, ms(100)), ms2(48 * 48) / 2);
+        assert_eq!(l.wait_integral(d, ms(200)), ms2(48 * 48) / 2);
+        // One more chunk at 200 ms: 4 ms of backlog, 8 ms^2 more.
+        l.offer(d, ms(200), 1000);
+        assert_eq!(l.wait_integral(d, ms(300)), ms2(48 * 48 + 16) / 2);
+    }
 
     fn ms(x: u64) -> SimTime {
         SimTime::from_ns(x * 1_000_000)

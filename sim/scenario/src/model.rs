@@ -6,7 +6,7 @@ use serde::Serialize;
 
 // Shared with the crates that act on them: one definition each.
 pub use cdnsim_codec::Fidelity;
-pub use cdnsim_routing::{Mode, Redundancy};
+pub use cdnsim_routing::{Mode, Redundancy, ScoreFn};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Scenario {
@@ -318,6 +318,10 @@ pub struct Routing {
     /// so run ids of scenarios without it are unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uplink_copies: Option<u8>,
+    /// The link score (`[routing.score]`); `None`: the routing crate's
+    /// default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<ScoreFn>,
 }
 
 impl Routing {

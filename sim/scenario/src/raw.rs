@@ -186,6 +186,27 @@ pub struct RawRouting {
     /// paths sharing no link or relay with it where the graph has them; the
     /// root takes the first copy of each chunk.
     pub uplink_copies: Option<Spanned<i64>>,
+    /// The link score: a logistic function of a probe's delay, loss and
+    /// retransmit rate, score = 100 / (1 + exp(-z)) with z = intercept +
+    /// per_delay_ms x delay + per_loss x loss + per_retransmit x rate
+    /// (default: the routing crate's estimate, 99.1 at 10 ms and no loss,
+    /// 95.0 at 100 ms). A service fits its own from its KPIs.
+    pub score: Option<Spanned<RawScore>>,
+}
+
+/// `[routing.score]`: the link score's coefficients; any left out keep
+/// the default.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScore {
+    /// The logistic argument at no delay, loss or retransmission (default 4.944).
+    pub intercept: Option<Spanned<f64>>,
+    /// Change of the argument per millisecond of one-way delay, at most 0 (default -0.02).
+    pub per_delay_ms: Option<Spanned<f64>>,
+    /// Change per unit of loss (a fraction), at most 0 (default -70).
+    pub per_loss: Option<Spanned<f64>>,
+    /// Change per unit of retransmit rate (a fraction), at most 0 (default -30).
+    pub per_retransmit: Option<Spanned<f64>>,
 }
 
 /// `hot_redundancy = "disjoint-paths"` or `{ fec = 0.2 }`.

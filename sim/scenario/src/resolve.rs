@@ -710,6 +710,29 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
         cost_per_price: weight(r.and_then(|r| r.cost_per_price.as_ref()), "routing.cost_per_price", 1.0)?,
         hot_redundancy,
         uplink_copies: r.and_then(|r| r.uplink_copies.as_ref()).map(|_| uplink_copies as u8),
+        score: r.and_then(|r| r.score.as_ref()).map(|s| score(ctx, s.get_ref())).transpose()?,
+    })
+}
+
+/// `[routing.score]`: finite coefficients, none of delay, loss or
+/// retransmission positive (a worse link never scores better).
+fn score(ctx: &Ctx, s: &RawScore) -> Result<ScoreFn, ScenarioError> {
+    let d = ScoreFn::default();
+    let coef = |v: &Option<Spanned<f64>>, name: &str, default: f64, signed: bool| -> Result<f64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && (signed || *v.get_ref() <= 0.0) => Ok(*v.get_ref()),
+            Some(v) => {
+                let expected = if signed { "a finite number" } else { "a finite number at most 0 (more of it never scores better)" };
+                Err(ctx.err(v.span(), format!("routing.score.{name}"), format!("expected {expected}, found {}", v.get_ref())))
+            }
+        }
+    };
+    Ok(ScoreFn {
+        intercept: coef(&s.intercept, "intercept", d.intercept, true)?,
+        per_delay_ms: coef(&s.per_delay_ms, "per_delay_ms", d.per_delay_ms, false)?,
+        per_loss: coef(&s.per_loss, "per_loss", d.per_loss, false)?,
+        per_retransmit: coef(&s.per_retransmit, "per_retransmit", d.per_retransmit, false)?,
     })
 }
 

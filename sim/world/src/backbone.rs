@@ -16,7 +16,16 @@
 //! departure plus the rest of the path's propagation (and any fault's
 //! extra latency) is the arrival at the far node.
 //!
-//! What it does not do yet (README "Not yet"): no background load; a
+//! Probing sees the queueing: per backbone link direction, the mean wait
+//! of probes sent at random instants of the probing round (the time
+//! average of its backlog, [`SharedLinks::wait_integral`]), summed over
+//! the hops of an overlay link's path ([`BackboneNet::path_wait_ns`]); the
+//! world adds it to the link's propagation in what it reports to routing.
+//! The same for every overlay link crossing a hop, as for real probe
+//! packets, which interleave with the chunks ahead of them (a chunk's own
+//! wait would depend on its place in a burst: chunks queue whole).
+//!
+//! What it does not do yet (README "Not yet"): a
 //! chunk lost on the channel (random loss, failed link) does not load the
 //! backbone links before the point of loss; FEC repair chunks
 //! (`fec.rs`) do not cross the shared links; control messages do not
@@ -45,6 +54,11 @@ pub struct BackboneNet {
     /// Per overlay channel, the path's propagation (the channel's base
     /// latency when the file does not override it).
     latency_ns: Vec<u64>,
+    /// Per shared link direction, the wait integral at the start of the
+    /// probing round, and the round's mean wait once it ended.
+    round_start: Vec<u128>,
+    round_wait_ns: Vec<u64>,
+    round_at: SimTime,
 }
 
 impl BackboneNet {
@@ -66,7 +80,8 @@ impl BackboneNet {
                 latency_ns.push(channel_latency_ns(ChannelId((2 * i + reverse as usize) as u32)));
             }
         }
-        BackboneNet { links, hops, latency_ns }
+        let dirs = 2 * links.len();
+        BackboneNet { links, hops, latency_ns, round_start: vec![0; dirs], round_wait_ns: vec![0; dirs], round_at: SimTime::ZERO }
     }
 
     /// Whether `channel`'s path crosses shared links.
@@ -89,17 +104,36 @@ impl BackboneNet {
     pub fn step(&mut self, channel: ChannelId, k: u8, now: SimTime, bytes: u32) -> Step {
         let hops = &self.hops[channel.0 as usize];
         let h = hops[k as usize];
-        match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
-            Pass::Dropped => Step::Dropped,
-            Pass::Through { depart, .. } => match hops.get(k as usize + 1) {
-                Some(next) => Step::Next { k: k + 1, at: depart + SimDuration::from_ns(next.offset_ns - h.offset_ns) },
-                None => {
-                    // The rest of the path: the channel's base latency less
-                    // what the hops before the exit used.
-                    let rest = self.latency_ns[channel.0 as usize].saturating_sub(h.offset_ns);
-                    Step::Done { at: depart + SimDuration::from_ns(rest) }
-                }
-            },
+        let depart = match self.links.offer(SharedDir::new(h.link, h.reverse), now, bytes) {
+            Pass::Dropped => return Step::Dropped,
+            Pass::Through { depart, .. } => depart,
+        };
+        match hops.get(k as usize + 1) {
+            Some(next) => Step::Next { k: k + 1, at: depart + SimDuration::from_ns(next.offset_ns - h.offset_ns) },
+            None => {
+                // The rest of the path: the channel's base latency less
+                // what the hops before the exit used.
+                let rest = self.latency_ns[channel.0 as usize].saturating_sub(h.offset_ns);
+                Step::Done { at: depart + SimDuration::from_ns(rest) }
+            }
         }
+    }
+
+    /// A probing round ends `now`: every shared link direction's mean
+    /// probe wait over the round, for [`Self::path_wait_ns`].
+    pub fn end_round(&mut self, now: SimTime) {
+        let len = now.as_ns().saturating_sub(self.round_at.as_ns()) as u128;
+        for d in 0..self.round_start.len() {
+            let area = self.links.wait_integral(SharedDir(d as u32), now);
+            self.round_wait_ns[d] = if len == 0 { 0 } else { ((area - self.round_start[d]) / len) as u64 };
+            self.round_start[d] = area;
+        }
+        self.round_at = now;
+    }
+
+    /// What probes on `channel` waited on its backbone hops in the last
+    /// round (the sum of the hops' means; 0 off the backbone).
+    pub fn path_wait_ns(&self, channel: ChannelId) -> u64 {
+        self.hops[channel.0 as usize].iter().map(|h| self.round_wait_ns[SharedDir::new(h.link, h.reverse).index()]).sum()
     }
 }

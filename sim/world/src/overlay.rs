@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use cdnsim_net::{NodeId, Topology};
-use cdnsim_routing::{Graph, LinkInfo, NodeInfo, ParamError, Policy, Router, ScoreFn, Tier};
+use cdnsim_routing::{Graph, LinkInfo, NodeInfo, ParamError, Policy, Router, Tier};
 use cdnsim_scenario::{Role, Scenario};
 
 pub fn router(sc: &Scenario, topo: &Topology) -> Result<Router, ParamError> {
@@ -59,7 +59,7 @@ pub fn router(sc: &Scenario, topo: &Topology) -> Result<Router, ParamError> {
         hot_redundancy: r.hot_redundancy,
         ..Policy::default()
     };
-    Router::new(graph, r.mode, policy, ScoreFn::default())
+    Router::new(graph, r.mode, policy, r.score.unwrap_or_default())
 }
 
 fn index<'a>(names: impl Iterator<Item = &'a str>) -> BTreeMap<&'a str, u16> {

@@ -1113,6 +1113,7 @@ impl World {
     /// then routing moves whichever nodes it decides to move.
     fn on_probe(&mut self, sched: &mut Scheduler<Event>) {
         let now_us = Self::now_us(sched);
+        self.backbone.end_round(sched.now());
         for (l, state) in self.links.iter_mut().enumerate() {
             let link = &self.sc.links[l];
             let channel = self.topo.channel_between(NodeId(link.from as u32), NodeId(link.to as u32)).expect("scenario link");
@@ -1126,8 +1127,12 @@ impl World {
             } else {
                 (state.lost as f64 + PROBES_PER_ROUND * expected) / (state.sent as f64 + PROBES_PER_ROUND)
             };
+            // Delay: propagation plus the queueing probes met on the link's
+            // backbone hops in the round, in its worse direction (backbone.rs).
+            let reverse = ChannelId(channel.0 ^ 1);
+            let queued_ns = self.backbone.path_wait_ns(channel).max(self.backbone.path_wait_ns(reverse));
             let obs = Observation {
-                delay_us: (ch.latency().as_ns() / 1_000).min(u32::MAX as u64) as u32,
+                delay_us: ((ch.latency().as_ns() + queued_ns) / 1_000).min(u32::MAX as u64) as u32,
                 loss,
                 retransmit_rate: if state.sent > 0 { state.resent as f64 / state.sent as f64 } else { 0.0 },
             };
@@ -1168,8 +1173,12 @@ impl World {
             carry.resume = Some((parent, newest + 1));
         }
         self.subscribe(sched, stream, node, parent, from_block);
+        // The old upstreams stop after the block before the resume point;
+        // a node with no complete block yet resumes from the new
+        // upstream's newest, and its old upstreams stop at once.
+        let last_block = if from_block == FROM_NEWEST { 0 } else { from_block.saturating_sub(1) };
         for p in old {
-            self.unsubscribe(sched, stream, node, p, from_block.saturating_sub(1));
+            self.unsubscribe(sched, stream, node, p, last_block);
         }
     }
 }
