@@ -333,11 +333,26 @@ mod tests {
                 text: |v| bundled("edge_global_500.toml") + &format!("\n[[edge.control_faults]]\nkind = {v:?}\nstart = \"1 h\"\nend = \"2 h\"\n"),
             },
             Place {
+                pointer: "/definitions/TransportFault/properties/kind",
+                field: "edge.transport_faults[1].kind",
+                text: |v| transport_text() + &format!("\n[[edge.transport_faults]]\ngroup = \"submarine.us-japan\"\nkind = {v:?}\nextra_loss = 0.1\nstart = \"1 h\"\nend = \"2 h\"\n"),
+            },
+            Place {
+                pointer: "/definitions/TransportLink/properties/class",
+                field: "edge.transport.links[0].class",
+                text: |v| transport_text() + &format!("\n[[edge.transport.links]]\nfrom = \"santiago\"\nto = \"sydney\"\nclass = {v:?}\n"),
+            },
+            Place {
                 pointer: "/properties/sweep/properties/seeds",
                 field: "sweep.seeds",
                 text: |v| bundled("quickstart.toml") + &format!("\n[sweep]\nseeds = {v:?}\n\"viewers.arrivals_per_s\" = [1.0, 2.0]\n"),
             },
         ]
+    }
+
+    /// The bundled cable fault (one point of its sweep).
+    fn transport_text() -> String {
+        bundled("edge_transport_fault.toml")
     }
 
     fn enums(v: &Value, pointer: String, out: &mut Vec<(String, Vec<String>)>) {
@@ -383,11 +398,17 @@ mod tests {
         enums(&topology, String::new(), &mut lists);
         // The loss model is the scenario's (one definition, checked above).
         lists.retain(|l| l.0 != "/definitions/LossModel/properties/model");
-        assert_eq!(lists.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(), ["/definitions/Idc/properties/role"]);
+        assert_eq!(lists.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(), ["/definitions/BackboneLink/properties/class", "/definitions/Idc/properties/role"]);
         let china = std::fs::read_to_string(format!("{SCENARIOS}/topologies/china.toml")).unwrap();
-        for name in lists[0].1.iter().map(String::as_str).chain(["zz-not-a-name"]) {
+        for name in lists[1].1.iter().map(String::as_str).chain(["zz-not-a-name"]) {
             let e = crate::topology::parse_topology("t.toml", &china.replacen("role = \"source\"", &format!("role = {name:?}"), 1)).err();
             let refused = matches!(&e, Some(crate::ScenarioError::Invalid { field, .. }) if field == "idcs[0].role");
+            assert_eq!(refused, name == "zz-not-a-name", "{name}: {e:?}");
+        }
+        let global = std::fs::read_to_string(format!("{SCENARIOS}/topologies/global.toml")).unwrap();
+        for name in lists[0].1.iter().map(String::as_str).chain(["zz-not-a-name"]) {
+            let e = crate::topology::parse_topology("t.toml", &global.replacen("class = \"submarine\", route", &format!("class = {name:?}, route"), 1)).err();
+            let refused = matches!(&e, Some(crate::ScenarioError::Invalid { field, message, .. }) if field.ends_with("].class") && message.contains("found \"zz-not-a-name\""));
             assert_eq!(refused, name == "zz-not-a-name", "{name}: {e:?}");
         }
     }

@@ -291,7 +291,7 @@ pub(crate) fn build<'a>(
             None => None,
             Some(t) => {
                 let used: Vec<usize> = edge.regions.iter().map(|r| r.region).chain([edge.central.region]).collect();
-                Some(Box::new(super::transport::TransportNet::new(t, sc.regions.len(), &used, seed).map_err(|e| {
+                Some(Box::new(super::state::TransportNet::new(t, sc.regions.len(), &used, seed).map_err(|e| {
                     cdnsim_edge::EdgeError::InvalidParam { model: "transport", field: "edge.transport", expected: "a valid transport network", found: e.to_string() }
                 })?))
             }

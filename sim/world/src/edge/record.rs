@@ -6,8 +6,7 @@
 use cdnsim_edge::{Level, NUM_RESOURCES, PodState, Prices, Resource, Usage, bill, machine_hours, percentile_95};
 use cdnsim_metrics::{Col, Summary, Table, Value};
 
-use super::state::{BINS, EdgeWorld, Series, TIERS, Tier};
-use super::transport::{RerouteRow, TransportNet, path_name};
+use super::state::{BINS, EdgeWorld, RerouteRow, Series, TIERS, Tier, TransportNet, path_name};
 use crate::run::{RunIdentity, RunResults};
 
 const LEVELS: [&str; 3] = ["room", "region", "central"];

@@ -25,185 +25,19 @@
 //! - A degraded path that the service leaves is a reroute too (rows with
 //!   cause `degrade`); a voluntary switch to a better path moves the legs
 //!   without a row.
-
-use std::collections::{BTreeMap, BTreeSet};
+//!
+//! The state (`TransportNet`, the links' truth, the rows) is in `state`,
+//! with the rest of the world's; this file holds the handlers.
 
 use cdnsim_edge::StreamId;
-use cdnsim_engine::{RngStream, Scheduler, SimTime, stream};
-use cdnsim_routing::transport::{LinkIx, LinkSpec, Output, RegionIx, TPath, Transport, TransportConfig};
-use cdnsim_scenario::EdgeTransport;
+use cdnsim_engine::{Scheduler, SimTime};
+use cdnsim_routing::transport::{LinkIx, Output, RegionIx, TPath};
 use rand::Rng;
 
 use super::state::*;
 
-/// Bound on `reroutes.parquet` rows; beyond it rows are counted, not kept.
-pub(crate) const MAX_REROUTE_ROWS: usize = 5_000_000;
-
-/// A link's true state.
-#[derive(Clone, Debug)]
-pub(crate) struct LinkTruth {
-    pub(crate) latency_ns: u64,
-    loss: f64,
-    jitter_ns: u64,
-    down: u32,
-    extra_loss: f64,
-    extra_latency_ns: u64,
-    /// Start of the latest outage, for replies in flight.
-    last_down_ns: Option<u64>,
-    /// Active outages' and degradations' starts (fault index, start).
-    outages: BTreeMap<u16, u64>,
-    degrades: BTreeMap<u16, u64>,
-}
-
-/// One affected session's reroute (a row of `reroutes.parquet`).
-#[derive(Clone, Debug)]
-pub(crate) struct RerouteRow {
-    pub(crate) session: u64,
-    pub(crate) stream: u64,
-    pub(crate) region_a: u16,
-    pub(crate) region_b: u16,
-    /// The faulty link on the path before.
-    pub(crate) link: Option<u32>,
-    /// "outage" or "degrade".
-    pub(crate) cause: &'static str,
-    pub(crate) fault_start_ns: u64,
-    /// When the leg stopped carrying (the fault, or the leg's opening).
-    pub(crate) broken_ns: u64,
-    /// The route service's switch (`None`: the outage ended first, or the
-    /// pair was lost).
-    pub(crate) detected_ns: Option<u64>,
-    pub(crate) restored_ns: Option<u64>,
-    pub(crate) path_before: TPath,
-    pub(crate) path_after: Option<TPath>,
-    /// missed_probes x probe_interval + the new path's round trip.
-    pub(crate) bound_ns: Option<u64>,
-    pub(crate) lost: bool,
-}
-
-/// A leg carrying nothing: since when, on which link's outage.
-#[derive(Clone, Copy, Debug)]
-struct Broken {
-    since_ns: u64,
-    link: u32,
-    fault_start_ns: u64,
-}
-
-pub(crate) struct TransportNet {
-    pub(crate) svc: Transport,
-    pub(crate) armed: Option<u64>,
-    pub(crate) truth: Vec<LinkTruth>,
-    rng: RngStream,
-    /// Probes in flight: (link, seq) -> sent at.
-    sent: BTreeMap<(u32, u32), u64>,
-    /// Legs between regions by pair (lower, higher region).
-    pair_legs: BTreeMap<(u16, u16), BTreeSet<(StreamId, Node)>>,
-    /// The pair of each such leg.
-    leg_pair: BTreeMap<(StreamId, Node), (u16, u16)>,
-    broken: BTreeMap<(StreamId, Node), Broken>,
-    pub(crate) rows: Vec<RerouteRow>,
-    pub(crate) rows_dropped: u64,
-    pub(crate) probe_bytes: u64,
-    /// Bytes of one probe or reply.
-    probe_size: u64,
-    pub(crate) legs_rerouted: u64,
-    pub(crate) sessions_lost: u64,
-    pub(crate) legs_lost: u64,
-}
-
-impl TransportNet {
-    /// The transport of `t`, its links all up at time zero, with a route
-    /// kept for every pair of `regions` (the edge regions and the centre).
-    pub(crate) fn new(t: &EdgeTransport, regions: usize, used: &[usize], seed: u64) -> Result<Self, cdnsim_routing::ParamError> {
-        let cfg = TransportConfig {
-            probe_interval_ns: t.probe_interval_ns,
-            missed_probes: t.missed_probes,
-            loss_timeout_ns: t.loss_timeout_ns,
-            relay: t.relay,
-            relays: t.relays.as_ref().map(|v| v.iter().map(|&r| RegionIx(r as u16)).collect()),
-            switch_margin: t.switch_margin,
-            min_dwell_ns: t.min_dwell_ns,
-            half_life_ns: t.half_life_ns,
-            loss_half_life_ns: t.loss_half_life_ns,
-            ..TransportConfig::default()
-        };
-        let specs = t
-            .links
-            .iter()
-            .map(|l| LinkSpec { a: RegionIx(l.a as u16), b: RegionIx(l.b as u16), delay_ns: l.latency_ns, loss: l.loss, jitter_ns: l.jitter_ns })
-            .collect();
-        let mut svc = Transport::new(cfg, regions, specs, 0)?;
-        let mut used: Vec<usize> = used.to_vec();
-        used.sort();
-        used.dedup();
-        for (i, &a) in used.iter().enumerate() {
-            for &b in &used[i + 1..] {
-                svc.route(0, RegionIx(a as u16), RegionIx(b as u16));
-            }
-        }
-        let truth = t
-            .links
-            .iter()
-            .map(|l| LinkTruth {
-                latency_ns: l.latency_ns,
-                loss: l.loss,
-                jitter_ns: l.jitter_ns,
-                down: 0,
-                extra_loss: 0.0,
-                extra_latency_ns: 0,
-                last_down_ns: None,
-                outages: BTreeMap::new(),
-                degrades: BTreeMap::new(),
-            })
-            .collect();
-        Ok(TransportNet {
-            svc,
-            armed: None,
-            truth,
-            rng: stream(seed, "edge.transport.probes"),
-            sent: BTreeMap::new(),
-            pair_legs: BTreeMap::new(),
-            leg_pair: BTreeMap::new(),
-            broken: BTreeMap::new(),
-            rows: Vec::new(),
-            rows_dropped: 0,
-            probe_bytes: 0,
-            probe_size: t.probe_bytes,
-            legs_rerouted: 0,
-            sessions_lost: 0,
-            legs_lost: 0,
-        })
-    }
-
-    /// True one-way latency of a path now.
-    pub(crate) fn path_latency_ns(&self, p: &TPath) -> u64 {
-        p.links().map(|l| {
-            let t = &self.truth[l.0 as usize];
-            t.latency_ns + t.extra_latency_ns
-        }).sum()
-    }
-
-    /// The first link of `p` that is truly down.
-    fn down_link(&self, p: &TPath) -> Option<u32> {
-        p.links().find(|l| self.truth[l.0 as usize].down > 0).map(|l| l.0)
-    }
-
-    fn bound_ns(&self, p: &TPath) -> u64 {
-        let c = self.svc.config();
-        c.probe_interval_ns * c.missed_probes as u64 + 2 * self.path_latency_ns(p)
-    }
-}
-
 fn pair(a: usize, b: usize) -> (u16, u16) {
     (a.min(b) as u16, a.max(b) as u16)
-}
-
-/// A path as text: `a>b`, or `a>relay>b` (region names).
-pub(crate) fn path_name(sc: &cdnsim_scenario::Scenario, a: u16, b: u16, p: &TPath) -> String {
-    let n = |r: u16| sc.regions[r as usize].name.as_str();
-    match p.relay {
-        None => format!("{}>{}", n(a), n(b)),
-        Some(r) => format!("{}>{}>{}", n(a), n(r.0), n(b)),
-    }
 }
 
 impl EdgeWorld<'_> {
