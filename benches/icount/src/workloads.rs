@@ -86,9 +86,9 @@ pub const WORKLOADS: [Workload; 8] = [
         run: world_quickstart,
     },
     Workload {
-        name: "world_scale_1m_small",
+        name: "world_flagship_small",
         what: "cdnsim_world::simulate on scenarios/scale_1m.toml at 1/100 of its size, cut to 10 simulated seconds",
-        run: world_scale_1m_small,
+        run: world_flagship_small,
     },
 ];
 
@@ -297,7 +297,7 @@ pub fn scale_1m_small() -> Result<cdnsim_scenario::Scenario, String> {
     Ok(scenario)
 }
 
-fn world_scale_1m_small() -> Result<String, String> {
+fn world_flagship_small() -> Result<String, String> {
     let scenario = scale_1m_small()?;
     let id = RunIdentity { run_id: "icount".to_string(), seed: scenario.seed, replication: 0 };
     let results = measured(|| simulate(&scenario, &id)).map_err(|e| e.to_string())?;
@@ -355,6 +355,6 @@ mod tests {
 
     #[test]
     fn flagship_workload_runs() {
-        println!("{}", world_scale_1m_small().unwrap());
+        println!("{}", world_flagship_small().unwrap());
     }
 }

@@ -789,6 +789,8 @@ fn e2e_of_all_carriers_equals_each_carriers_walk() {
             assert_eq!(scratch.memo[node as usize], Some(r.e2e(s, node)), "{mode:?}: carrier {node}");
         }
     }
+}
+
 /// The primary up-leg as a route (the tree's rule path from `source`).
 fn rule_up_leg(r: &Router, source: u32) -> Route {
     let nodes = r.graph().tree_chain(source);
