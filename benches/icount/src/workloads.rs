@@ -286,7 +286,7 @@ fn scale_down(text: &str) -> String {
 /// so the heap before the measured part does not depend on where the
 /// repository is cloned), cut to 10 simulated seconds: the first five are
 /// the initial audience joining. Also the input of the `allocs` binary.
-pub fn scale_1m_small() -> Result<cdnsim_scenario::Scenario, String> {
+pub fn flagship_small() -> Result<cdnsim_scenario::Scenario, String> {
     let dir = std::path::Path::new("/tmp/cdnsim-icount/scenarios");
     std::fs::create_dir_all(dir.join("topologies")).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("topologies/china.toml"), CHINA_TOML).map_err(|e| e.to_string())?;
@@ -298,7 +298,7 @@ pub fn scale_1m_small() -> Result<cdnsim_scenario::Scenario, String> {
 }
 
 fn world_flagship_small() -> Result<String, String> {
-    let scenario = scale_1m_small()?;
+    let scenario = flagship_small()?;
     let id = RunIdentity { run_id: "icount".to_string(), seed: scenario.seed, replication: 0 };
     let results = measured(|| simulate(&scenario, &id)).map_err(|e| e.to_string())?;
     let homes = results.summary.home_nodes;

@@ -4,7 +4,7 @@
 //! A binary of its own so that the gate's runner, whose instructions
 //! callgrind counts, keeps the plain allocator.
 //!
-//!   cargo run --release -p cdnsim-icount --bin allocs [quickstart | scale_1m_small]
+//!   cargo run --release -p cdnsim-icount --bin allocs [quickstart | flagship_small]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -48,11 +48,11 @@ static ALLOCATOR: Counting = Counting;
 const QUICKSTART_TOML: &str = include_str!("../../../../scenarios/quickstart.toml");
 
 fn main() -> Result<(), String> {
-    let which = std::env::args().nth(1).unwrap_or_else(|| "scale_1m_small".into());
+    let which = std::env::args().nth(1).unwrap_or_else(|| "flagship_small".into());
     let scenario = match which.as_str() {
         "quickstart" => cdnsim_scenario::parse("scenarios/quickstart.toml", QUICKSTART_TOML).map_err(|e| e.to_string())?,
-        "scale_1m_small" => cdnsim_icount::workloads::scale_1m_small()?,
-        other => return Err(format!("expected quickstart or scale_1m_small, found {other:?}")),
+        "flagship_small" => cdnsim_icount::workloads::flagship_small()?,
+        other => return Err(format!("expected quickstart or flagship_small, found {other:?}")),
     };
     let id = cdnsim_world::RunIdentity { run_id: "allocs".into(), seed: scenario.seed, replication: 0 };
     let (calls0, live0) = (CALLS.load(Relaxed), LIVE.load(Relaxed));
