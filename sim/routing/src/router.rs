@@ -1373,9 +1373,10 @@ impl Router {
 
     /// More paths for a stream's up-leg, the ingest side of the chain that
     /// the shared-CDN talk copies over more than one link because it is the
-    /// weakest part (docs/references.md, Up-leg copies): up to `extra`
-    /// paths from `primary.nodes[0]` (the ingest) to its last node (the
-    /// top: the tree's root), each sharing no link and no intermediate
+    /// weakest part
+    /// (docs/references.md, Up-leg copies and hot-stream rule):
+    /// up to `extra` paths from `primary.nodes[0]` (the ingest) to its last
+    /// node (the top: the tree's root), each sharing no link and no intermediate
     /// node with the primary or with an earlier copy (node-disjoint
     /// inside, so a relay on one copy forwards on that copy alone).
     /// Each is the fewest-hop path (at most `max_hops`) over the links
