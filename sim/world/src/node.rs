@@ -158,12 +158,10 @@ impl BlockWindow {
         Insert::New { completes }
     }
 
-    /// All-zero presence bits of `words` words: the spare if there is one.
+    /// All-zero presence bits of `words` words (every block's are): the
+    /// spare if there is one.
     fn fresh_bits(&mut self, words: usize) -> Vec<u64> {
-        match self.spare.take() {
-            Some(bits) if bits.len() == words => bits,
-            _ => vec![0; words],
-        }
+        self.spare.take().unwrap_or_else(|| vec![0; words])
     }
 
     /// Held chunks a new subscriber gets: from the newest complete block

@@ -1191,21 +1191,21 @@ impl World {
 
     /// Runs `f` on the parts with the rest of the world around them (a
     /// part sees the world only as its [`Surroundings`]).
-    pub(crate) fn with_parts<R>(&mut self, sched: &mut Scheduler<Event>, f: impl FnOnce(&mut Parts, &mut Around) -> R) -> R {
+    pub(crate) fn with_parts<R>(&mut self, sched: &mut Scheduler<Event>, f: impl FnOnce(&mut Parts, &mut PartCall) -> R) -> R {
         let mut parts = self.parts.take().expect("a part's call never reaches back into the parts");
-        let r = f(&mut parts, &mut Around { w: self, sched });
+        let r = f(&mut parts, &mut PartCall { w: self, sched });
         self.parts = Some(parts);
         r
     }
 }
 
 /// The world and its scheduler, as the parts see them during one call.
-pub(crate) struct Around<'a> {
+pub(crate) struct PartCall<'a> {
     w: &'a mut World,
     sched: &'a mut Scheduler<Event>,
 }
 
-impl<P> Surroundings<P> for Around<'_>
+impl<P> Surroundings<P> for PartCall<'_>
 where
     PartEvent: From<P>,
 {

@@ -67,7 +67,8 @@ pub struct Batch {
     pub hint: u16,
 }
 
-type World<'a> = dyn Surroundings<LastHopEvent> + 'a;
+/// The world as the last hop sees it.
+type Env<'a> = dyn Surroundings<LastHopEvent> + 'a;
 
 /// The decode table every `model` scenario uses, made by `cdnsim calibrate`.
 const DECODE_TABLE_CSV: &str = include_str!("../../../../data/decode_model.csv");
@@ -276,7 +277,7 @@ impl LastHopNet {
 impl LastHopNet {
     /// Home nodes online at time zero register; every node gets its
     /// heartbeat clock.
-    pub fn start(&mut self, homes: &Homes, w: &mut World) {
+    pub fn start(&mut self, homes: &Homes, w: &mut Env) {
         self.lh.start();
         for h in 0..homes.nodes.len() {
             if homes.nodes[h].is_online() {
@@ -287,7 +288,7 @@ impl LastHopNet {
     }
 
     /// Carries out what the last hop asked for, in its order.
-    fn outputs(&mut self, homes: &Homes, w: &mut World) {
+    fn outputs(&mut self, homes: &Homes, w: &mut Env) {
         let now = w.now();
         while let Some(out) = self.lh.poll() {
             match out {
@@ -338,7 +339,7 @@ impl LastHopNet {
     }
 
     /// Home node `h` went on- or offline (already applied to its state).
-    pub fn churn(&mut self, h: u32, homes: &Homes, w: &mut World) {
+    pub fn churn(&mut self, h: u32, homes: &Homes, w: &mut Env) {
         let now = w.now();
         let (online, bps) = (homes.nodes[h as usize].is_online(), homes.upload_bps(h as usize, now));
         self.lh.churn(now.as_ns(), HomeId(h), online, bps);
@@ -346,7 +347,7 @@ impl LastHopNet {
     }
 
     /// One of the last hop's events.
-    pub fn handle(&mut self, event: LastHopEvent, homes: &Homes, w: &mut World) {
+    pub fn handle(&mut self, event: LastHopEvent, homes: &Homes, w: &mut Env) {
         match event {
             LastHopEvent::Feed { home, block } => self.feed(home, block, homes, w),
             LastHopEvent::Batch(b) => self.batch(b, w),
@@ -364,13 +365,13 @@ impl LastHopNet {
     }
 
     /// Block `block` of `stream` completed at `edge`.
-    pub fn block_ready(&mut self, stream: u32, edge: u32, block: u32, homes: &Homes, w: &mut World) {
+    pub fn block_ready(&mut self, stream: u32, edge: u32, block: u32, homes: &Homes, w: &mut Env) {
         self.lh.block_ready(StreamId(stream), EdgeId(edge), Block(block));
         self.outputs(homes, w);
     }
 
     /// Home node `h`'s share of `block` arrived.
-    fn feed(&mut self, h: HomeId, block: Block, homes: &Homes, w: &mut World) {
+    fn feed(&mut self, h: HomeId, block: Block, homes: &Homes, w: &mut Env) {
         let now = w.now();
         let downloaded = self.lh.feed_arrived(now.as_ns(), h, block, homes.upload_bps(h.0 as usize, now));
         if downloaded > 0 {
@@ -388,8 +389,8 @@ impl LastHopNet {
         (stream, edge, region): (u32, u32, u16),
         newest: Option<u32>,
         homes: &Homes,
-        w: &mut World,
-    ) -> ClientId {
+        w: &mut Env,
+    ) {
         let isp = self.node_isp[edge as usize];
         let model = homes.model.as_ref().expect("home nodes have a model");
         let nat = NatClass(model.nat_mix().sample(&mut self.nat_rng).index() as u8);
@@ -399,11 +400,10 @@ impl LastHopNet {
         debug_assert!(self.viewer_of.last().is_none_or(|&last| last < v), "clients join in viewer order");
         self.viewer_of.push(v);
         self.outputs(homes, w);
-        c
     }
 
     /// Viewer `v` leaves: its client, if it had one, goes. Whether it had.
-    pub fn leave(&mut self, v: u32, homes: &Homes, w: &mut World) -> bool {
+    pub fn leave(&mut self, v: u32, homes: &Homes, w: &mut Env) -> bool {
         let Some(c) = self.client_of(v) else { return false };
         self.lh.client_leave(c);
         self.outputs(homes, w);
@@ -418,7 +418,7 @@ impl LastHopNet {
     /// Symbols reach a client; the way loses each independently (the
     /// access network's loss from the server, the last hop's from a home
     /// node). Nothing happens for a client that has left.
-    fn batch(&mut self, b: Batch, w: &mut World) {
+    fn batch(&mut self, b: Batch, w: &mut Env) {
         let Batch { client, sender, block, count, offset, hint } = b;
         let v = self.viewer_of[client.0 as usize];
         let next_play = w.next_play(v);

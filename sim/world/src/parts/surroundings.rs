@@ -1,7 +1,7 @@
 //! What a part of the world sees of the rest of it, while one of its calls
 //! runs: the clock and the scheduler (for its own events, of type `P`),
 //! the delivery of streams to edges, the viewers it serves and the run's
-//! byte counters. The world implements it (`world.rs`, `Around`); a part
+//! byte counters. The world implements it (`world.rs`, `PartCall`); a part
 //! knows nothing else of the world, and nothing of the event enum (its
 //! events are wrapped into the world's on the way in).
 
