@@ -455,6 +455,24 @@ impl LastHop {
     }
 
     /// The viewer of client `c` left.
+    /// The run is over: every client's working state (senders, receive
+    /// windows, candidates, redundancy controller) goes back, as a departed
+    /// client's does in [`LastHop::client_leave`], so the results are built
+    /// beside the tallies alone. Call once, after the last input; the
+    /// tallies and [`LastHop::stats`] stay readable, nothing else may be
+    /// called.
+    pub fn release_sessions(&mut self) {
+        for client in &mut self.clients {
+            client.senders = Vec::new();
+            client.rx = VecDeque::new();
+            client.candidates = VecDeque::new();
+            client.avoid = VecDeque::new();
+            client.ctrl = RedundancyController::new(self.redundancy).expect("a valid configuration");
+        }
+        self.at_edge = BTreeMap::new();
+        self.out = VecDeque::new();
+    }
+
     pub fn client_leave(&mut self, c: ClientId) {
         let client = &mut self.clients[c.0 as usize];
         client.active = false;

@@ -102,7 +102,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         pending_free: Vec::new(),
         edges_by_region,
         popularity_cdf,
-        viewers: Vec::new(),
+        viewers: Vec::with_capacity(crate::expected_sessions(sc)),
         arrivals_rng: stream(seed, "viewers.arrivals"),
         attributes_rng: stream(seed, "viewers.attributes"),
         series: BTreeMap::new(),

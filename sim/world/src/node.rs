@@ -2,8 +2,6 @@
 //! receives it, from whom, whom it sends it to, and the recent chunks it
 //! holds.
 
-use std::collections::VecDeque;
-
 use cdnsim_engine::RngStream;
 use cdnsim_net::Fifo;
 use cdnsim_routing::SpliceCounter;
@@ -106,84 +104,135 @@ pub enum Insert {
     TooOld,
 }
 
+/// Slots of a window: one more than it keeps, for the block that enters
+/// before the oldest leaves.
+const SLOTS: usize = WINDOW_BLOCKS + 1;
+
 /// Which chunks of the last [`WINDOW_BLOCKS`] blocks a node holds.
+///
+/// Held inline, blocks ascending in slots `0..len`: a node carries tens of
+/// thousands of streams at the flagship's size, and a window of its own
+/// allocations per carry (a deque and a bit vector per block) was a fifth
+/// of the run's memory and a cache miss per chunk (benches/README.md,
+/// "Memory of the flagship").
 pub struct BlockWindow {
     chunks_per_block: u16,
-    /// (block, presence bits, count), oldest first, blocks ascending.
-    blocks: VecDeque<(u32, Vec<u64>, u16)>,
-    /// The bits of the block that last left the window, zeroed, for the
-    /// next block that enters it (a new block per block time would
-    /// otherwise allocate once per block and node).
-    spare: Option<Vec<u64>>,
+    /// Presence words per block: ceil(chunks per block / 64).
+    words: usize,
+    len: usize,
+    blocks: [u32; SLOTS],
+    counts: [u16; SLOTS],
+    bits: Bits,
+}
+
+/// The presence bits of every slot: slot i's words at i * words.
+enum Bits {
+    /// Up to 64 chunks per block (every bundled scenario): no allocation.
+    One([u64; SLOTS]),
+    Many(Box<[u64]>),
+}
+
+impl Bits {
+    fn words(&mut self) -> &mut [u64] {
+        match self {
+            Bits::One(b) => b,
+            Bits::Many(b) => b,
+        }
+    }
+    fn read(&self) -> &[u64] {
+        match self {
+            Bits::One(b) => b,
+            Bits::Many(b) => b,
+        }
+    }
 }
 
 impl BlockWindow {
     pub fn new(chunks_per_block: u16) -> Self {
-        BlockWindow { chunks_per_block, blocks: VecDeque::with_capacity(WINDOW_BLOCKS + 1), spare: None }
+        let words = (chunks_per_block as usize).div_ceil(64).max(1);
+        let bits = if words == 1 { Bits::One([0; SLOTS]) } else { Bits::Many(vec![0; SLOTS * words].into_boxed_slice()) };
+        BlockWindow { chunks_per_block, words, len: 0, blocks: [0; SLOTS], counts: [0; SLOTS], bits }
+    }
+
+    /// Blocks held (at most [`WINDOW_BLOCKS`]).
+    pub fn len(&self) -> usize {
+        self.len
     }
 
     /// Records `c`, unless it is held already or older than the window.
     pub fn insert(&mut self, c: Chunk) -> Insert {
-        let words = (self.chunks_per_block as usize).div_ceil(64);
-        let pos = match self.blocks.iter().position(|(b, _, _)| *b >= c.block) {
-            Some(i) if self.blocks[i].0 == c.block => i,
+        let pos = match self.blocks[..self.len].iter().position(|&b| b >= c.block) {
+            Some(i) if self.blocks[i] == c.block => i,
             Some(i) => {
-                if i == 0 && self.blocks.len() >= WINDOW_BLOCKS {
+                if i == 0 && self.len >= WINDOW_BLOCKS {
                     return Insert::TooOld;
                 }
-                let bits = self.fresh_bits(words);
-                self.blocks.insert(i, (c.block, bits, 0));
+                self.open(i, c.block);
                 i
             }
             None => {
-                let bits = self.fresh_bits(words);
-                self.blocks.push_back((c.block, bits, 0));
-                self.blocks.len() - 1
+                let i = self.len;
+                self.open(i, c.block);
+                i
             }
         };
-        let (_, bits, count) = &mut self.blocks[pos];
         let (w, b) = (c.index as usize / 64, c.index as usize % 64);
-        if bits[w] & (1 << b) != 0 {
+        let word = &mut self.bits.words()[pos * self.words + w];
+        if *word & (1 << b) != 0 {
             return Insert::Held;
         }
-        bits[w] |= 1 << b;
-        *count += 1;
-        let completes = *count == self.chunks_per_block;
-        while self.blocks.len() > WINDOW_BLOCKS {
-            if let Some((_, mut bits, _)) = self.blocks.pop_front() {
-                bits.fill(0);
-                self.spare = Some(bits);
-            }
+        *word |= 1 << b;
+        self.counts[pos] += 1;
+        let completes = self.counts[pos] == self.chunks_per_block;
+        if self.len > WINDOW_BLOCKS {
+            self.drop_oldest();
         }
         Insert::New { completes }
     }
 
-    /// All-zero presence bits of `words` words (every block's are): the
-    /// spare if there is one.
-    fn fresh_bits(&mut self, words: usize) -> Vec<u64> {
-        self.spare.take().unwrap_or_else(|| vec![0; words])
+    /// An empty slot for `block` at `i`, the later ones moved up one.
+    fn open(&mut self, i: usize, block: u32) {
+        let (len, words) = (self.len, self.words);
+        self.blocks.copy_within(i..len, i + 1);
+        self.counts.copy_within(i..len, i + 1);
+        let bits = self.bits.words();
+        bits.copy_within(i * words..len * words, (i + 1) * words);
+        bits[i * words..(i + 1) * words].fill(0);
+        self.blocks[i] = block;
+        self.counts[i] = 0;
+        self.len += 1;
+    }
+
+    fn drop_oldest(&mut self) {
+        let (len, words) = (self.len, self.words);
+        self.blocks.copy_within(1..len, 0);
+        self.counts.copy_within(1..len, 0);
+        self.bits.words().copy_within(words..len * words, 0);
+        self.len -= 1;
     }
 
     /// Held chunks a new subscriber gets: from the newest complete block
     /// (or, with none complete, the oldest held) onwards, in order.
     pub fn backlog(&self, stream: u32) -> Vec<Chunk> {
-        let start = self.blocks.iter().rposition(|(_, _, n)| *n == self.chunks_per_block).unwrap_or(0);
+        let start = self.counts[..self.len].iter().rposition(|&n| n == self.chunks_per_block).unwrap_or(0);
         self.chunks_from(stream, start)
     }
 
     /// Held chunks of blocks `from_block` onwards, in order: what a child
     /// that switched here gets, so it continues at a block boundary.
     pub fn backlog_from(&self, stream: u32, from_block: u32) -> Vec<Chunk> {
-        let start = self.blocks.iter().position(|(b, _, _)| *b >= from_block).unwrap_or(self.blocks.len());
+        let start = self.blocks[..self.len].iter().position(|&b| b >= from_block).unwrap_or(self.len);
         self.chunks_from(stream, start)
     }
 
     fn chunks_from(&self, stream: u32, start: usize) -> Vec<Chunk> {
         let mut out = Vec::new();
-        for (block, bits, _) in self.blocks.iter().skip(start) {
+        let bits = self.bits.read();
+        for slot in start..self.len {
+            let held = &bits[slot * self.words..(slot + 1) * self.words];
             for index in 0..self.chunks_per_block {
-                if bits[index as usize / 64] & (1 << (index % 64)) != 0 {
-                    out.push(Chunk { stream, block: *block, index });
+                if held[index as usize / 64] & (1 << (index % 64)) != 0 {
+                    out.push(Chunk { stream, block: self.blocks[slot], index });
                 }
             }
         }
@@ -192,7 +241,7 @@ impl BlockWindow {
 
     /// Newest block held completely, if any.
     pub fn newest_complete(&self) -> Option<u32> {
-        self.blocks.iter().rev().find(|(_, _, n)| *n == self.chunks_per_block).map(|b| b.0)
+        (0..self.len).rev().find(|&i| self.counts[i] == self.chunks_per_block).map(|i| self.blocks[i])
     }
 }
 
@@ -222,14 +271,66 @@ mod tests {
         assert_eq!(w.backlog(0), vec![c(7, 0), c(7, 1), c(7, 2)]);
     }
 
+    /// A window of up to 64 chunks per block lives inside its carry.
+    #[test]
+    fn a_small_window_allocates_nothing() {
+        assert!(matches!(BlockWindow::new(64).bits, Bits::One(_)));
+        assert!(matches!(BlockWindow::new(65).bits, Bits::Many(_)));
+        assert!(std::mem::size_of::<BlockWindow>() <= 160, "{} bytes", std::mem::size_of::<BlockWindow>());
+    }
+
+    /// The window against a plain model of its rule (a sorted map of
+    /// blocks to chunk sets, the oldest dropped past the bound), on random
+    /// arrivals around a moving edge, for block sizes on both sides of a
+    /// presence word.
+    #[test]
+    fn matches_a_sorted_map_model_of_the_rule() {
+        use std::collections::{BTreeMap, BTreeSet};
+        use rand::Rng;
+        for cpb in [1u16, 8, 63, 64, 65, 130] {
+            let mut rng = cdnsim_engine::stream(99, "test.window");
+            let mut w = BlockWindow::new(cpb);
+            let mut model: BTreeMap<u32, BTreeSet<u16>> = BTreeMap::new();
+            for step in 0..20_000u32 {
+                let edge = step / 40;
+                let block = edge.saturating_sub(rng.random_range(0..12)) + rng.random_range(0..3);
+                let index = rng.random_range(0..cpb);
+                let expect = if let Some(set) = model.get_mut(&block) {
+                    if set.insert(index) { Insert::New { completes: set.len() == cpb as usize } } else { Insert::Held }
+                } else if model.len() >= WINDOW_BLOCKS && block < *model.keys().next().unwrap() {
+                    Insert::TooOld
+                } else {
+                    model.insert(block, BTreeSet::from([index]));
+                    let completes = cpb == 1;
+                    while model.len() > WINDOW_BLOCKS {
+                        model.pop_first();
+                    }
+                    Insert::New { completes }
+                };
+                assert_eq!(w.insert(c(block, index)), expect, "cpb {cpb}, step {step}, chunk ({block}, {index})");
+                if step % 97 == 0 {
+                    let full = |set: &BTreeSet<u16>| set.len() == cpb as usize;
+                    let newest = model.iter().rev().find(|(_, s)| full(s)).map(|(&b, _)| b);
+                    assert_eq!(w.newest_complete(), newest);
+                    let from = newest.or(model.keys().next().copied()).unwrap_or(0);
+                    let all = |from: u32| -> Vec<Chunk> {
+                        model.range(from..).flat_map(|(&b, set)| set.iter().map(move |&i| c(b, i))).collect()
+                    };
+                    assert_eq!(w.backlog(0), all(from));
+                    assert_eq!(w.backlog_from(0, edge), all(edge));
+                }
+            }
+        }
+    }
+
     #[test]
     fn window_is_bounded_and_old_chunks_are_told_apart() {
         let mut w = BlockWindow::new(1);
         for b in 0..20 {
             w.insert(c(b, 0));
         }
-        assert_eq!(w.blocks.len(), WINDOW_BLOCKS);
+        assert_eq!(w.len(), WINDOW_BLOCKS);
         assert_eq!(w.insert(c(2, 0)), Insert::TooOld, "older than the window: not taken as new");
-        assert_eq!(w.blocks.len(), WINDOW_BLOCKS);
+        assert_eq!(w.len(), WINDOW_BLOCKS);
     }
 }

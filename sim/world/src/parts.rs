@@ -155,6 +155,14 @@ impl Parts {
         }
     }
 
+    /// The run is over: sessions' working state goes back, tallies stay
+    /// (only the results' readers may be called after this).
+    pub fn release_sessions(&mut self) {
+        if let Some(net) = &mut self.lasthop {
+            net.lh.release_sessions();
+        }
+    }
+
     /// Home nodes of the run.
     pub fn home_nodes(&self) -> u64 {
         self.homes.nodes.len() as u64

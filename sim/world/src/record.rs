@@ -16,6 +16,12 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     for carry in w.carries.values_mut() {
         w.counters.add_splice(carry);
     }
+    // What only the run needed goes back before the rows are built beside
+    // the rest: at a million viewers the peak is here (benches/README.md,
+    // "Memory of the flagship").
+    w.carries = BTreeMap::new();
+    w.fec_blocks = BTreeMap::new();
+    w.parts_mut().release_sessions();
     // Reads the shared links' queues at the stop (a mutable walk).
     let backbone = backbone_columns(&mut w, stop);
     let mut ended_by_stop = vec![false; w.viewers.len()];
