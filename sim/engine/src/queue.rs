@@ -55,7 +55,12 @@ const FANOUT: usize = 1 << DIGIT_BITS;
 const LEVELS: usize = 128 / DIGIT_BITS as usize;
 /// An emptied bucket keeps at most this many entries of capacity, so a
 /// burst through one bucket does not pin its memory for the rest of the run.
-const RETAIN_MAX: usize = 1024;
+/// 64, not more: about 1,300 buckets hold the time digits of a run, and at
+/// 1,024 entries each their kept capacity was five times the flagship's
+/// peak of live events at 1/10 (84 MB against 21 MB); at 64 the heap peak
+/// of `world_flagship_small` falls by a third for 0.013 more allocations
+/// per event (benches/README.md, "Memory of the flagship").
+const RETAIN_MAX: usize = 64;
 
 /// A monotone radix heap over [`EventKey`]s, with 8-bit digits.
 ///
