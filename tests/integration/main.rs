@@ -10,6 +10,7 @@ mod bench;
 mod bursty_loss;
 mod common;
 mod compare_aa;
+mod control_charts;
 mod compare_effect;
 mod compare_gates;
 mod compare_mismatch;
