@@ -32,4 +32,5 @@ mod sweep;
 mod sweep_resume;
 mod topologies;
 mod transport;
+mod transport_synthetic;
 mod uplink_copies;

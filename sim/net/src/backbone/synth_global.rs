@@ -8,7 +8,7 @@
 //! bundled one.
 //!
 //! Each part draws from its own named stream (`transport.synth.*`):
-//! continents, coordinates, providers and cables. Changing how cables land
+//! continents, coordinates, providers, landings and cables. Changing how cables land
 //! leaves the regions where they were, and the providers move nothing
 //! else.
 //!
@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 
 use cdnsim_engine::stream;
 use rand::Rng;
+use rand::seq::SliceRandom;
 
 use crate::geo::{great_circle_km, propagation};
 use crate::param::{ParamError, require};
@@ -31,6 +32,8 @@ pub const MAX_GLOBAL_REGIONS: usize = 1000;
 pub const MAX_NEAREST: usize = 8;
 /// Most landing pairs (region links) of one cable.
 pub const MAX_CABLE_LANDINGS: usize = 8;
+/// Most cable landing regions of one continent.
+pub const MAX_LANDING_REGIONS: usize = 8;
 
 /// A continent: where its regions may lie and its share of them.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +78,11 @@ pub struct GlobalSynthParams {
     /// Terrestrial links from each region to its nearest regions of the
     /// same continent (besides the continent's spanning tree).
     pub nearest: usize,
+    /// Regions of a continent where cables land (fewer if it has fewer),
+    /// linked to each other on land: a provider's backhaul between its
+    /// landing sites, so a pair cut off by one cable can relay through
+    /// another landing site's cable.
+    pub landing_regions: usize,
     /// Each cable lands at 1 to this many region pairs.
     pub cable_landings: usize,
     /// Probability that a provider has a region at a site (at least one
@@ -94,6 +102,7 @@ impl Default for GlobalSynthParams {
         GlobalSynthParams {
             regions: 24,
             nearest: 2,
+            landing_regions: 3,
             cable_landings: 3,
             provider_share: 0.5,
             km_per_ms: 200.0,
@@ -137,7 +146,8 @@ pub struct GlobalTopology {
     pub params: GlobalSynthParams,
     pub seed: u64,
     pub regions: Vec<GlobalRegion>,
-    /// Terrestrial links (continent order), then cables (route order).
+    /// Terrestrial links (continent order, then the landing meshes), then
+    /// cables (route order).
     pub links: Vec<GlobalLink>,
 }
 
@@ -152,6 +162,7 @@ pub fn synthetic_global(params: &GlobalSynthParams, seed: u64) -> Result<GlobalT
     let p = params;
     require((6..=MAX_GLOBAL_REGIONS).contains(&p.regions), "regions", &format!("6 to {MAX_GLOBAL_REGIONS} (at least one per continent)"), p.regions)?;
     require(p.nearest <= MAX_NEAREST, "nearest", &format!("0 to {MAX_NEAREST}"), p.nearest)?;
+    require((1..=MAX_LANDING_REGIONS).contains(&p.landing_regions), "landing_regions", &format!("1 to {MAX_LANDING_REGIONS}"), p.landing_regions)?;
     require((1..=MAX_CABLE_LANDINGS).contains(&p.cable_landings), "cable_landings", &format!("1 to {MAX_CABLE_LANDINGS}"), p.cable_landings)?;
     require((0.0..=1.0).contains(&p.provider_share), "provider_share", "a probability", p.provider_share)?;
     require(p.km_per_ms.is_finite() && p.km_per_ms > 0.0 && p.km_per_ms <= 300.0, "km_per_ms", "above 0, at most the speed of light (300 km/ms)", p.km_per_ms)?;
@@ -253,12 +264,29 @@ pub fn synthetic_global(params: &GlobalSynthParams, seed: u64) -> Result<GlobalT
         }
     }
 
+    // Landing regions: a random few of each continent, meshed on land.
+    let mut rng = stream(seed, "transport.synth.landings");
+    let mut landing: Vec<Vec<usize>> = Vec::with_capacity(CONTINENTS.len());
+    for k in 0..CONTINENTS.len() {
+        let mut members: Vec<usize> = (0..p.regions).filter(|&r| continent[r] == k).collect();
+        members.shuffle(&mut rng);
+        members.truncate(p.landing_regions);
+        members.sort();
+        for (i, &x) in members.iter().enumerate() {
+            for &y in &members[i + 1..] {
+                add(x, y, false, Vec::new(), &mut links);
+            }
+        }
+        landing.push(members);
+    }
+
     // Under the sea: every route's cables, each landing at 1 to
-    // `cable_landings` region pairs drawn from its two continents. A pair
-    // already linked is not linked again; the first landing of a route's
-    // first cable always lands (no earlier link joins those continents).
+    // `cable_landings` pairs of landing regions of its two continents. A
+    // pair already linked is not linked again; the first landing of a
+    // route's first cable always lands (no earlier link joins those
+    // continents).
     let mut rng = stream(seed, "transport.synth.cables");
-    let members: Vec<Vec<usize>> = (0..CONTINENTS.len()).map(|k| (0..p.regions).filter(|&r| continent[r] == k).collect()).collect();
+    let members = landing;
     for &(x, y, cables) in &CABLE_ROUTES {
         for c in 0..cables {
             let group = format!("submarine.{}_{}.{c}", CONTINENTS[x].short, CONTINENTS[y].short);
@@ -427,12 +455,13 @@ mod tests {
             GlobalSynthParams { regions: 5, ..p.clone() },
             GlobalSynthParams { regions: MAX_GLOBAL_REGIONS + 1, ..p.clone() },
             GlobalSynthParams { cable_landings: 0, ..p.clone() },
+            GlobalSynthParams { landing_regions: 0, ..p.clone() },
             GlobalSynthParams { km_per_ms: 400.0, ..p.clone() },
             GlobalSynthParams { sea_route_factor: 0.9, ..p.clone() },
         ] {
             assert!(synthetic_global(&bad, 1).is_err(), "{bad:?}");
         }
         let big = synthetic_global(&GlobalSynthParams { regions: MAX_GLOBAL_REGIONS, ..p }, 1).unwrap();
-        assert!(big.links.len() <= MAX_GLOBAL_REGIONS * (MAX_NEAREST + 1) + 19 * MAX_CABLE_LANDINGS);
+        assert!(big.links.len() <= MAX_GLOBAL_REGIONS * (MAX_NEAREST + 1) + 6 * 28 + 19 * MAX_CABLE_LANDINGS);
     }
 }
