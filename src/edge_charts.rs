@@ -114,6 +114,124 @@ pub fn run_charts(run_dir: &Path, dir: &Path) -> Result<Vec<PathBuf>, Failure> {
             );
         }
     }
+    written.extend(control_charts(run_dir, dir, &sec)?);
+    Ok(written)
+}
+
+/// The control-plane faults of a run with `[edge.control]` (from its
+/// manifest's resolved scenario), as shaded bands in hours: `None`
+/// without `[edge.control]` (or without a manifest: a folder from before
+/// manifests carried the scenario).
+fn control_bands(run_dir: &Path) -> Result<Option<Vec<cdnsim_chart::Band>>, Failure> {
+    let path = run_dir.join("manifest.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
+    let bad = |m: &str| Failure::BadInput(format!("{}: {m}", path.display()));
+    let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+    let sc = &m["scenario"];
+    if sc["edge"]["control"].is_null() {
+        return Ok(None);
+    }
+    let region_name = |edge_region: u64| -> Option<&str> {
+        let r = sc["edge"]["regions"][edge_region as usize]["region"].as_u64()?;
+        sc["regions"][r as usize]["name"].as_str()
+    };
+    let mut bands = Vec::new();
+    for f in sc["edge"]["control_faults"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let at = |k: &str| f[k].as_u64().map(|ns| ns as f64 / 3.6e12).ok_or_else(|| bad(&format!("a control fault without {k}")));
+        let label = match f["link"].as_array() {
+            None => "centre down".to_string(),
+            Some(l) => {
+                let region = l.first().and_then(|r| r.as_u64()).and_then(region_name).ok_or_else(|| bad("a control fault's region"))?;
+                match l.get(1).and_then(|r| r.as_u64()) {
+                    Some(room) => format!("{region} room {room} cut off"),
+                    None => format!("{region} cut off"),
+                }
+            }
+        };
+        bands.push(cdnsim_chart::Band { label, start: at("start_ns")?, end: at("end_ns")? });
+    }
+    Ok(Some(bands))
+}
+
+/// The schemes of list-watch traffic (README, "Edge results").
+const SCHEMES: [&str; 5] = ["all", "node_reuse", "pool_shared", "filtered", "filtered_shared"];
+
+/// Runs with `[edge.control]`: pods and sessions over time with the
+/// control faults shaded (what the edges kept, what serverless filled),
+/// and the list-watch bytes per second of every scheme. Each chart also
+/// writes the points it draws as `<stem>.csv`.
+fn control_charts(run_dir: &Path, dir: &Path, sec: &[f64]) -> Result<Vec<PathBuf>, Failure> {
+    let Some(bands) = control_bands(run_dir)? else { return Ok(Vec::new()) };
+    let series = run_dir.join("edge_series.parquet");
+    let col = |c: &str| column(&series, c);
+    let hours = |ys: Vec<f64>| -> Vec<(f64, f64)> { sec.iter().zip(ys).map(|(s, y)| (s / 3600.0, y)).collect() };
+    let sum = |cols: &[&str]| -> Result<Vec<f64>, Failure> {
+        let mut out = vec![0.0; sec.len()];
+        for c in cols {
+            for (o, v) in out.iter_mut().zip(col(c)?) {
+                *o += v;
+            }
+        }
+        Ok(out)
+    };
+    let line = |label: &str, ys: Vec<f64>| cdnsim_chart::Series { label: label.into(), points: hours(ys) };
+    let mut written = Vec::new();
+    let pods: Vec<_> = ["initialising", "allocated", "tombstone"]
+        .iter()
+        .map(|s| Ok(line(&format!("pods {s}"), col(&format!("pods_{s}"))?)))
+        .collect::<Result<_, Failure>>()?;
+    written.extend(
+        cdnsim_chart::timeline(&dir.join("control_pods"), "Media-server pods by state, control-plane faults shaded", "simulated time (h)", "pods", &pods, &bands)
+            .map_err(internal)?,
+    );
+    // Capacity lost: the sessions the edges turned away in a sample
+    // (placed on serverless or rejected); filled: those serverless took.
+    let sessions = [
+        line("live on edge pods", sum(&["sessions_room", "sessions_region", "sessions_central"])?),
+        line("live on serverless", col("sessions_serverless")?),
+        line("turned away by the edges per sample (capacity lost)", sum(&["placed_serverless", "rejected"])?),
+        line("filled by serverless per sample", col("placed_serverless")?),
+    ];
+    written.extend(
+        cdnsim_chart::timeline(
+            &dir.join("control_sessions"),
+            "Sessions while the control plane is cut off: capacity lost vs filled by serverless",
+            "simulated time (h)",
+            "sessions",
+            &sessions,
+            &bands,
+        )
+        .map_err(internal)?,
+    );
+    // Bytes since the last sample over the time since it (the first
+    // sample's interval starts at 0).
+    let gaps: Vec<f64> = sec.iter().scan(0.0, |last, &s| {
+        let g = s - *last;
+        *last = s;
+        Some(g)
+    }).collect();
+    let totals: Vec<f64> = SCHEMES.iter().map(|k| Ok(col(&format!("control_bytes_{k}"))?.iter().sum())).collect::<Result<_, Failure>>()?;
+    let mut bytes = Vec::new();
+    for (k, name) in SCHEMES.iter().enumerate() {
+        let per_s: Vec<f64> = col(&format!("control_bytes_{name}"))?.iter().zip(&gaps).map(|(b, g)| if *g > 0.0 { b / g } else { 0.0 }).collect();
+        let label = if k == 0 || totals[0] == 0.0 {
+            name.to_string()
+        } else {
+            format!("{name} ({:.1}% less than all)", 100.0 * (1.0 - totals[k] / totals[0]))
+        };
+        bytes.push(line(&label, per_s));
+    }
+    written.extend(
+        cdnsim_chart::timeline(
+            &dir.join("control_bytes"),
+            "Cloud-edge list-watch traffic by scheme",
+            "simulated time (h)",
+            "bytes per second",
+            &bytes,
+            &bands,
+        )
+        .map_err(internal)?,
+    );
     Ok(written)
 }
 

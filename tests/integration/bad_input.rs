@@ -267,6 +267,17 @@ fn transport_probing_interval_of_zero() {
 }
 
 #[test]
+fn transport_synthetic_network_out_of_bounds_or_beside_a_topology() {
+    let base = crate::transport::small_text();
+    let t = replace_once(&base, "probe_interval = \"1 s\"", "synthetic = { regions = 3, seed = 7 }\nprobe_interval = \"1 s\"");
+    rejects("transport-synthetic-few", t.as_bytes(), Some("3, seed"), "edge.transport.synthetic.regions", "expected 6 to 1000 regions");
+    let t = replace_once(&base, "probe_interval = \"1 s\"", "synthetic = { regions = 40, seed = -1 }\nprobe_interval = \"1 s\"");
+    rejects("transport-synthetic-seed", t.as_bytes(), Some("-1 }"), "edge.transport.synthetic.seed", "expected a seed of 0 or more");
+    let t = replace_once(&base, "probe_interval = \"1 s\"", "topology = \"global\"\nsynthetic = { regions = 40, seed = 7 }\nprobe_interval = \"1 s\"");
+    rejects("transport-synthetic-both", t.as_bytes(), Some("{ regions = 40"), "edge.transport.synthetic", "expected `topology` (a bundled network) or `synthetic`");
+}
+
+#[test]
 fn uplink_copies_out_of_range_or_outside_the_tree() {
     let t = replace_once(&quickstart_text(), "[broadcaster]", "[routing]\nmode = \"tree\"\nuplink_copies = 5\n\n[broadcaster]");
     rejects("uplink-range", t.as_bytes(), Some("5\n\n[broadcaster]"), "routing.uplink_copies", "expected a count from 1 to 4");

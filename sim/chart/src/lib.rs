@@ -2,6 +2,8 @@
 //!
 //! - [`cdf`]: empirical CDFs of sample sets (e.g. startup delay per session).
 //! - [`lines`]: labelled series over x (e.g. a metric over simulated time).
+//! - [`timeline`]: lines over x with labelled intervals shaded (e.g. the
+//!   windows a fault was active), plus the plotted points as CSV.
 //! - [`sweep`]: means with 95% confidence intervals over a sweep: grouped
 //!   bars per category ([`sweep::bars`]) and a metric against a numeric
 //!   parameter ([`sweep::intervals`]).
@@ -71,6 +73,23 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// A labelled interval of x shaded behind the lines of [`timeline`].
+/// Bands with the same label share one colour and one legend entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    pub label: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// Light fills for bands, one per distinct label, cycling.
+const BAND_FILLS: [RGBColor; 4] = [
+    RGBColor(200, 200, 200),
+    RGBColor(250, 210, 170),
+    RGBColor(190, 215, 240),
+    RGBColor(220, 200, 230),
+];
+
 /// Empirical CDF of each sample set (x = value, y = fraction of samples <= x,
 /// 0..1), one line per labelled set, legend, axis labels with units.
 /// Non-finite samples are skipped.
@@ -93,6 +112,7 @@ pub fn cdf(
         x_label,
         y_label: "fraction of samples ≤ x",
         series,
+        bands: Vec::new(),
         x_range,
         // Fixed so CDFs of different runs can be compared by eye; the small
         // overshoot keeps the 0 and 1 plateaus off the frame.
@@ -111,6 +131,52 @@ pub fn lines(
     y_label: &str,
     series: &[Series],
 ) -> Result<Vec<PathBuf>, ChartError> {
+    render(stem, &lines_plot(title, x_label, y_label, series, &[]))
+}
+
+/// [`lines`] with `bands` shaded behind the lines (in the legend after the
+/// lines; non-finite or empty bands skipped, the x range widened to show
+/// every band), and `<stem>.csv` beside the PNG and SVG: one row
+/// `series,x,y` per point drawn, in series order, so what the chart shows
+/// can be read back exactly (shortest round-trip decimals).
+pub fn timeline(
+    stem: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    bands: &[Band],
+) -> Result<Vec<PathBuf>, ChartError> {
+    let plot = lines_plot(title, x_label, y_label, series, bands);
+    let mut written = render(stem, &plot)?;
+    let csv = with_suffix(stem, ".csv");
+    std::fs::write(&csv, points_csv(&plot.series)).map_err(|source| ChartError::Write {
+        path: csv.clone(),
+        source,
+    })?;
+    written.push(csv);
+    Ok(written)
+}
+
+/// `series,x,y` rows; a label is quoted, its quotes doubled.
+fn points_csv(series: &[Series]) -> String {
+    let mut out = String::from("series,x,y\n");
+    for s in series {
+        let label = format!("\"{}\"", s.label.replace('"', "\"\""));
+        for (x, y) in &s.points {
+            out.push_str(&format!("{label},{x},{y}\n"));
+        }
+    }
+    out
+}
+
+fn lines_plot<'a>(
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    series: &[Series],
+    bands: &[Band],
+) -> Plot<'a> {
     let series: Vec<Series> = series
         .iter()
         .map(|s| Series {
@@ -123,19 +189,41 @@ pub fn lines(
                 .collect(),
         })
         .collect();
-    let x_range = data_range(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let bands: Vec<Band> = bands
+        .iter()
+        .filter(|b| b.start.is_finite() && b.end.is_finite() && b.start < b.end)
+        .cloned()
+        .collect();
+    let band_labels = distinct_labels(&bands).len();
+    let x_range = data_range(
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .chain(bands.iter().flat_map(|b| [b.start, b.end])),
+    );
     let y_range = data_range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)))
-        .map(|r| legend_headroom(r, series.len()));
-    let plot = Plot {
+        .map(|r| legend_headroom(r, series.len() + band_labels));
+    Plot {
         title,
         x_label,
         y_label,
         series,
+        bands,
         x_range,
         y_range,
         legend_at: SeriesLabelPosition::UpperRight,
-    };
-    render(stem, &plot)
+    }
+}
+
+/// The bands' labels in order of first appearance.
+fn distinct_labels(bands: &[Band]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for b in bands {
+        if !out.contains(&b.label.as_str()) {
+            out.push(&b.label);
+        }
+    }
+    out
 }
 
 /// Raises the top of the y range so the upper-right legend sits above every
@@ -155,6 +243,8 @@ struct Plot<'a> {
     x_label: &'a str,
     y_label: &'a str,
     series: Vec<Series>,
+    /// Finite, non-empty intervals to shade behind the lines.
+    bands: Vec<Band>,
     x_range: Option<Range<f64>>,
     y_range: Option<Range<f64>>,
     legend_at: SeriesLabelPosition,
@@ -259,6 +349,22 @@ fn draw<DB: DrawingBackend>(
     let x_fmt = |v: &f64| tick_label(*v, &x_range);
     let y_fmt = |v: &f64| tick_label(*v, &y_range);
     mesh(&mut chart, plot.x_label, plot.y_label).x_label_formatter(&x_fmt).y_label_formatter(&y_fmt).draw()?;
+
+    // Bands first, so the lines stay on top; one legend entry per label.
+    let labels = distinct_labels(&plot.bands);
+    for (k, label) in labels.iter().enumerate() {
+        let fill = BAND_FILLS[k % BAND_FILLS.len()];
+        let (lo, hi) = (y_range.start, y_range.end);
+        let rects = plot
+            .bands
+            .iter()
+            .filter(|b| b.label == *label)
+            .map(|b| Rectangle::new([(b.start, lo), (b.end, hi)], fill.mix(0.6).filled()));
+        chart
+            .draw_series(rects)?
+            .label(*label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], fill.mix(0.6).filled()));
+    }
 
     for (i, s) in plot.series.iter().enumerate() {
         if s.points.is_empty() {
@@ -507,6 +613,7 @@ mod tests {
             series,
             x_range,
             y_range,
+            bands: Vec::new(),
             legend_at: SeriesLabelPosition::UpperRight,
         }
     }
@@ -553,6 +660,51 @@ mod tests {
                 "edge egress",
             ],
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn timeline_shades_bands_and_writes_the_points_it_draws() {
+        let dir = tmp_dir("timeline");
+        let stem = dir.join("faults");
+        let mut series = sample_series();
+        series[0].label = "origin, \"egress\"".into();
+        series[1].points.push((f64::NAN, 1.0));
+        let bands = [
+            Band { label: "centre down".into(), start: 10.0, end: 20.0 },
+            Band { label: "link cut".into(), start: 15.0, end: 30.0 },
+            Band { label: "centre down".into(), start: 60.0, end: 70.0 },
+            // Past the data: the x range must widen to show it.
+            Band { label: "link cut".into(), start: 130.0, end: 140.0 },
+            Band { label: "empty".into(), start: 5.0, end: 5.0 },
+        ];
+        let paths = timeline(&stem, "Faults", "time (s)", "egress (Mbit/s)", &series, &bands).unwrap();
+        assert_outputs(&paths[..2], &stem, &["Faults", "centre down", "link cut"]);
+        assert_eq!(paths[2], with_suffix(&stem, ".csv"));
+        let svg = std::fs::read_to_string(&paths[1]).unwrap();
+        assert!(!svg.contains(">\nempty\n</text>"), "an empty band has no legend entry");
+        // The CSV holds every finite point, in order, exactly.
+        let csv = std::fs::read_to_string(&paths[2]).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("series,x,y"));
+        let rows: Vec<(String, f64, f64)> = lines
+            .map(|l| {
+                let (rest, y) = l.rsplit_once(',').unwrap();
+                let (label, x) = rest.rsplit_once(',').unwrap();
+                (label.to_string(), x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        let want: Vec<(String, f64, f64)> = series
+            .iter()
+            .flat_map(|s| {
+                let label = format!("\"{}\"", s.label.replace('"', "\"\""));
+                s.points.iter().filter(|p| p.0.is_finite()).map(move |p| (label.clone(), p.0, p.1))
+            })
+            .collect();
+        assert_eq!(rows, want);
+        let plot = lines_plot("t", "x", "y", &series, &bands);
+        assert!(plot.x_range.unwrap().end > 140.0);
+        assert_eq!(plot.bands.len(), 4);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -74,8 +74,14 @@ pub(crate) fn load(ctx: &Ctx, name: &Spanned<String>, field: &str) -> Result<Loa
         ),
         located => located,
     })?;
+    from_data(ctx, data, name.span(), field)
+}
+
+/// A resolved topology (read from a file or generated) with its backbone
+/// built; a failure is reported at `span`.
+pub(crate) fn from_data(ctx: &Ctx, data: TopologyData, span: std::ops::Range<usize>, field: &str) -> Result<Loaded, ScenarioError> {
     let backbone = Backbone::new(data.backbone_input())
-        .map_err(|e| ctx.err(name.span(), field, format!("the topology does not build a backbone: {e}")))?;
+        .map_err(|e| ctx.err(span, field, format!("the topology does not build a backbone: {e}")))?;
     let idcs = data.idcs.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
     Ok(Loaded { data, backbone, idcs, shared: Vec::new(), shared_index: BTreeMap::new() })
 }

@@ -24,10 +24,36 @@ type Names<'a> = BTreeMap<&'a str, usize>;
 /// The topology `[edge.transport]` names, loaded (its provinces become
 /// regions before the rest of `[edge]` is resolved).
 pub(crate) fn topology(ctx: &Ctx, e: &RawEdge) -> Result<Option<Loaded>, ScenarioError> {
-    match e.transport.as_ref().and_then(|t| t.get_ref().topology.as_ref()) {
-        None => Ok(None),
-        Some(name) => crate::backbone::load(ctx, name, "edge.transport.topology").map(Some),
+    let Some(t) = e.transport.as_ref().map(|t| t.get_ref()) else { return Ok(None) };
+    match (&t.topology, &t.synthetic) {
+        (None, None) => Ok(None),
+        (Some(name), None) => crate::backbone::load(ctx, name, "edge.transport.topology").map(Some),
+        (Some(_), Some(s)) => Err(ctx.err(s.span(), "edge.transport.synthetic", "expected `topology` (a bundled network) or `synthetic` (a generated one), not both")),
+        (None, Some(s)) => {
+            let (regions, seed) = synthetic_params(ctx, s.get_ref())?;
+            let params = cdnsim_net::backbone::GlobalSynthParams { regions: regions as usize, ..Default::default() };
+            let net = cdnsim_net::backbone::synthetic_global(&params, seed)
+                .map_err(|e| ctx.err(s.span(), "edge.transport.synthetic", format!("the generator refused it: {e}")))?;
+            // Through the topology parser, as the bundled file would be.
+            let label = format!("{} (edge.transport.synthetic, regions = {regions}, seed = {seed})", ctx.file);
+            let data = crate::topology::parse_topology(&label, &net.to_toml())?;
+            crate::backbone::from_data(ctx, data, s.span(), "edge.transport.synthetic").map(Some)
+        }
     }
+}
+
+/// The generated network's (regions, seed), checked.
+fn synthetic_params(ctx: &Ctx, s: &RawSyntheticTransport) -> Result<(u32, u64), ScenarioError> {
+    let max = cdnsim_net::backbone::synth_global::MAX_GLOBAL_REGIONS as i64;
+    let r = *s.regions.get_ref();
+    if !(6..=max).contains(&r) {
+        return Err(ctx.err(s.regions.span(), "edge.transport.synthetic.regions", format!("expected 6 to {max} regions (at least one per continent), found {r}")));
+    }
+    let seed = *s.seed.get_ref();
+    if seed < 0 {
+        return Err(ctx.err(s.seed.span(), "edge.transport.synthetic.seed", format!("expected a seed of 0 or more, found {seed}")));
+    }
+    Ok((r as u32, seed as u64))
 }
 
 /// Mean loss of a link loss model (Gilbert-Elliott: its stationary mean).
@@ -192,6 +218,10 @@ pub(crate) fn resolve(
     }
     let transport = EdgeTransport {
         topology: t.topology.as_ref().map(|v| v.get_ref().clone()),
+        synthetic: t.synthetic.as_ref().map(|s| {
+            let (r, seed) = (*s.get_ref().regions.get_ref(), *s.get_ref().seed.get_ref());
+            EdgeTransportSynthetic { regions: r as u32, seed: seed as u64 }
+        }),
         probe_interval_ns,
         missed_probes,
         loss_timeout_ns: dur(&t.loss_timeout, "edge.transport.loss_timeout", 2_000_000_000)?,

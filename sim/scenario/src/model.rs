@@ -699,6 +699,9 @@ pub struct EdgeUpgrade {
 pub struct EdgeTransport {
     /// The bundled topology the links came from, if any.
     pub topology: Option<String>,
+    /// The generated network the links came from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synthetic: Option<EdgeTransportSynthetic>,
     pub probe_interval_ns: u64,
     pub missed_probes: u32,
     pub loss_timeout_ns: u64,
@@ -712,6 +715,13 @@ pub struct EdgeTransport {
     pub probe_bytes: u64,
     /// The topology's links, then the file's.
     pub links: Vec<EdgeTransportLink>,
+}
+
+/// `cdnsim_net::backbone::synthetic_global`'s parameters.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct EdgeTransportSynthetic {
+    pub regions: u32,
+    pub seed: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]

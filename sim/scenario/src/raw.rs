@@ -726,6 +726,10 @@ pub struct RawEdgeTransport {
     /// e.g. "global") whose regions become the scenario's and whose
     /// backbone links are transport links.
     pub topology: Option<Spanned<String>>,
+    /// Instead of `topology`: a generated global network in the same
+    /// format (regions on six continents, submarine cables between them),
+    /// e.g. `{ regions = 200, seed = 7 }`.
+    pub synthetic: Option<Spanned<RawSyntheticTransport>>,
     /// P, between probes of every link (default "1 s"; above zero).
     pub probe_interval: Option<Spanned<DurationNs>>,
     /// d: probe intervals without a reply before a link is declared down
@@ -755,6 +759,18 @@ pub struct RawEdgeTransport {
     /// Links given here, besides the topology's.
     #[serde(default)]
     pub links: Vec<Spanned<RawTransportLink>>,
+}
+
+/// A generated global transport network (README, "Transport network"):
+/// its regions join the scenario's, its links are the transport links.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSyntheticTransport {
+    /// Regions, 6 to 1000 (at least one per continent).
+    pub regions: Spanned<i64>,
+    /// Seed of the generator (its own, not the run's: every run of the
+    /// scenario has the same network).
+    pub seed: Spanned<i64>,
 }
 
 /// A transport link between two regions.

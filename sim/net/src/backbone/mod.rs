@@ -67,13 +67,16 @@
 //!   state and shared-risk groups.
 //! - `paths`: computing the trees, invalidating them on link changes and
 //!   the path queries, as methods of [`Backbone`].
-//! - [`synth`]: a seeded synthetic generator for scale and property tests.
+//! - [`synth`]: a seeded synthetic generator for scale and property tests;
+//!   [`synth_global`]: the same for global transport networks (regions on
+//!   continents, submarine cables).
 
 pub mod graph;
 mod ids;
 mod input;
 mod paths;
 pub mod synth;
+pub mod synth_global;
 mod tree;
 
 pub use graph::{Attachment, Backbone, Idc, Interconnect, Link, LinkKind, Pop};
@@ -84,3 +87,4 @@ pub use input::{
 };
 pub use paths::{CacheStats, Path};
 pub use synth::{SynthParams, synthetic};
+pub use synth_global::{GlobalSynthParams, GlobalTopology, synthetic_global};
