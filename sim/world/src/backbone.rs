@@ -119,6 +119,21 @@ impl BackboneNet {
         }
     }
 
+    /// The queueing a message of no size leaving `channel`'s own queue at
+    /// `depart` meets on the path's backbone hops: at each hop, the backlog
+    /// it finds when it gets there (the hop's transmitter busy until some
+    /// instant), with the waits before it delaying its way on. It takes no
+    /// room (a control message is tiny beside the chunks), so nothing is
+    /// offered, and chunks reaching a hop after it was sent do not count.
+    pub fn message_wait_ns(&self, channel: ChannelId, depart: SimTime) -> u64 {
+        let mut waited = 0u64;
+        for h in &self.hops[channel.0 as usize] {
+            let at = depart.as_ns() + h.offset_ns + waited;
+            waited += self.links.busy_until(SharedDir::new(h.link, h.reverse)).as_ns().saturating_sub(at);
+        }
+        waited
+    }
+
     /// A probing round ends `now`: every shared link direction's mean
     /// probe wait over the round, for [`Self::path_wait_ns`].
     pub fn end_round(&mut self, now: SimTime) {
