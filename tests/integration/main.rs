@@ -13,6 +13,7 @@ mod compare_aa;
 mod compare_effect;
 mod compare_gates;
 mod compare_mismatch;
+mod control_backbone_queue;
 mod control_give_up;
 mod control_loss_geometric;
 mod control_retry_outage;
