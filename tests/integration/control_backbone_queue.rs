@@ -6,17 +6,19 @@
 //! its northbound drop-tail queue (Q = the resolver's default, 50 ms at
 //! line rate but at least 64 KiB: 65,536 B, 174.8 ms at C)
 //! stays full from the first second on. Subscribes from Guangdong to
-//! Beijing cross it northbound too. In saturation every arrival finds the
+//! Beijing cross it northbound too. A control message is given the
+//! backlog each queue on its path holds when it is sent (backbone.rs,
+//! `message_wait_ns`). In saturation every chunk arrival finds the shared
 //! queue holding more than Q minus one chunk (else it would have been
-//! taken), and the next arrival comes within one interarrival gap g, so a
-//! message of no size meets a backlog W with
+//! taken), and the next arrival comes within one interarrival gap g, so
+//! the shared link's backlog W at any instant is
 //!   (Q - 2 c) 8 / C - g <= W <= Q 8 / C,
 //! c = 1 KiB chunks (the one in service is at most a chunk), g = the two
 //! streams' chunks interleaved, at most one chunk time of one stream
 //! (1 KiB at 2 Mbit/s = 4.1 ms). On top of W: the sending overlay link's
-//! own queue (paced at C with the same default limit: at most Q 8 / C)
-//! and the link's propagation L, read
-//! from the messages sent before any chunk left (nothing queued then).
+//! own queue (paced at C with the same default limit: between 0 and
+//! Q 8 / C) and the link's propagation L, read from the messages sent
+//! before any chunk left (nothing queued then).
 
 use cdnsim_metrics::table::read_parquet;
 

@@ -119,19 +119,20 @@ impl BackboneNet {
         }
     }
 
-    /// The queueing a message of no size leaving `channel`'s own queue at
-    /// `depart` meets on the path's backbone hops: at each hop, the backlog
-    /// it finds when it gets there (the hop's transmitter busy until some
-    /// instant), with the waits before it delaying its way on. It takes no
-    /// room (a control message is tiny beside the chunks), so nothing is
-    /// offered, and chunks reaching a hop after it was sent do not count.
-    pub fn message_wait_ns(&self, channel: ChannelId, depart: SimTime) -> u64 {
-        let mut waited = 0u64;
-        for h in &self.hops[channel.0 as usize] {
-            let at = depart.as_ns() + h.offset_ns + waited;
-            waited += self.links.busy_until(SharedDir::new(h.link, h.reverse)).as_ns().saturating_sub(at);
-        }
-        waited
+    /// The queueing a message of no size sent on `channel` at `now` is
+    /// given on the path's backbone hops: the backlog each hop's
+    /// transmitter holds now (busy until some instant), summed over the
+    /// hops, as probes sent now would measure hop by hop. The backlog a
+    /// hop will hold when the message gets there is not known when it is
+    /// sent (chunks of other overlay links reach it meanwhile); under a
+    /// steady load it is the same in distribution as the one it holds now.
+    /// The message takes no room (it is tiny beside the chunks), so
+    /// nothing is offered.
+    pub fn message_wait_ns(&self, channel: ChannelId, now: SimTime) -> u64 {
+        self.hops[channel.0 as usize]
+            .iter()
+            .map(|h| self.links.busy_until(SharedDir::new(h.link, h.reverse)).as_ns().saturating_sub(now.as_ns()))
+            .sum()
     }
 
     /// A probing round ends `now`: every shared link direction's mean

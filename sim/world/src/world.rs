@@ -37,8 +37,8 @@
 //! cannot rebuild (fec.rs: an MDS erasure model per block per hop).
 //!
 //! Control messages (subscribe, unsubscribe) go from child to parent over
-//! their link: they wait behind what the link's own queue and its
-//! backbone hops hold when they pass (taking no room themselves), and are
+//! their link: they wait the backlog the link's own queue and each of its
+//! backbone hops hold when they are sent (taking no room themselves), and are
 //! lost when the link is down at either end of their way or with the
 //! link's loss probability (the loss model's long-run mean, with any
 //! fault's extra loss; a stream of draws of their own). The sender
@@ -1162,13 +1162,15 @@ impl World {
     }
 
     /// What a control message on `channel` sent at `now` takes to arrive:
-    /// the backlog of the link's own queue, the link's latency now, and
-    /// the backlog it meets on the path's backbone hops.
+    /// the link's latency now, plus the backlog the link's own queue and
+    /// each of its backbone hops hold now (backbone.rs, `message_wait_ns`:
+    /// what each queue will hold when the message gets there is not known
+    /// when it is sent).
     fn control_one_way_ns(&self, channel: ChannelId, now: SimTime) -> u64 {
         let ch = self.topo.channel(channel);
-        let depart = ch.fifo.busy_until().max(now);
-        let backbone = if self.backbone.crosses(channel) { self.backbone.message_wait_ns(channel, depart) } else { 0 };
-        (depart - now).as_ns() + ch.latency().as_ns() + backbone
+        let own = ch.fifo.busy_until().as_ns().saturating_sub(now.as_ns());
+        let backbone = if self.backbone.crosses(channel) { self.backbone.message_wait_ns(channel, now) } else { 0 };
+        own + ch.latency().as_ns() + backbone
     }
 
     /// Carries out what the retry timers ask for, in order, and keeps a
