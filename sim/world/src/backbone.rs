@@ -28,8 +28,9 @@
 //! What it does not do yet (README "Not yet"): a
 //! chunk lost on the channel (random loss, failed link) does not load the
 //! backbone links before the point of loss; FEC repair chunks
-//! (`fec.rs`) do not cross the shared links; control messages do not
-//! queue. A chunk dropped at a shared link is resent by the sender's
+//! (`fec.rs`) do not cross the shared links. Control messages take no
+//! room: they are given the backlog each hop holds when they are sent
+//! ([`BackboneNet::message_wait_ns`]). A chunk dropped at a shared link is resent by the sender's
 //! retransmission timer, counted from its sending, outside any FEC code.
 
 use cdnsim_engine::{SimDuration, SimTime};
