@@ -535,10 +535,10 @@ fn config(sc: &Scenario) -> Config {
 }
 
 /// Memory a last-hop client holds at most, in bytes (its viewer's entry
-/// in `viewer_of` included).
+/// in `viewer_of` and its place in `client_place` included).
 pub(crate) fn client_bytes(sc: &Scenario) -> u64 {
     let fidelity = sc.last_hop.as_ref().expect("a last hop").fidelity;
-    cdnsim_lasthop::client_bytes(&config(sc), fidelity) + 4
+    cdnsim_lasthop::client_bytes(&config(sc), fidelity) + 4 + 8
 }
 
 /// Last-hop summary columns: every run has them, zero without a last hop
