@@ -98,9 +98,6 @@ pub struct EdgeStats {
     pub relay_wait_ns: u64,
     pub relay_drops: u64,
     pub relay_dropped_symbols: u64,
-    /// Relayed symbols the crate counted as arriving by the stop that the
-    /// relay's queue held past it (in flight at the stop).
-    pub relay_late_symbols: u64,
     /// Summed over the edges' last-hop send queues: bytes offered and
     /// dropped (the conservation identity's terms with what they hold and
     /// sent at the stop).
@@ -395,15 +392,13 @@ impl LastHopNet {
                 self.stats.relay_batches += 1;
                 self.stats.relay_wait_ns += (start - now).as_ns();
                 self.stats.egress_relay_bytes += bytes as u64;
-                let (stream, _) = self.lh.home_stream(match batch.sender {
-                    Sender::Home(h) => h,
-                    Sender::Server => unreachable!("only home nodes' symbols are relayed"),
-                });
+                let Sender::Home(home) = batch.sender else { unreachable!("only home nodes' symbols are relayed") };
+                let (stream, _) = self.lh.home_stream(home);
                 w.idc_egress(now, stream.0, bytes as u64);
                 // The crate counted it in flight only if it was due after
                 // the stop before it queued here.
                 if now + rest <= stop && depart + rest > stop {
-                    self.stats.relay_late_symbols += batch.count as u64;
+                    self.lh.delayed_past_stop(home, batch.count);
                 }
                 w.schedule(depart + rest, NET, LastHopEvent::Batch(batch));
             }
@@ -557,7 +552,6 @@ pub fn columns(net: Option<&LastHopNet>, sc: &Scenario, homes: &Homes) -> Vec<(S
             sent += t.symbols_sent;
             accounted += t.symbols_arrived + t.symbols_lost + t.symbols_in_flight;
         }
-        accounted += net.stats.relay_late_symbols;
     }
     // The edges' last-hop send queues at the stop: what they sent and
     // still hold, counted apart from what was offered.
