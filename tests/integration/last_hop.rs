@@ -12,7 +12,7 @@ use crate::common::*;
 /// 1 Mbps stream cut into K = 100 symbols of 1250 B per 1 s block, and
 /// `nodes` identical home nodes of `upload` that never churn (unless
 /// `on_mean` says how long they stay), all NAT1.
-fn scenario(name: &str, share: f64, nodes: u32, upload: &str, arrivals_per_s: f64, duration_s: u32, on_mean: &str, loss: f64) -> String {
+pub(crate) fn scenario(name: &str, share: f64, nodes: u32, upload: &str, arrivals_per_s: f64, duration_s: u32, on_mean: &str, loss: f64) -> String {
     format!(
         r#"
 [run]

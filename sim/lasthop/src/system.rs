@@ -189,6 +189,14 @@ impl LastHop {
         self.homes[h.0 as usize].tally
     }
 
+    /// `count` symbols home node `h` sent, due before the stop when it sent
+    /// them, will reach their client after it (the caller's network held
+    /// them up, e.g. a relay's queue): they are in flight at the stop, not
+    /// to be reported arriving.
+    pub fn delayed_past_stop(&mut self, h: HomeId, count: u16) {
+        self.homes[h.0 as usize].tally.symbols_in_flight += count as u64;
+    }
+
     /// The stream home node `h` serves, and its slot.
     pub fn home_stream(&self, h: HomeId) -> (StreamId, u32) {
         let info = &self.homes[h.0 as usize].info;

@@ -258,6 +258,12 @@ impl SharedLinks {
         d.wait_area
     }
 
+    /// When `dir`'s transmitter is next idle: a packet of no size reaching
+    /// it at `t` waits `busy_until - t` (nothing if that is past).
+    pub fn busy_until(&self, dir: SharedDir) -> SimTime {
+        self.dirs[dir.index()].fifo.busy_until()
+    }
+
     /// Time to serialise `bytes` on `dir`.
     pub fn serialisation(&self, dir: SharedDir, bytes: u64) -> SimDuration {
         self.dirs[dir.index()].fifo.serialisation(bytes)

@@ -45,11 +45,15 @@
 //!   network: probing, failure detection after d missed probes, and a route
 //!   service per region pair, direct or through one relay region (RON's
 //!   rule), scored with [`ScoreFn`] and held against ping-pong.
+//! - [`control`]: [`Retry`], the senders' retry timers of control
+//!   messages between overlay nodes (timeout from the path's round trip,
+//!   bounded retries with backoff, giving up).
 //! - [`error`]: [`ParamError`] (bad configuration) and [`NoRoute`].
 //! - `limits`: the table bounds [`MAX_STREAMS`] and [`MAX_LABELS`].
 
 #![warn(missing_docs)]
 
+pub mod control;
 pub mod error;
 pub mod graph;
 mod limits;
@@ -60,6 +64,7 @@ pub mod seam;
 mod search;
 pub mod transport;
 
+pub use control::{ControlOutput, MsgId, Retry, RetryConfig, RetryStats};
 pub use error::{NoRoute, ParamError};
 pub use graph::{Graph, LinkInfo, NodeInfo, Tier};
 pub use limits::{MAX_LABELS, MAX_STREAMS};

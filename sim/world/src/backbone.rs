@@ -28,8 +28,9 @@
 //! What it does not do yet (README "Not yet"): a
 //! chunk lost on the channel (random loss, failed link) does not load the
 //! backbone links before the point of loss; FEC repair chunks
-//! (`fec.rs`) do not cross the shared links; control messages do not
-//! queue. A chunk dropped at a shared link is resent by the sender's
+//! (`fec.rs`) do not cross the shared links. Control messages take no
+//! room: they are given the backlog each hop holds when they are sent
+//! ([`BackboneNet::message_wait_ns`]). A chunk dropped at a shared link is resent by the sender's
 //! retransmission timer, counted from its sending, outside any FEC code.
 
 use cdnsim_engine::{SimDuration, SimTime};
@@ -117,6 +118,22 @@ impl BackboneNet {
                 Step::Done { at: depart + SimDuration::from_ns(rest) }
             }
         }
+    }
+
+    /// The queueing a message of no size sent on `channel` at `now` is
+    /// given on the path's backbone hops: the backlog each hop's
+    /// transmitter holds now (busy until some instant), summed over the
+    /// hops, as probes sent now would measure hop by hop. The backlog a
+    /// hop will hold when the message gets there is not known when it is
+    /// sent (chunks of other overlay links reach it meanwhile); under a
+    /// steady load it is the same in distribution as the one it holds now.
+    /// The message takes no room (it is tiny beside the chunks), so
+    /// nothing is offered.
+    pub fn message_wait_ns(&self, channel: ChannelId, now: SimTime) -> u64 {
+        self.hops[channel.0 as usize]
+            .iter()
+            .map(|h| self.links.busy_until(SharedDir::new(h.link, h.reverse)).as_ns().saturating_sub(now.as_ns()))
+            .sum()
     }
 
     /// A probing round ends `now`: every shared link direction's mean

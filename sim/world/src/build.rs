@@ -113,6 +113,10 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         up_legs: BTreeMap::new(),
         fec_blocks: BTreeMap::new(),
         backbone: crate::backbone::BackboneNet::new(sc, seconds, |ch| topo_latency[ch.0 as usize]),
+        control: cdnsim_routing::Retry::new(cdnsim_routing::RetryConfig::default()),
+        control_log: Vec::new(),
+        control_armed: None,
+        control_rng: stream(seed, "control.loss"),
         parts: Some(Box::new(parts)),
         scratch: Vec::new(),
     };

@@ -41,9 +41,13 @@ pub enum Event {
     /// The sender's retransmission timer for a chunk that did not get
     /// through on `hop`.
     Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
-    /// A child node asks its parent to start sending `stream` from block
-    /// `block` on (subscribe), or to stop after block `block` (not).
-    Control { stream: u32, child: u32, parent: u32, subscribe: bool, block: u32 },
+    /// Sending `attempt` of control message `id` (the world's control
+    /// log says what it asks) reaches the parent, unless the link failed
+    /// on the way.
+    Control { id: u64, attempt: u8 },
+    /// The control messages' retry timers (routing crate's `Retry`) are
+    /// due.
+    ControlTimer,
     /// The route service's answer for a graft reaches the requesting node:
     /// index into the world's pending routes.
     RouteReply(u32),

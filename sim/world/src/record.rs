@@ -205,6 +205,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         .chain(parts.columns(sc))
         .chain(backbone)
         .chain(uplink_columns(&w))
+        .chain(control_columns(&w))
         .collect(),
     };
     let mut extra_tables = vec![("streams".to_string(), stream_table(&w, &names))];
@@ -212,6 +213,7 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     if !w.backbone.links.is_empty() {
         extra_tables.push(("backbone".to_string(), backbone_table(&w)));
     }
+    extra_tables.push(("control".to_string(), control_table(&w, &names)));
     RunResults { summary, timeseries, viewers, extra_tables, events }
 }
 
@@ -346,4 +348,44 @@ fn uplink_columns(w: &World) -> Vec<(String, Value)> {
         ("uplink_chunks_reached".into(), Value::Count(c.uplink_chunks_reached)),
         ("uplink_redundant_chunks".into(), Value::Count(c.uplink_redundant_chunks)),
     ]
+}
+
+/// Control message columns: messages sent, sendings after the first,
+/// sendings lost on the way, messages given up, and the delay of those
+/// delivered (from the first sending to the arrival of the first copy to
+/// get through, retries included): mean and 95th percentile (0 when none
+/// was delivered).
+fn control_columns(w: &World) -> Vec<(String, Value)> {
+    let st = w.control.stats();
+    let mut delays: Vec<f64> = w.control_log.iter().filter_map(|r| r.delivered.map(|d| (d - r.sent).as_ns() as f64 / NS_PER_MS)).collect();
+    delays.sort_by(f64::total_cmp);
+    let mean = if delays.is_empty() { 0.0 } else { delays.iter().sum::<f64>() / delays.len() as f64 };
+    vec![
+        ("control_messages".into(), Value::Count(st.messages)),
+        ("control_retries".into(), Value::Count(st.retries)),
+        ("control_lost".into(), Value::Count(w.counters.control_lost)),
+        ("control_gave_up".into(), Value::Count(st.gave_up)),
+        ("control_delay_ms_mean".into(), Value::Real(mean)),
+        ("control_delay_ms_p95".into(), Value::Real(percentile(&delays, 95.0).unwrap_or(0.0))),
+    ]
+}
+
+/// `control.parquet`: one row per control message, in the order sent:
+/// stream, child and parent nodes, kind, when it was first sent, its
+/// sendings, when the first copy to get through arrived and the delay
+/// from the first sending (null if none did), whether it was given up.
+fn control_table(w: &World, names: &[String]) -> Table {
+    let rows = &w.control_log;
+    let node = |n: u32| w.sc.nodes[n as usize].name.clone();
+    let mut t = Table::default();
+    t.push("stream", Col::Str(rows.iter().map(|r| names[r.stream as usize].clone()).collect()));
+    t.push("child", Col::Str(rows.iter().map(|r| node(r.child)).collect()));
+    t.push("parent", Col::Str(rows.iter().map(|r| node(r.parent)).collect()));
+    t.push("kind", Col::Str(rows.iter().map(|r| if r.subscribe { "subscribe" } else { "unsubscribe" }.to_string()).collect()));
+    t.push("sent_ms", Col::F64(rows.iter().map(|r| r.sent.as_ns() as f64 / NS_PER_MS).collect()));
+    t.push("attempts", Col::U64(rows.iter().map(|r| r.attempts as u64).collect()));
+    t.push("delivered_ms", Col::OptF64(rows.iter().map(|r| r.delivered.map(|d| d.as_ns() as f64 / NS_PER_MS)).collect()));
+    t.push("delay_ms", Col::OptF64(rows.iter().map(|r| r.delivered.map(|d| (d - r.sent).as_ns() as f64 / NS_PER_MS)).collect()));
+    t.push("gave_up", Col::Bool(rows.iter().map(|r| r.gave_up).collect()));
+    t
 }

@@ -34,16 +34,33 @@
 //! given up and the block it belongs to cannot complete downstream. A hot
 //! stream under `hot_redundancy = { fec = .. }` adds repair chunks to each
 //! block on every internal hop instead, and retransmits only what they
-//! cannot rebuild (fec.rs: an MDS erasure model per block per hop). Control
-//! messages take the link's propagation delay and are neither queued nor
-//! lost (they are tiny and would be resent at once).
+//! cannot rebuild (fec.rs: an MDS erasure model per block per hop).
+//!
+//! Control messages (subscribe, unsubscribe) go from child to parent over
+//! their link: they wait the backlog the link's own queue and each of its
+//! backbone hops hold when they are sent (taking no room themselves), and are
+//! lost when the link is down at either end of their way or with the
+//! link's loss probability (the loss model's long-run mean, with any
+//! fault's extra loss; a stream of draws of their own). The sender
+//! retries after a timeout from the path's round trip, with backoff, and
+//! gives up after the last retry (routing crate, `control`). Giving up:
+//! - a subscribe: the parent never heard, so the child's link to it is
+//!   unusable as far as the child knows. Under pools and mesh the child
+//!   reports it down to routing (the next probing round reports what
+//!   probes see again) and routing moves it, as after a probing round; a
+//!   child routing does not move (the tree, or no other path) asks the
+//!   same parent again with a new message, so an edge that joined during
+//!   an outage gets the stream once the link returns;
+//! - an unsubscribe: the parent stops sending to the child at that
+//!   instant (its sends to the child go unanswered, and its transport
+//!   drops a receiver that never answers).
 
 use std::collections::BTreeMap;
 
 use cdnsim_engine::{Model, RngStream, Scheduler, SimDuration, SimTime};
 use cdnsim_metrics::LatencyHistogram;
 use cdnsim_net::{Channel, ChannelId, NodeId, Offer, Topology, Transmit};
-use cdnsim_routing::{Observation, Route, Router};
+use cdnsim_routing::{ControlOutput, MsgId, Observation, Retry, Route, Router};
 use cdnsim_scenario::{FaultKind, Mode, Redundancy, Scenario, WatchTime};
 use rand::Rng;
 use cdnsim_maths::sample;
@@ -105,6 +122,25 @@ pub struct Counters {
     /// Chunks dropped at a full shared backbone link (also in
     /// `chunks_dropped`).
     pub backbone_drops: u64,
+    /// Control messages: sendings lost on the way (first or retry).
+    pub control_lost: u64,
+}
+
+/// One control message, from its first sending to its end.
+#[derive(Clone, Copy, Debug)]
+pub struct ControlRow {
+    pub stream: u32,
+    pub child: u32,
+    pub parent: u32,
+    pub subscribe: bool,
+    /// Subscribe: the block to start from; unsubscribe: the last block.
+    pub block: u32,
+    pub sent: SimTime,
+    /// Sendings so far (1 = the first only).
+    pub attempts: u8,
+    /// When the first sending to get through arrived.
+    pub delivered: Option<SimTime>,
+    pub gave_up: bool,
 }
 
 impl Counters {
@@ -191,6 +227,14 @@ pub struct World {
     pub fec_blocks: BTreeMap<(u32, u32, u32), FecBlock>,
     /// The shared backbone links under the overlay links (backbone.rs).
     pub backbone: BackboneNet,
+    /// Control messages: the senders' retry timers (routing crate), one
+    /// row per message (indexed by its id, which `Retry` numbers from 0),
+    /// the instant a timer event is scheduled for (`None`: none pending),
+    /// and the draws of their loss.
+    pub control: Retry,
+    pub control_log: Vec<ControlRow>,
+    pub control_armed: Option<SimTime>,
+    pub control_rng: RngStream,
     /// Home nodes and the last hop (parts.rs); `None` only while one of
     /// their calls runs (`World::with_parts`).
     pub parts: Option<Box<Parts>>,
@@ -216,11 +260,14 @@ impl Model for World {
                     self.transmit(sched, hop, chunk, hops, attempt);
                 }
             }
-            Event::Control { stream, child, parent, subscribe, block } => {
-                if subscribe {
-                    self.on_subscribe(sched, stream, child, parent, block)
-                } else {
-                    self.on_unsubscribe(sched, stream, child, parent, block)
+            Event::Control { id, .. } => self.on_control(sched, MsgId(id)),
+            Event::ControlTimer => {
+                // Only the latest scheduled instant acts (an earlier
+                // deadline may have replaced it).
+                if self.control_armed == Some(sched.now()) {
+                    self.control_armed = None;
+                    self.control.handle_timeout(sched.now().as_ns());
+                    self.control_outputs(sched);
                 }
             }
             Event::RouteReply(i) => self.on_route_reply(sched, i),
@@ -1108,12 +1155,121 @@ impl World {
         self.send_control(sched, stream, child, parent, false, last_block);
     }
 
-    /// A control message from child to parent arrives after the link's
-    /// propagation delay (module docs: not queued, not lost).
-    fn send_control(&self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, subscribe: bool, block: u32) {
+    /// A new control message from child to parent (module docs): its
+    /// retry timer starts from the path's round trip now.
+    fn send_control(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, subscribe: bool, block: u32) {
+        let now = sched.now();
         let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
-        let latency = self.topo.channel(channel).latency();
-        sched.schedule_in(latency, NET, Event::Control { stream, child, parent, subscribe, block });
+        let one_way_ns = self.control_one_way_ns(channel, now);
+        let rtt_ns = one_way_ns + self.topo.channel(channel).latency().as_ns();
+        let id = self.control.send(now.as_ns(), rtt_ns);
+        debug_assert_eq!(id.0 as usize, self.control_log.len());
+        self.control_log.push(ControlRow { stream, child, parent, subscribe, block, sent: now, attempts: 0, delivered: None, gave_up: false });
+        self.control_outputs(sched);
+    }
+
+    /// What a control message on `channel` sent at `now` takes to arrive:
+    /// the link's latency now, plus the backlog the link's own queue and
+    /// each of its backbone hops hold now (backbone.rs, `message_wait_ns`:
+    /// what each queue will hold when the message gets there is not known
+    /// when it is sent).
+    fn control_one_way_ns(&self, channel: ChannelId, now: SimTime) -> u64 {
+        let ch = self.topo.channel(channel);
+        let own = ch.fifo.busy_until().as_ns().saturating_sub(now.as_ns());
+        let backbone = if self.backbone.crosses(channel) { self.backbone.message_wait_ns(channel, now) } else { 0 };
+        own + ch.latency().as_ns() + backbone
+    }
+
+    /// Carries out what the retry timers ask for, in order, and keeps a
+    /// timer event at their next deadline.
+    fn control_outputs(&mut self, sched: &mut Scheduler<Event>) {
+        while let Some(out) = self.control.poll_output() {
+            match out {
+                ControlOutput::Send { id, attempt } => self.control_transmit(sched, id, attempt),
+                ControlOutput::GaveUp { id } => self.control_gave_up(sched, id),
+            }
+        }
+        if let Some(at) = self.control.poll_timeout() {
+            let at = SimTime::from_ns(at).max(sched.now());
+            if self.control_armed.is_none_or(|armed| at < armed) {
+                self.control_armed = Some(at);
+                sched.schedule_at(at, NET, Event::ControlTimer);
+            }
+        }
+    }
+
+    /// Puts one sending of a control message on its link: lost when the
+    /// link is down or with its loss probability, else on its way.
+    fn control_transmit(&mut self, sched: &mut Scheduler<Event>, id: MsgId, attempt: u8) {
+        let now = sched.now();
+        let row = &mut self.control_log[id.0 as usize];
+        row.attempts = attempt + 1;
+        let (child, parent) = (row.child, row.parent);
+        let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
+        let link = &self.links[channel.0 as usize / 2];
+        let loss = 1.0 - (1.0 - link.mean_loss) * (1.0 - link.fault_loss);
+        let lost = !self.topo.channel(channel).is_up() || (loss > 0.0 && self.control_rng.random::<f64>() < loss);
+        if lost {
+            self.counters.control_lost += 1;
+            return;
+        }
+        let at = now + SimDuration::from_ns(self.control_one_way_ns(channel, now));
+        sched.schedule_at(at, NET, Event::Control { id: id.0, attempt });
+    }
+
+    /// A sending of control message `id` reaches the parent: the first to
+    /// get through is acted on.
+    fn on_control(&mut self, sched: &mut Scheduler<Event>, id: MsgId) {
+        let row = self.control_log[id.0 as usize];
+        let channel = self.topo.channel_between(NodeId(row.child), NodeId(row.parent)).expect("routes follow links");
+        // The link failed while it was on the way.
+        if !self.topo.channel(channel).is_up() {
+            self.counters.control_lost += 1;
+            return;
+        }
+        if !self.control.delivered(id) {
+            return;
+        }
+        self.control_log[id.0 as usize].delivered = Some(sched.now());
+        if row.subscribe {
+            self.on_subscribe(sched, row.stream, row.child, row.parent, row.block);
+        } else {
+            self.on_unsubscribe(sched, row.stream, row.child, row.parent, row.block);
+        }
+    }
+
+    /// Control message `id` went unanswered after its last retry (module
+    /// docs: what the child or the parent does then).
+    fn control_gave_up(&mut self, sched: &mut Scheduler<Event>, id: MsgId) {
+        self.control_log[id.0 as usize].gave_up = true;
+        let ControlRow { stream, child, parent, subscribe, block, .. } = self.control_log[id.0 as usize];
+        if !subscribe {
+            return self.on_unsubscribe(sched, stream, child, parent, block);
+        }
+        // The parent never heard: it expects the subscription no longer.
+        if let Some(carry) = self.carries.get_mut(&(stream, parent)) {
+            carry.expected -= 1;
+        }
+        self.maybe_release(sched, stream, parent);
+        if !self.carries.get(&(stream, child)).is_some_and(|k| k.parents.contains(&parent)) {
+            // The child moved on or left meanwhile.
+            return;
+        }
+        if self.sc.routing.mode != Mode::Tree {
+            let now_us = Self::now_us(sched);
+            let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
+            let l = channel.0 as usize / 2;
+            if !self.links[l].reported_down {
+                self.router.set_down(now_us, l as u32, true);
+                self.links[l].reported_down = true;
+            }
+            for r in self.router.reroutes(now_us) {
+                self.switch(sched, r.stream, r.node, &r.route);
+            }
+        }
+        if self.carries.get(&(stream, child)).is_some_and(|k| k.parents.contains(&parent)) {
+            self.subscribe(sched, stream, child, parent, block);
+        }
     }
 
     /// A probing round: every link reports what it saw since the last one,

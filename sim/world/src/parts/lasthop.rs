@@ -10,8 +10,12 @@
 //!   burst when it completes); it does not share capacity with the edge's
 //!   chunk traffic to viewers of streams not on the last hop;
 //! - feeds and server symbols are IDC egress, and so are symbols relayed
-//!   through a client's edge when NAT traversal failed (they do not queue
-//!   at the relay);
+//!   through a client's edge when NAT traversal failed: they reach the
+//!   relay edge from the home node and leave it through the same last-hop
+//!   send queue as the edge's own symbols to its clients (a relay edge
+//!   forwards them to those same clients, out of the same port), so a
+//!   busy edge delays them and a full one drops them (lost to the client);
+//!   IDC egress when the relay sends them;
 //! - symbols are lost on the way independently: `loss` from a home node,
 //!   the access network's loss from the server;
 //! - NAT traversal (the home model's matrix and its own random stream) and
@@ -46,6 +50,9 @@ pub enum LastHopEvent {
     Feed { home: HomeId, block: Block },
     /// Symbols reach a client (see [`Batch`]).
     Batch(Batch),
+    /// Relayed symbols (`bytes` on the wire) from a home node reach the
+    /// client's edge, which relays them.
+    Relay { batch: Batch, bytes: u32 },
     /// Client `client` reviews its senders for `block`.
     Review { client: ClientId, block: Block },
     /// A home node's heartbeat to the scheduler is due.
@@ -65,6 +72,8 @@ pub struct Batch {
     /// Where the sender was in the client's list when it sent (checked
     /// before searching it).
     pub hint: u16,
+    /// Dropped at the relay: every symbol is lost.
+    pub dropped: bool,
 }
 
 /// The world as the last hop sees it.
@@ -83,6 +92,17 @@ pub struct EdgeStats {
     pub feeds_dropped: u64,
     /// Last-hop sends an edge's queue could not take (lost).
     pub edge_drops: u64,
+    /// Relayed batches the relay edge's queue took, their summed wait in
+    /// it, and those it dropped (also in `edge_drops`) with their symbols.
+    pub relay_batches: u64,
+    pub relay_wait_ns: u64,
+    pub relay_drops: u64,
+    pub relay_dropped_symbols: u64,
+    /// Summed over the edges' last-hop send queues: bytes offered and
+    /// dropped (the conservation identity's terms with what they hold and
+    /// sent at the stop).
+    pub queue_bytes_in: u64,
+    pub queue_bytes_dropped: u64,
 }
 
 /// The last hop of a run and the network it runs on.
@@ -92,6 +112,8 @@ pub struct LastHopNet {
     egress: Vec<Fifo>,
     /// Per client: its viewer (ascending: clients join in viewer order).
     viewer_of: Vec<u32>,
+    /// Per client: its edge and region (where its relayed symbols go).
+    client_place: Vec<(u32, u16)>,
     /// Symbol loss, home node -> client, and server -> client (the access
     /// network's).
     loss: f64,
@@ -258,6 +280,7 @@ impl LastHopNet {
                 .map(|n| Fifo::new(n.egress_bps, (n.egress_bps as u128 * sc.stream.block_ns as u128 / 8_000_000_000) as u64))
                 .collect(),
             viewer_of: Vec::new(),
+            client_place: Vec::new(),
             loss: cfg.loss,
             access_loss: sc.viewers.access_loss,
             geo,
@@ -304,7 +327,7 @@ impl LastHopNet {
                 Output::Feed { edge, home, stream, block, bytes } => {
                     let region = homes.region[home.0 as usize] as usize;
                     let latency = SimDuration::from_ns(self.geo.latency(self.geo.node_region(edge.0), region));
-                    match self.egress[edge.0 as usize].offer(now, bytes as u32) {
+                    match self.offer(edge.0, now, bytes as u32) {
                         Offer::Dropped => {
                             self.stats.feeds_dropped += 1;
                             self.stats.edge_drops += 1;
@@ -317,23 +340,74 @@ impl LastHopNet {
                     }
                 }
                 Output::ServerSend { edge, client, stream, block, offset, count, bytes } => {
-                    if let Offer::Sent { depart, .. } = self.egress[edge.0 as usize].offer(now, bytes as u32) {
+                    if let Offer::Sent { depart, .. } = self.offer(edge.0, now, bytes as u32) {
                         w.idc_egress(now, stream.0, bytes);
                         self.stats.egress_to_viewers_bytes += bytes;
-                        let batch = Batch { client, sender: Sender::Server, block, count, offset, hint: 0 };
+                        let batch = Batch { client, sender: Sender::Server, block, count, offset, hint: 0, dropped: false };
                         w.schedule(depart + SimDuration::from_ns(self.geo.access_ns), NET, LastHopEvent::Batch(batch));
                     } else {
                         self.stats.edge_drops += 1;
                     }
                 }
-                Output::HomeSend { home, client, stream, block, count, hint, arrive_ns, relayed, bytes } => {
+                Output::HomeSend { home, client, stream: _, block, count, hint, arrive_ns, relayed, bytes } => {
+                    let batch = Batch { client, sender: Sender::Home(home), block, count, offset: 0, hint, dropped: false };
                     if relayed {
-                        self.stats.egress_relay_bytes += bytes;
-                        w.idc_egress(now, stream.0, bytes);
+                        // At the relay the rest of the way less earlier.
+                        let at = arrive_ns - self.relay_rest_ns(client);
+                        w.schedule(SimTime::from_ns(at), NET, LastHopEvent::Relay { batch, bytes: bytes as u32 });
+                    } else {
+                        w.schedule(SimTime::from_ns(arrive_ns), NET, LastHopEvent::Batch(batch));
                     }
-                    let batch = Batch { client, sender: Sender::Home(home), block, count, offset: 0, hint };
-                    w.schedule(SimTime::from_ns(arrive_ns), NET, LastHopEvent::Batch(batch));
                 }
+            }
+        }
+    }
+
+    /// Offers `bytes` to `edge`'s last-hop send queue now.
+    fn offer(&mut self, edge: u32, now: SimTime, bytes: u32) -> Offer {
+        let out = self.egress[edge as usize].offer(now, bytes);
+        self.stats.queue_bytes_in += bytes as u64;
+        if out == Offer::Dropped {
+            self.stats.queue_bytes_dropped += bytes as u64;
+        }
+        out
+    }
+
+    /// One way from `client`'s edge to the client.
+    fn relay_rest_ns(&self, client: ClientId) -> u64 {
+        let (edge, region) = self.client_place[client.0 as usize];
+        self.geo.latency(self.geo.node_region(edge), region as usize)
+    }
+
+    /// Relayed symbols reach the client's edge: they queue in its
+    /// last-hop send queue, then go on to the client; dropped there, they
+    /// are lost to it when they would have arrived.
+    fn relay(&mut self, mut batch: Batch, bytes: u32, w: &mut Env) {
+        let now = w.now();
+        let edge = self.client_place[batch.client.0 as usize].0;
+        let rest = SimDuration::from_ns(self.relay_rest_ns(batch.client));
+        let stop = SimTime::from_ns(self.lh.config().stop_ns);
+        match self.offer(edge, now, bytes) {
+            Offer::Sent { start, depart } => {
+                self.stats.relay_batches += 1;
+                self.stats.relay_wait_ns += (start - now).as_ns();
+                self.stats.egress_relay_bytes += bytes as u64;
+                let Sender::Home(home) = batch.sender else { unreachable!("only home nodes' symbols are relayed") };
+                let (stream, _) = self.lh.home_stream(home);
+                w.idc_egress(now, stream.0, bytes as u64);
+                // The crate counted it in flight only if it was due after
+                // the stop before it queued here.
+                if now + rest <= stop && depart + rest > stop {
+                    self.lh.delayed_past_stop(home, batch.count);
+                }
+                w.schedule(depart + rest, NET, LastHopEvent::Batch(batch));
+            }
+            Offer::Dropped => {
+                self.stats.edge_drops += 1;
+                self.stats.relay_drops += 1;
+                self.stats.relay_dropped_symbols += batch.count as u64;
+                batch.dropped = true;
+                w.schedule(now + rest, NET, LastHopEvent::Batch(batch));
             }
         }
     }
@@ -351,6 +425,7 @@ impl LastHopNet {
         match event {
             LastHopEvent::Feed { home, block } => self.feed(home, block, homes, w),
             LastHopEvent::Batch(b) => self.batch(b, w),
+            LastHopEvent::Relay { batch, bytes } => self.relay(batch, bytes, w),
             LastHopEvent::Review { client, block } => {
                 let next_play = w.next_play(self.viewer_of[client.0 as usize]);
                 self.lh.client_review(w.now().as_ns(), client, block, next_play);
@@ -399,6 +474,7 @@ impl LastHopNet {
         debug_assert_eq!(c.0 as usize, self.viewer_of.len());
         debug_assert!(self.viewer_of.last().is_none_or(|&last| last < v), "clients join in viewer order");
         self.viewer_of.push(v);
+        self.client_place.push((edge, region));
         self.outputs(homes, w);
     }
 
@@ -419,12 +495,12 @@ impl LastHopNet {
     /// access network's loss from the server, the last hop's from a home
     /// node). Nothing happens for a client that has left.
     fn batch(&mut self, b: Batch, w: &mut Env) {
-        let Batch { client, sender, block, count, offset, hint } = b;
+        let Batch { client, sender, block, count, offset, hint, dropped } = b;
         let v = self.viewer_of[client.0 as usize];
         let next_play = w.next_play(v);
         let loss = if sender == Sender::Server { self.access_loss } else { self.loss };
         let rng = &mut self.loss_rng;
-        let lost = || loss > 0.0 && rng.random::<f64>() < loss;
+        let lost = || dropped || (loss > 0.0 && rng.random::<f64>() < loss);
         let Some(arrival) = self.lh.symbols_arrived(client, sender, block, offset, count, hint, next_play, lost) else { return };
         w.viewer_receives(v, arrival.bytes, sender == Sender::Server, arrival.decoded.then_some(block.0));
     }
@@ -454,10 +530,10 @@ fn config(sc: &Scenario) -> Config {
 }
 
 /// Memory a last-hop client holds at most, in bytes (its viewer's entry
-/// in `viewer_of` included).
+/// in `viewer_of` and its place in `client_place` included).
 pub(crate) fn client_bytes(sc: &Scenario) -> u64 {
     let fidelity = sc.last_hop.as_ref().expect("a last hop").fidelity;
-    cdnsim_lasthop::client_bytes(&config(sc), fidelity) + 4
+    cdnsim_lasthop::client_bytes(&config(sc), fidelity) + 4 + 8
 }
 
 /// Last-hop summary columns: every run has them, zero without a last hop
@@ -475,6 +551,17 @@ pub fn columns(net: Option<&LastHopNet>, sc: &Scenario, homes: &Homes) -> Vec<(S
             let t = net.lh.home_tally(HomeId(h));
             sent += t.symbols_sent;
             accounted += t.symbols_arrived + t.symbols_lost + t.symbols_in_flight;
+        }
+    }
+    // The edges' last-hop send queues at the stop: what they sent and
+    // still hold, counted apart from what was offered.
+    let (mut queue_out, mut queue_held) = (0u64, 0u64);
+    if let Some(net) = net {
+        let stop = SimTime::from_ns(sc.duration_ns);
+        for f in &net.egress {
+            let mut f = f.clone();
+            queue_held += f.occupancy_bytes(stop);
+            queue_out += f.departed_bytes(stop);
         }
     }
     vec![
@@ -503,6 +590,14 @@ pub fn columns(net: Option<&LastHopNet>, sc: &Scenario, homes: &Homes) -> Vec<(S
         // Arrived + lost + in flight at the stop: equal to sent when no
         // symbol went unaccounted (byte conservation on the last hop).
         ("home_symbols_accounted".into(), Value::Count(accounted)),
+        (
+            "relay_queue_ms_mean".into(),
+            Value::Real(if e.relay_batches > 0 { e.relay_wait_ns as f64 / e.relay_batches as f64 / 1e6 } else { 0.0 }),
+        ),
+        ("relay_drops".into(), Value::Count(e.relay_drops)),
+        ("relay_dropped_symbols".into(), Value::Count(e.relay_dropped_symbols)),
+        ("edge_queue_bytes_in".into(), Value::Count(e.queue_bytes_in)),
+        ("edge_queue_bytes_accounted".into(), Value::Count(queue_out + queue_held + e.queue_bytes_dropped)),
     ]
 }
 
