@@ -155,6 +155,7 @@ impl BlockWindow {
     }
 
     /// Blocks held (at most [`WINDOW_BLOCKS`]).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }
