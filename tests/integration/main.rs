@@ -25,6 +25,7 @@ mod ns3_dumbbell;
 mod queueing;
 mod quickstart;
 mod schema;
+mod seamless_switching;
 mod shared_backbone;
 mod stream_independence;
 mod sweep;
