@@ -1,6 +1,8 @@
 //! Seamless switching counted per receiver (issue 13, item 3): a degrade
 //! fault moves pool routes, and the switches' gaps and replays are what
-//! splicing at a block boundary gives, derived here from the timing.
+//! splicing at a block boundary gives (the talk splices at the next
+//! frame; docs/references.md, Seamless splicing), derived here from the
+//! timing.
 //!
 //! The bundled `interconnect_congestion` scenario (one 4 Mbps stream of
 //! 1 s blocks in 16 KiB chunks from a Telecom edge in Beijing, watched on
