@@ -68,6 +68,6 @@ pub use agent::{HomeInfo, HomeTally};
 pub use config::{Config, MAX_SENDERS};
 pub use ids::{Block, ClientId, EdgeId, HomeId, NatClass, Sender, StreamId};
 pub use scheduler::{FirstFit, Placement, Request, View};
-pub use selection::{Measure, Selection, SelectionConfig, SelectionError, SelectionTally, Verdict};
+pub use selection::{Audience, Measure, Selection, SelectionConfig, SelectionError, SelectionTally, Verdict};
 pub use stats::Stats;
 pub use system::{Arrival, ClientPlace, ClientTally, Connection, LastHop, Output, Timer, Underlay, client_bytes, home_bytes};

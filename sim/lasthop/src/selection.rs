@@ -89,6 +89,77 @@ impl Measure {
     }
 }
 
+/// What the caller knows of a stream's audience and of the last hop's
+/// resources for it, for [`Measure::of_audience`]. Per block: the last
+/// hop's unit of work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Audience {
+    pub viewers: u32,
+    /// The stream's rate: chunk delivery sends every viewer this.
+    pub bitrate_bps: u64,
+    pub block_ns: u64,
+    /// Source symbols per block (K).
+    pub k: u32,
+    /// A home node's share, in symbols per block (S).
+    pub symbols_per_node: u32,
+    /// Symbols a client asks beyond K (h).
+    pub headroom_symbols: u32,
+    /// A symbol on the wire, header included (w).
+    pub wire_bytes: u32,
+    /// Symbols one home node uploads in a block at its capacity (c).
+    pub node_symbols_per_block: u32,
+    /// Home nodes that could serve the stream (H).
+    pub home_nodes: u32,
+    /// Of the symbols home nodes send, those relayed through an IDC edge
+    /// (NAT traversal failed), in parts per million.
+    pub relayed_ppm: u32,
+    /// Edges that would carry the stream only to feed home nodes (the
+    /// internal transfer the last hop adds).
+    pub feeding_edges: u32,
+}
+
+impl Measure {
+    /// The closed form of a stream's saving and cost, per block of
+    /// duration τ, for V viewers each asking K + h symbols (demand D =
+    /// V (K + h)):
+    /// - saved: V x the stream's rate (what chunk delivery sends them);
+    /// - home nodes fed: n = min(H, max(ceil(D / c), ceil((K + h) / S)))
+    ///   (enough capacity for the demand, and enough distinct nodes for
+    ///   one client), each fed its share S w bytes;
+    /// - the server sends what they cannot, max(0, D - n c) symbols;
+    /// - relays carry `relayed` of the home nodes' min(D, n c) symbols;
+    /// - each feeding edge takes the stream inside the network, one
+    ///   block's bytes (rate x τ).
+    ///
+    /// cost = (n S w + server w + relayed w + edges x block bytes) / τ.
+    /// No viewers: nothing saved, nothing spent.
+    pub fn of_audience(a: &Audience) -> Measure {
+        if a.viewers == 0 {
+            return Measure::default();
+        }
+        let per_client = (a.k + a.headroom_symbols) as u64;
+        let demand = a.viewers as u64 * per_client;
+        let c = (a.node_symbols_per_block as u64).max(1);
+        let enough = demand.div_ceil(c).max(per_client.div_ceil(a.symbols_per_node.max(1) as u64));
+        let nodes = enough.min(a.home_nodes as u64);
+        let home_symbols = demand.min(nodes * c);
+        let server_symbols = demand - home_symbols;
+        let w = a.wire_bytes as u128;
+        let relayed = home_symbols as u128 * a.relayed_ppm as u128 / 1_000_000;
+        let block_bytes = a.bitrate_bps as u128 * a.block_ns as u128 / 8_000_000_000;
+        let bytes = nodes as u128 * a.symbols_per_node as u128 * w
+            + server_symbols as u128 * w
+            + relayed * w
+            + a.feeding_edges as u128 * block_bytes;
+        let cost_bps = bytes * 8_000_000_000 / a.block_ns.max(1) as u128;
+        Measure {
+            viewers: a.viewers,
+            saved_bps: a.viewers as u64 * a.bitrate_bps,
+            cost_bps: cost_bps.min(u64::MAX as u128) as u64,
+        }
+    }
+}
+
 /// What [`Selection::decide`] did to a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -264,6 +335,50 @@ mod tests {
         assert!(crossings > 100);
         // The band: never enters.
         assert_eq!(changes(&mut selection(500, 200, 0), &signal), 0);
+    }
+
+    /// The talk's example (docs/references.md, Ideal amplification): a
+    /// 1 Mbps stream, K = 100 symbols of 1250 B (1256 on the wire), a 1%
+    /// share (S = 1), 10 Mbps nodes (c = floor(10e6 / 8 / 1256) = 995).
+    fn talk(viewers: u32) -> Audience {
+        Audience {
+            viewers,
+            bitrate_bps: 1_000_000,
+            block_ns: 1_000_000_000,
+            k: 100,
+            symbols_per_node: 1,
+            headroom_symbols: 0,
+            wire_bytes: 1256,
+            node_symbols_per_block: 995,
+            home_nodes: 500,
+            relayed_ppm: 0,
+            feeding_edges: 1,
+        }
+    }
+
+    #[test]
+    fn the_closed_form_of_saving_and_cost_on_the_talks_example() {
+        // One viewer: 100 nodes (one symbol each) fed 1256 B a block,
+        // plus the feeding edge's 125,000 B: 250,600 B/s = 2,004,800 bps,
+        // against 1 Mbps saved. A cold stream does not pay.
+        let one = Measure::of_audience(&talk(1));
+        assert_eq!((one.saved_bps, one.cost_bps), (1_000_000, 2_004_800));
+        assert!(one.net_bps() < 0);
+        // A thousand: D = 100,000 symbols, ceil(D / 995) = 101 nodes:
+        // 101 x 1256 B + 125,000 B = 251,856 B/s = 2,014,848 bps, against
+        // 1 Gbps saved (the thousandfold of the talk).
+        let many = Measure::of_audience(&talk(1000));
+        assert_eq!((many.saved_bps, many.cost_bps), (1_000_000_000, 2_014_848));
+        // Break-even: V x 1 Mbps >= 2,004,800 bps from V = 3 (the nodes
+        // needed stay at 100 up to V = 995).
+        let first = (1..100).find(|&v| Measure::of_audience(&talk(v)).net_bps() >= 0).unwrap();
+        assert_eq!(first, 3);
+        // Too few nodes: 50 of them upload 49,750 of D = 100,000 symbols;
+        // the server sends the other 50,250, and a quarter of the home
+        // symbols are relayed: (50 + 50,250 + 12,437) x 1256 B + 125,000 B.
+        let short = Measure::of_audience(&Audience { home_nodes: 50, relayed_ppm: 250_000, ..talk(1000) });
+        assert_eq!(short.cost_bps, ((50 + 50_250 + 12_437) * 1256 + 125_000) * 8);
+        assert_eq!(Measure::of_audience(&talk(0)), Measure::default());
     }
 
     #[test]
