@@ -1,8 +1,9 @@
 //! Which streams go over the last hop, decided as the shared-CDN talk
 //! decides it: a stream uses home nodes when the IDC egress they save is
 //! worth more than what feeding them costs inside the network (a cold
-//! stream with ten viewers does not; docs/references.md, Up-leg copies and
-//! hot-stream rule). The talk states the rule, not how it avoids flapping;
+//! stream with ten viewers does not;
+//! docs/references.md, Up-leg copies and hot-stream rule).
+//! The talk states the rule, not how it avoids flapping;
 //! here a stream's net saving must rise to `enter_bps` to come on and fall
 //! below `leave_bps` to go off (a band between the two), and a stream
 //! stays at least `min_dwell_ns` in a state before it may change again.
