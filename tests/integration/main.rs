@@ -28,6 +28,7 @@ mod schema;
 mod seamless_switching;
 mod shared_backbone;
 mod stream_independence;
+mod stream_selection;
 mod sweep;
 mod sweep_resume;
 mod topologies;
