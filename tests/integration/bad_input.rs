@@ -290,3 +290,13 @@ fn link_score_that_rewards_delay() {
     let t = replace_once(&quickstart_text(), "[stream]", "[routing]\nmode = \"pool\"\nscore = { per_delay_ms = 0.2 }\n\n[stream]");
     rejects("score-sign", t.as_bytes(), Some("0.2 }"), "routing.score.per_delay_ms", "expected a finite number at most 0");
 }
+
+#[test]
+fn stream_selection_with_an_inverted_band_or_no_interval() {
+    let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/hot_stream_fountain.toml")).unwrap();
+    let with = |sel: &str| replace_once(&base, "[sweep]", &format!("[last_hop.selection]\n{sel}\n\n[sweep]"));
+    let t = with("interval = \"5 s\"\nenter = \"1 Mbps\"\nleave = \"2 Mbps\"");
+    rejects("selection-inverted", t.as_bytes(), Some("\"2 Mbps\""), "last_hop.selection.leave", "expected a leave threshold at most the enter threshold");
+    let t = with("interval = \"0 s\"\nenter = \"1 Mbps\"");
+    rejects("selection-zero-interval", t.as_bytes(), Some("\"0 s\""), "last_hop.selection.interval", "expected a value above zero");
+}

@@ -45,6 +45,8 @@
 //!   upload pacing, [`HomeTally`].
 //! - [`scheduler`]: the heartbeat view, locality buckets and the
 //!   [`Placement`] trait with its default [`FirstFit`].
+//! - [`selection`]: [`Selection`], which streams go over the last hop
+//!   (the talk's saving-against-cost rule with hysteresis).
 //! - [`stats`]: [`Stats`], what a run adds up.
 //! - [`system`]: [`LastHop`], which wires them together: the edge servers'
 //!   users, the [`Output`]s and [`Timer`]s.
@@ -58,6 +60,7 @@ pub mod client;
 pub mod config;
 pub mod ids;
 pub mod scheduler;
+pub mod selection;
 pub mod stats;
 pub mod system;
 
@@ -65,5 +68,6 @@ pub use agent::{HomeInfo, HomeTally};
 pub use config::{Config, MAX_SENDERS};
 pub use ids::{Block, ClientId, EdgeId, HomeId, NatClass, Sender, StreamId};
 pub use scheduler::{FirstFit, Placement, Request, View};
+pub use selection::{Audience, Measure, Selection, SelectionConfig, SelectionError, SelectionTally, Verdict};
 pub use stats::Stats;
 pub use system::{Arrival, ClientPlace, ClientTally, Connection, LastHop, Output, Timer, Underlay, client_bytes, home_bytes};

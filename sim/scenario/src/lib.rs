@@ -133,6 +133,26 @@ mod tests {
     }
 
     #[test]
+    fn stream_selection_resolves_and_is_absent_from_the_resolved_scenario_without_it() {
+        const FOUNTAIN: &str = include_str!("../../../scenarios/hot_stream_fountain.toml");
+        let text = FOUNTAIN.split("\n[sweep]").next().unwrap();
+        let without = parse("f.toml", text).unwrap();
+        assert!(without.last_hop.as_ref().unwrap().selection.is_none());
+        assert!(!serde_json::to_string(&without).unwrap().contains("selection"), "absent: run ids stay as they were");
+        let sel = |body: &str| parse("f.toml", &format!("{text}\n[last_hop.selection]\n{body}\n"));
+        let s = sel("interval = \"5 s\"\nenter = \"10 Mbps\"").unwrap();
+        let got = s.last_hop.unwrap().selection.unwrap();
+        // leave defaults to enter (no band), the dwell to none.
+        assert_eq!((got.interval_ns, got.enter_bps, got.leave_bps, got.min_dwell_ns), (5_000_000_000, 10_000_000, 10_000_000, 0));
+        let e = sel("interval = \"5 s\"\nenter = \"1 Mbps\"\nleave = \"2 Mbps\"").unwrap_err().to_string();
+        assert!(e.contains("last_hop.selection.leave") && e.contains("at most the enter threshold"), "{e}");
+        let e = sel("interval = \"0 s\"\nenter = \"1 Mbps\"").unwrap_err().to_string();
+        assert!(e.contains("last_hop.selection.interval"), "{e}");
+        let e = sel("interval = \"1 s\"").unwrap_err().to_string();
+        assert!(e.contains("enter"), "{e}");
+    }
+
+    #[test]
     fn gilbert_elliott_loss_parses() {
         let s = with(
             "loss = 0.002",

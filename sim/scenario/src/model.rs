@@ -406,6 +406,20 @@ pub struct LastHop {
     /// Redundancy controller: P(a block gets K + headroom symbols).
     pub target: f64,
     pub headroom_symbols: u32,
+    /// `[last_hop.selection]`: the `streams` are candidates, each on the
+    /// last hop only while the rule keeps it there (absent: all of them,
+    /// always).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<LastHopSelection>,
+}
+
+/// `[last_hop.selection]`, in base units.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct LastHopSelection {
+    pub interval_ns: u64,
+    pub enter_bps: u64,
+    pub leave_bps: u64,
+    pub min_dwell_ns: u64,
 }
 
 /// `[edge]`: the real-time audio/video cloud on shared edge containers

@@ -637,6 +637,27 @@ pub struct RawLastHop {
     pub target: Option<Spanned<f64>>,
     /// Extra symbols beyond K, 0 to 1000 (default 2).
     pub headroom: Option<Spanned<i64>>,
+    /// Which of the `streams` go over home nodes, decided during the run
+    /// by the talk's rule (net saving against thresholds); absent: all of
+    /// them, from the start.
+    pub selection: Option<Spanned<RawSelection>>,
+}
+
+/// `[last_hop.selection]`: a candidate stream comes on the last hop when
+/// its net saving (IDC egress saved minus the last hop's cost) reaches
+/// `enter`, goes off when it falls below `leave`, and stays at least
+/// `min_dwell` in a state.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSelection {
+    /// Time between decisions, above zero.
+    pub interval: Spanned<DurationNs>,
+    /// Net saving at which a stream comes on.
+    pub enter: Spanned<RateBps>,
+    /// Net saving below which a stream goes off, at most `enter` (default: `enter`).
+    pub leave: Option<Spanned<RateBps>>,
+    /// Least time between two changes of one stream (default "0 s").
+    pub min_dwell: Option<Spanned<DurationNs>>,
 }
 
 /// The edge-container RTC cloud (README, "Edge-container RTC cloud").

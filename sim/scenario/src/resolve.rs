@@ -824,7 +824,28 @@ fn last_hop(ctx: &Ctx, l: &RawLastHop, stream: &Stream, broadcasters: u32) -> Re
         // h = 2: a decode fails about once in 1e6 at K + 2 symbols
         // (docs/references.md, Decode failure).
         headroom_symbols: count(l.headroom.as_ref(), "last_hop.headroom", 0..=1000, 2)? as u32,
+        selection: l.selection.as_ref().map(|s| selection(ctx, s.get_ref())).transpose()?,
     })
+}
+
+/// `[last_hop.selection]`: a positive interval, leave at most enter.
+fn selection(ctx: &Ctx, s: &RawSelection) -> Result<LastHopSelection, ScenarioError> {
+    let interval_ns = ctx.nonzero(&s.interval, "last_hop.selection.interval", |d| d.0)?;
+    let enter_bps = s.enter.get_ref().0;
+    let leave_bps = s.leave.as_ref().map_or(enter_bps, |l| l.get_ref().0);
+    // Selection holds them as i64.
+    if enter_bps > i64::MAX as u64 {
+        return Err(ctx.err(s.enter.span(), "last_hop.selection.enter", format!("expected a rate below {} bps, found {enter_bps}", i64::MAX)));
+    }
+    if leave_bps > enter_bps {
+        let span = s.leave.as_ref().expect("leave defaults to enter").span();
+        return Err(ctx.err(
+            span,
+            "last_hop.selection.leave",
+            format!("expected a leave threshold at most the enter threshold ({enter_bps} bps), found {leave_bps} bps"),
+        ));
+    }
+    Ok(LastHopSelection { interval_ns, enter_bps, leave_bps, min_dwell_ns: s.min_dwell.as_ref().map_or(0, |d| d.get_ref().0) })
 }
 
 /// `[network.background]`: shares in [0, 1), one for every hour or 24.

@@ -1410,6 +1410,10 @@ where
         self.w.second(now, stream).idc_egress_bytes += bytes;
     }
 
+    fn watching(&self, stream: u32) -> u32 {
+        self.w.streams[stream as usize].viewers
+    }
+
     fn next_play(&self, viewer: u32) -> u32 {
         self.w.viewers[viewer as usize].next_block.unwrap_or(0)
     }

@@ -26,13 +26,30 @@
 //! weighs r^-zipf, as viewers choose) from a stream of its own
 //! (`lasthop.assign`, by node id), with the next free slot of that
 //! stream's share layout, fed by an edge of its region and ISP.
+//!
+//! With `[last_hop.selection]` those streams are candidates, each on the
+//! last hop only while the talk's rule keeps it there
+//! (`cdnsim_lasthop::Selection`;
+//! docs/references.md, Up-leg copies and hot-stream rule).
+//! Every `interval` (the first at `interval`, not at
+//! zero) a `Decide` event measures each candidate in stream order with
+//! `Measure::of_audience`: its viewers now (however served), the stream's
+//! rate, the layout, its home nodes online now and their mean usable
+//! upload, the expected share of relayed connections (clients' NATs from
+//! the mix against those nodes', by the traversal matrix), and as feeding
+//! edges the distinct edges of those home nodes (an upper estimate: an
+//! edge that carries the stream for chunk viewers anyway costs nothing
+//! more). A stream starts off. A decision applies to viewers who join
+//! after it: on Enter they become last-hop clients, on Leave they get
+//! chunk delivery; viewers already watching keep the delivery they joined
+//! with until they leave (README, "What the model covers").
 
 use cdnsim_codec::{DecodeTable, Decoding};
 use cdnsim_engine::{RngStream, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_metrics::{Col, Table, Value};
 use cdnsim_lasthop::{
     Block, ClientId, ClientPlace, Config, Connection, EdgeId, FirstFit, HomeId, HomeInfo, LastHop, NatClass,
-    Output, Sender, StreamId, Timer, Underlay,
+    Audience, Measure, Output, Selection, SelectionConfig, SelectionTally, Sender, StreamId, Timer, Underlay,
 };
 use cdnsim_net::home::{HomeModel, NatType};
 use cdnsim_net::{Fifo, Offer};
@@ -57,6 +74,8 @@ pub enum LastHopEvent {
     Review { client: ClientId, block: Block },
     /// A home node's heartbeat to the scheduler is due.
     Heartbeat(HomeId),
+    /// `[last_hop.selection]`: the candidates' decision interval ends.
+    Decide,
 }
 
 /// `count` symbols of `block` from `sender` (a home node, or the edge
@@ -124,6 +143,20 @@ pub struct LastHopNet {
     loss_rng: RngStream,
     nat_rng: RngStream,
     pub stats: EdgeStats,
+    /// `[last_hop.selection]`, when the scenario has it.
+    selector: Option<Selector>,
+}
+
+/// Which candidate streams are on the last hop, and what the rule reads.
+struct Selector {
+    sel: Selection,
+    interval_ns: u64,
+    bitrate_bps: u64,
+    /// K.
+    k: u32,
+    /// Per candidate stream: its home nodes (positions in memory) with
+    /// their feeding edges.
+    homes: Vec<Vec<(u32, u32)>>,
 }
 
 /// NAT traversal and latencies, as the crate asks for them.
@@ -246,6 +279,20 @@ impl LastHopNet {
                 }
             })
             .collect();
+        let selector = cfg.selection.map(|s| {
+            let rule = SelectionConfig { enter_bps: s.enter_bps as i64, leave_bps: s.leave_bps as i64, min_dwell_ns: s.min_dwell_ns };
+            let mut by_stream = vec![Vec::new(); count];
+            for (h, info) in infos.iter().enumerate() {
+                by_stream[info.fstream as usize].push((h as u32, info.edge.0));
+            }
+            Selector {
+                sel: Selection::new(rule, count, |_| false).expect("validated by the scenario"),
+                interval_ns: s.interval_ns,
+                bitrate_bps: sc.stream.bitrate_bps,
+                k: cfg.k as u32,
+                homes: by_stream,
+            }
+        });
         let geo = Geography::new(sc);
         let net = Net {
             traversal_rng: stream(seed, "lasthop.traversal"),
@@ -288,12 +335,70 @@ impl LastHopNet {
             loss_rng: stream(seed, "lasthop.loss"),
             nat_rng: stream(seed, "lasthop.client_nat"),
             stats: EdgeStats::default(),
+            selector,
         }
     }
 
-    /// Whether `stream` goes over the last hop.
+    /// Whether viewers of `stream` joining now go over the last hop.
     pub fn covers(&self, stream: u32) -> bool {
-        self.lh.covers(StreamId(stream))
+        self.lh.covers(StreamId(stream)) && self.selector.as_ref().is_none_or(|s| s.sel.is_on(StreamId(stream)))
+    }
+
+    /// `[last_hop.selection]`: decides every candidate on its audience now
+    /// (module docs) and arms the next decision.
+    fn decide(&mut self, homes: &Homes, w: &mut Env) {
+        let now = w.now();
+        let Some(s) = &mut self.selector else { return };
+        let cfg = self.lh.config();
+        let model = homes.model.as_ref().expect("home nodes have a model");
+        for (f, nodes) in s.homes.iter().enumerate() {
+            let online: Vec<(u32, u32)> = nodes.iter().copied().filter(|&(h, _)| homes.nodes[h as usize].is_online()).collect();
+            let upload: u64 = online.iter().map(|&(h, _)| homes.upload_bps(h as usize, now)).sum();
+            let mean_upload = if online.is_empty() { 0 } else { upload / online.len() as u64 };
+            // The expected share of relayed connections: a client's NAT
+            // drawn from the mix, against these nodes' NATs.
+            let direct: f64 = online
+                .iter()
+                .map(|&(h, _)| {
+                    let home = homes.nodes[h as usize].nat();
+                    NatType::ALL.iter().map(|&a| model.nat_mix().probability(a) * model.traversal().probability(a, home)).sum::<f64>()
+                })
+                .sum();
+            let relayed = if online.is_empty() { 0.0 } else { 1.0 - direct / online.len() as f64 };
+            let relayed_ppm = (relayed.clamp(0.0, 1.0) * 1e6).round() as u32;
+            let mut edges: Vec<u32> = online.iter().map(|&(_, e)| e).collect();
+            edges.sort_unstable();
+            edges.dedup();
+            let audience = Audience {
+                viewers: w.watching(f as u32),
+                bitrate_bps: s.bitrate_bps,
+                block_ns: cfg.block_ns,
+                k: s.k,
+                symbols_per_node: cfg.symbols_per_node,
+                headroom_symbols: cfg.headroom_symbols,
+                wire_bytes: cfg.wire_bytes(),
+                node_symbols_per_block: cfg.symbols_per_block(mean_upload).clamp(0, u32::MAX as i64) as u32,
+                home_nodes: online.len() as u32,
+                relayed_ppm,
+                feeding_edges: edges.len() as u32,
+            };
+            s.sel.decide(now.as_ns(), StreamId(f as u32), Measure::of_audience(&audience));
+        }
+        w.schedule(now + SimDuration::from_ns(s.interval_ns), NET, LastHopEvent::Decide);
+    }
+
+    /// `[last_hop.selection]`'s tallies summed over the candidates up to
+    /// `stop_ns`, when the scenario has it.
+    fn selection_tally(&self, stop_ns: u64) -> Option<SelectionTally> {
+        let s = self.selector.as_ref()?;
+        let mut sum = SelectionTally::default();
+        for f in 0..s.homes.len() as u32 {
+            let t = s.sel.tally(StreamId(f), stop_ns);
+            sum.entries += t.entries;
+            sum.exits += t.exits;
+            sum.on_ns += t.on_ns;
+        }
+        Some(sum)
     }
 }
 
@@ -306,6 +411,9 @@ impl LastHopNet {
             if homes.nodes[h].is_online() {
                 self.lh.register(0, HomeId(h as u32), homes.upload_bps(h, SimTime::ZERO));
             }
+        }
+        if let Some(s) = &self.selector {
+            w.schedule(SimTime::from_ns(s.interval_ns), NET, LastHopEvent::Decide);
         }
         self.outputs(homes, w);
     }
@@ -436,6 +544,7 @@ impl LastHopNet {
                 self.lh.heartbeat(now.as_ns(), h, homes.upload_bps(h.0 as usize, now));
                 self.outputs(homes, w);
             }
+            LastHopEvent::Decide => self.decide(homes, w),
         }
     }
 
@@ -564,7 +673,7 @@ pub fn columns(net: Option<&LastHopNet>, sc: &Scenario, homes: &Homes) -> Vec<(S
             queue_out += f.departed_bytes(stop);
         }
     }
-    vec![
+    let mut cols = vec![
         ("fidelity".into(), Value::Text(sc.last_hop.as_ref().map_or("none", |l| l.fidelity.as_str()).into())),
         ("home_amplification".into(), ratio(s.home_upload_bytes, s.home_download_bytes)),
         ("home_goodput_amplification".into(), ratio(s.home_useful_upload_bytes, s.home_download_bytes)),
@@ -598,7 +707,15 @@ pub fn columns(net: Option<&LastHopNet>, sc: &Scenario, homes: &Homes) -> Vec<(S
         ("relay_dropped_symbols".into(), Value::Count(e.relay_dropped_symbols)),
         ("edge_queue_bytes_in".into(), Value::Count(e.queue_bytes_in)),
         ("edge_queue_bytes_accounted".into(), Value::Count(queue_out + queue_held + e.queue_bytes_dropped)),
-    ]
+    ];
+    // Only with `[last_hop.selection]`: changes summed over the
+    // candidates, and their time on the last hop up to the stop.
+    if let Some(t) = net.and_then(|net| net.selection_tally(sc.duration_ns)) {
+        cols.push(("lasthop_stream_entries".into(), Value::Count(t.entries)));
+        cols.push(("lasthop_stream_exits".into(), Value::Count(t.exits)));
+        cols.push(("lasthop_stream_on_s".into(), Value::Real(t.on_ns as f64 / 1e9)));
+    }
+    cols
 }
 
 impl LastHopNet {

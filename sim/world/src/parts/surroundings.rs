@@ -24,6 +24,8 @@ pub trait Surroundings<P> {
     fn second(&mut self, now: SimTime, stream: u32) -> &mut Second;
     /// `bytes` of `stream` leave an IDC node.
     fn idc_egress(&mut self, now: SimTime, stream: u32, bytes: u64);
+    /// Viewers watching `stream` now, however they are served.
+    fn watching(&self, stream: u32) -> u32;
     /// The block viewer `viewer`'s player wants next (0 before its first).
     fn next_play(&self, viewer: u32) -> u32;
     /// `bytes` reach viewer `viewer` from an IDC server (`from_server`) or
