@@ -199,17 +199,6 @@ schema_unit!(DurationNs, DURATION, "Duration");
 schema_unit!(RateBps, RATE, "Rate");
 schema_unit!(SizeBytes, SIZE, "Size");
 
-/// The patterns of the three kinds, for tests that hold them against the
-/// parsers: (pattern, parser).
-#[cfg(test)]
-pub(crate) fn patterns() -> [(String, fn(&str) -> bool); 3] {
-    [
-        (DURATION.pattern(), |s| DurationNs::parse(s).is_ok()),
-        (RATE.pattern(), |s| RateBps::parse(s).is_ok()),
-        (SIZE.pattern(), |s| SizeBytes::parse(s).is_ok()),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,7 +102,7 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         pending_free: Vec::new(),
         edges_by_region,
         popularity_cdf,
-        viewers: Vec::with_capacity(crate::expected_sessions(sc)),
+        viewers: Vec::with_capacity(expected_sessions(sc)),
         arrivals_rng: stream(seed, "viewers.arrivals"),
         attributes_rng: stream(seed, "viewers.attributes"),
         series: BTreeMap::new(),
@@ -160,3 +160,11 @@ fn mean_loss(l: LinkLoss) -> f64 {
     }
 }
 
+/// Viewer sessions a run will almost surely not exceed: the initial
+/// audience plus the expected Poisson arrivals and six standard
+/// deviations. The viewers' vector is reserved at this size, since growing
+/// it by doubling at a million viewers holds up to twice what it needs.
+pub(crate) fn expected_sessions(sc: &Scenario) -> usize {
+    let arrivals = sc.viewers.arrivals_per_s * sc.duration_ns as f64 / 1e9;
+    (arrivals + 6.0 * arrivals.sqrt()).ceil() as usize + sc.viewers.initial as usize
+}

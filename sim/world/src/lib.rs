@@ -66,7 +66,7 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     if let Some(e) = &sc.edge {
         return edge::memory_estimate_bytes(sc, e);
     }
-    let sessions = expected_sessions(sc) as u64;
+    let sessions = build::expected_sessions(sc) as u64;
     let per_viewer = (std::mem::size_of::<viewer::Viewer>()
         + viewer::MAX_AHEAD_BLOCKS * 2
         + std::mem::size_of::<cdnsim_metrics::ViewerRow>()
@@ -81,15 +81,6 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
         + sc.broadcasters.count as u64 * per_stream
         + sc.max_pending_events as u64 * per_event
         + sc.duration_ns.div_ceil(1_000_000_000) * per_second * (sc.broadcasters.count as u64).min(sessions.max(1))
-}
-
-/// Viewer sessions a run will almost surely not exceed: the initial
-/// audience plus the expected Poisson arrivals and six standard
-/// deviations. The viewers' vector is reserved at this size, since growing
-/// it by doubling at a million viewers holds up to twice what it needs.
-pub(crate) fn expected_sessions(sc: &Scenario) -> usize {
-    let arrivals = sc.viewers.arrivals_per_s * sc.duration_ns as f64 / 1e9;
-    (arrivals + 6.0 * arrivals.sqrt()).ceil() as usize + sc.viewers.initial as usize
 }
 
 /// Runs `scenario` to its duration and returns its results.
