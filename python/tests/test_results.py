@@ -108,12 +108,12 @@ def test_manifest_is_the_runs_own(sweep_results: Results) -> None:
 
 def test_table_loads_any_table_by_name(sweep_results: Results) -> None:
     f = sweep_results.folder
-    assert {"summary", "viewers", "timeseries", "streams", "report"} <= set(cdnsim.tables(f))
+    assert {"summary", "viewers", "timeseries", "streams", "report", "control"} <= set(cdnsim.tables(f))
     assert cdnsim.table(f, "viewers").equals(cdnsim.viewers(f))
     assert cdnsim.table(f, "streams.parquet").equals(cdnsim.streams(f))
     assert cdnsim.table(f, "summary").equals(cdnsim.load(f))
     assert cdnsim.table(f, "report").equals(cdnsim.report(f))
-    with pytest.raises(FileNotFoundError, match=r"no table 'pods'.*pods\.parquet.*tables here: report, streams"):
+    with pytest.raises(FileNotFoundError, match=r"no table 'pods'.*pods\.parquet.*tables here: control, report, streams, summary"):
         cdnsim.table(f, "pods")
 
 
