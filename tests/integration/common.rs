@@ -65,3 +65,13 @@ pub fn col(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
 pub fn strs(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
     df.column(name).unwrap().str().unwrap().iter().map(|s| s.unwrap_or_default().to_string()).collect()
 }
+
+/// A boolean column (no nulls).
+pub fn bools(df: &polars::prelude::DataFrame, name: &str) -> Vec<bool> {
+    df.column(name).unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect()
+}
+
+/// A float column with its nulls.
+pub fn opt(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
+    df.column(name).unwrap().f64().unwrap().iter().collect()
+}

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use cdnsim_metrics::table::read_parquet;
-use polars::prelude::*;
 
 use crate::common::*;
 
@@ -126,14 +125,6 @@ fn working(a: &str, b: &str) -> bool {
 /// Regions of the network.
 fn regions() -> BTreeSet<&'static str> {
     LINKS.iter().flat_map(|l| [l.0, l.1]).collect()
-}
-
-fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
-    df.column(name).unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect()
-}
-
-fn opt(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name).unwrap().f64().unwrap().iter().collect()
 }
 
 #[test]

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cdnsim_metrics::table::read_parquet;
 use cdnsim_net::backbone::{GlobalSynthParams, GlobalTopology, synthetic_global};
-use polars::prelude::*;
 
 use crate::common::*;
 
@@ -125,14 +124,6 @@ end = "900 s"
 "#
     ));
     t
-}
-
-fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
-    df.column(name).unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect()
-}
-
-fn opt(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name).unwrap().f64().unwrap().iter().collect()
 }
 
 #[test]
