@@ -128,6 +128,17 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// Gives back the session's working state (senders, receive window,
+    /// candidates, avoid list, redundancy estimates), keeping the tallies:
+    /// after the client left, or after the run.
+    pub fn release(&mut self, redundancy: cdnsim_codec::RedundancyConfig) {
+        self.senders = Vec::new();
+        self.rx = VecDeque::new();
+        self.candidates = VecDeque::new();
+        self.avoid = VecDeque::new();
+        self.ctrl = RedundancyController::new(redundancy).expect("a valid configuration");
+    }
+
     /// Reports what every sender delivered of `block` to the controller
     /// and returns the home nodes to evict: those that delivered less than
     /// half of their promise.

@@ -471,11 +471,7 @@ impl LastHop {
     /// called.
     pub fn release_sessions(&mut self) {
         for client in &mut self.clients {
-            client.senders = Vec::new();
-            client.rx = VecDeque::new();
-            client.candidates = VecDeque::new();
-            client.avoid = VecDeque::new();
-            client.ctrl = RedundancyController::new(self.redundancy).expect("a valid configuration");
+            client.release(self.redundancy);
         }
         self.at_edge = BTreeMap::new();
         self.out = VecDeque::new();
@@ -489,11 +485,7 @@ impl LastHop {
         // Only the tallies stay for the results: the rest of a departed
         // client's memory goes back, so a run holds its audience, not every
         // session it ever had.
-        client.senders = Vec::new();
-        client.rx = VecDeque::new();
-        client.candidates = VecDeque::new();
-        client.avoid = VecDeque::new();
-        client.ctrl = RedundancyController::new(self.redundancy).expect("a valid configuration");
+        client.release(self.redundancy);
         if let Some(users) = self.at_edge.get_mut(&(stream, edge)) {
             users.clients.retain(|&x| x != c);
         }
