@@ -187,7 +187,7 @@ fn write_one(batch: &Batch, run: &PlannedRun, point: &str, clock: Instant) -> Re
     let files = RunFiles {
         summary: &results.summary,
         timeseries: &results.timeseries,
-        viewers: &results.viewers,
+        viewers: &*results.viewers,
         extra_tables: &results.extra_tables,
         manifest_json: serde_json::to_string_pretty(&manifest).expect("json") + "\n",
     };

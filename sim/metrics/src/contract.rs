@@ -167,33 +167,86 @@ pub struct ViewerRow {
     pub evictions: u64,
 }
 
-pub fn viewers_table(rows: &[ViewerRow]) -> Table {
+/// `viewers.parquet`'s rows, one session each. The writer asks for them a
+/// row group at a time ([`crate::Table::write_parquet_by_groups`]), so a
+/// run hands over what its rows are made of, not a million built rows.
+pub trait ViewerRows {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Row `i`, `i < len()`.
+    fn row(&self, i: usize) -> ViewerRow;
+}
+
+impl ViewerRows for Vec<ViewerRow> {
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+    fn row(&self, i: usize) -> ViewerRow {
+        self[i].clone()
+    }
+}
+
+/// The rows as the contract's columns (the strings are moved, not copied).
+pub fn viewers_table(rows: impl IntoIterator<Item = ViewerRow>) -> Table {
+    let rows = rows.into_iter();
+    let n = rows.size_hint().0;
+    let (mut viewer_id, mut stream, mut region, mut edge) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut join, mut leave, mut ended, mut startup) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut first_block, mut e2e_mean, mut e2e_max, mut stall) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut stalls, mut played, mut skipped, mut hops) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut shortest, mut bytes_idc, mut bytes_home, mut nodes_used, mut evictions) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for r in rows {
+        viewer_id.push(r.viewer_id);
+        stream.push(r.stream);
+        region.push(r.region);
+        edge.push(r.edge);
+        join.push(r.join_ms);
+        leave.push(r.leave_ms);
+        ended.push(r.ended_by_stop);
+        startup.push(r.startup_ms);
+        first_block.push(r.first_block_ms);
+        e2e_mean.push(r.e2e_ms_mean);
+        e2e_max.push(r.e2e_ms_max);
+        stall.push(r.stall_ms);
+        stalls.push(r.stalls);
+        played.push(r.blocks_played);
+        skipped.push(r.blocks_skipped);
+        hops.push(r.hops);
+        shortest.push(r.shortest_hops);
+        bytes_idc.push(r.bytes_idc);
+        bytes_home.push(r.bytes_home);
+        nodes_used.push(r.home_nodes_used);
+        evictions.push(r.evictions);
+    }
     let mut t = Table::default();
-    let u = |f: fn(&ViewerRow) -> u64| Col::U64(rows.iter().map(f).collect());
-    let f = |f: fn(&ViewerRow) -> f64| Col::F64(rows.iter().map(f).collect());
-    let o = |f: fn(&ViewerRow) -> Option<f64>| Col::OptF64(rows.iter().map(f).collect());
-    let s = |f: fn(&ViewerRow) -> &str| Col::Str(rows.iter().map(|r| f(r).to_string()).collect());
-    t.push("viewer_id", u(|r| r.viewer_id));
-    t.push("stream", s(|r| &r.stream));
-    t.push("region", s(|r| &r.region));
-    t.push("edge", s(|r| &r.edge));
-    t.push("join_ms", f(|r| r.join_ms));
-    t.push("leave_ms", f(|r| r.leave_ms));
-    t.push("ended_by_stop", Col::Bool(rows.iter().map(|r| r.ended_by_stop).collect()));
-    t.push("startup_ms", o(|r| r.startup_ms));
-    t.push("first_block_ms", o(|r| r.first_block_ms));
-    t.push("e2e_ms_mean", o(|r| r.e2e_ms_mean));
-    t.push("e2e_ms_max", o(|r| r.e2e_ms_max));
-    t.push("stall_ms", f(|r| r.stall_ms));
-    t.push("stalls", u(|r| r.stalls));
-    t.push("blocks_played", u(|r| r.blocks_played));
-    t.push("blocks_skipped", u(|r| r.blocks_skipped));
-    t.push("hops", o(|r| r.hops));
-    t.push("shortest_hops", Col::OptU64(rows.iter().map(|r| r.shortest_hops).collect()));
-    t.push("bytes_idc", u(|r| r.bytes_idc));
-    t.push("bytes_home", u(|r| r.bytes_home));
-    t.push("home_nodes_used", u(|r| r.home_nodes_used));
-    t.push("evictions", u(|r| r.evictions));
+    t.push("viewer_id", Col::U64(viewer_id));
+    t.push("stream", Col::Str(stream));
+    t.push("region", Col::Str(region));
+    t.push("edge", Col::Str(edge));
+    t.push("join_ms", Col::F64(join));
+    t.push("leave_ms", Col::F64(leave));
+    t.push("ended_by_stop", Col::Bool(ended));
+    t.push("startup_ms", Col::OptF64(startup));
+    t.push("first_block_ms", Col::OptF64(first_block));
+    t.push("e2e_ms_mean", Col::OptF64(e2e_mean));
+    t.push("e2e_ms_max", Col::OptF64(e2e_max));
+    t.push("stall_ms", Col::F64(stall));
+    t.push("stalls", Col::U64(stalls));
+    t.push("blocks_played", Col::U64(played));
+    t.push("blocks_skipped", Col::U64(skipped));
+    t.push("hops", Col::OptF64(hops));
+    t.push("shortest_hops", Col::OptU64(shortest));
+    t.push("bytes_idc", Col::U64(bytes_idc));
+    t.push("bytes_home", Col::U64(bytes_home));
+    t.push("home_nodes_used", Col::U64(nodes_used));
+    t.push("evictions", Col::U64(evictions));
     t
 }
 

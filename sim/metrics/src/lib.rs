@@ -31,7 +31,7 @@ pub mod report;
 pub mod stats;
 pub mod table;
 
-pub use contract::{SUMMARY_COLUMNS, Summary, TimeseriesRow, Value, ViewerRow};
+pub use contract::{SUMMARY_COLUMNS, Summary, TimeseriesRow, Value, ViewerRow, ViewerRows};
 pub use error::MetricsError;
 pub use output::{RunFiles, RunOutcome, run_dir, write_run};
 pub use stats::{LatencyHistogram, percentile};

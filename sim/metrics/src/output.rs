@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic;
 use crate::error::MetricsError;
-use crate::contract::{Summary, TimeseriesRow, ViewerRow, timeseries_table, viewers_table};
+use crate::contract::{Summary, TimeseriesRow, ViewerRows, timeseries_table, viewers_table};
 use crate::table::Table;
 
 /// Everything a run writes.
 pub struct RunFiles<'a> {
     pub summary: &'a Summary,
     pub timeseries: &'a [TimeseriesRow],
-    pub viewers: &'a [ViewerRow],
+    pub viewers: &'a dyn ViewerRows,
     /// Further tables, written as `<name>.parquet` (e.g. `home_nodes`).
     pub extra_tables: &'a [(String, Table)],
     /// The manifest's JSON text (the only file allowed to vary between
@@ -52,7 +52,10 @@ pub fn write_run(out: &Path, files: &RunFiles) -> Result<RunOutcome, MetricsErro
         |tmp| {
             s.to_table().write_parquet(&tmp.join("summary.parquet"))?;
             timeseries_table(files.timeseries).write_parquet(&tmp.join("timeseries.parquet"))?;
-            viewers_table(files.viewers).write_parquet(&tmp.join("viewers.parquet"))?;
+            let viewers = files.viewers;
+            Table::write_parquet_by_groups(&tmp.join("viewers.parquet"), viewers.len(), |rows| {
+                viewers_table(rows.map(|i| viewers.row(i)))
+            })?;
             for (name, table) in files.extra_tables {
                 table.write_parquet(&tmp.join(format!("{name}.parquet")))?;
             }

@@ -2,6 +2,7 @@
 //! polars writes it.
 
 use std::fs::File;
+use std::ops::Range;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -82,13 +83,64 @@ impl Table {
         let cols = self.columns.iter().map(|(n, c)| c.to_polars(n)).collect();
         let mut df = DataFrame::new(rows, cols).map_err(|e| err(e.to_string()))?;
         let file = File::create(path).map_err(|source| MetricsError::Io { path: path.display().to_string(), source })?;
-        ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .set_parallel(false)
-            .finish(&mut df)
-            .map_err(|e| err(e.to_string()))?;
+        writer(file).finish(&mut df).map_err(|e| err(e.to_string()))?;
         Ok(())
     }
+
+    /// Writes a table of `rows` rows built one row group at a time by
+    /// `group`, which is given each group's rows and returns them as a
+    /// table. The file is the one [`Table::write_parquet`] writes for the
+    /// whole table (the groups are the ones polars would cut it into,
+    /// [`row_groups`]), but only one group is ever expanded in memory: a
+    /// million viewers' rows are ~1 KB each as strings, columns and polars
+    /// arrays (benches/README.md, "Memory of the flagship").
+    pub fn write_parquet_by_groups(
+        path: &Path,
+        rows: usize,
+        mut group: impl FnMut(Range<usize>) -> Table,
+    ) -> Result<(), MetricsError> {
+        let err = |message: String| MetricsError::Parquet { path: path.display().to_string(), message };
+        let file = File::create(path).map_err(|source| MetricsError::Io { path: path.display().to_string(), source })?;
+        let mut batched = None;
+        for range in row_groups(rows) {
+            let len = range.len();
+            let t = group(range);
+            if let Some((name, c)) = t.columns.iter().find(|(_, c)| c.len() != len) {
+                return Err(err(format!("column {name} has {} rows, expected {len}", c.len())));
+            }
+            let cols = t.columns.iter().map(|(n, c)| c.to_polars(n)).collect();
+            let df = DataFrame::new(len, cols).map_err(|e| err(e.to_string()))?;
+            if batched.is_none() {
+                batched = Some(writer(&file).batched(df.schema()).map_err(|e| err(e.to_string()))?);
+            }
+            batched.as_mut().expect("set above").write_batch(&df).map_err(|e| err(e.to_string()))?;
+        }
+        batched.expect("row_groups gives at least one group").finish().map_err(|e| err(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// The writer settings of every results file: zstd, single-threaded so the
+/// bytes are the same on every machine and thread count.
+fn writer<W: std::io::Write>(out: W) -> ParquetWriter<W> {
+    ParquetWriter::new(out).with_compression(ParquetCompression::Zstd(None)).set_parallel(false)
+}
+
+/// Polars' default row group size.
+const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// The row groups polars' writer cuts a one-chunk frame of `rows` rows
+/// into (polars-core 0.55, `chunk_df_for_writing` and `split_df_as_ref`):
+/// one group below [`ROW_GROUP_ROWS`]; otherwise n = rows / that many
+/// groups of rows / n rows, the last taking the remainder. Always at least
+/// one group, so an empty table still gets its schema written.
+pub fn row_groups(rows: usize) -> Vec<Range<usize>> {
+    let n = rows / ROW_GROUP_ROWS;
+    if n <= 1 {
+        return vec![0..rows];
+    }
+    let size = rows / n;
+    (0..n).map(|i| i * size..if i + 1 == n { rows } else { (i + 1) * size }).collect()
 }
 
 /// Reads a Parquet file into a polars DataFrame (for charts and checks).
@@ -120,6 +172,44 @@ mod tests {
         assert_eq!(x.get(0), Some(1.5));
         assert_eq!(x.get(1), None);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A table written a group at a time is byte for byte the table
+    /// written whole, at sizes around each group boundary: what lets the
+    /// viewers' table be written in groups without moving any digest.
+    #[test]
+    fn written_by_groups_is_written_whole() {
+        let dir = std::env::temp_dir().join(format!("cdnsim-groups-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let make = |r: Range<usize>| {
+            let mut t = Table::default();
+            t.push("id", Col::U64(r.clone().map(|i| i as u64).collect()));
+            t.push("x", Col::OptF64(r.clone().map(|i| (i % 3 != 0).then(|| i as f64 / 7.0)).collect()));
+            t.push("name", Col::Str(r.map(|i| format!("edge-{}", i % 517)).collect()));
+            t
+        };
+        for rows in [0, 5, ROW_GROUP_ROWS - 1, 2 * ROW_GROUP_ROWS - 1, 2 * ROW_GROUP_ROWS + 3, 3 * ROW_GROUP_ROWS + 7] {
+            let (a, b) = (dir.join("whole.parquet"), dir.join("groups.parquet"));
+            make(0..rows).write_parquet(&a).unwrap();
+            let mut seen = 0;
+            Table::write_parquet_by_groups(&b, rows, |r| {
+                assert_eq!(r.start, seen, "groups in order, no gap");
+                seen = r.end;
+                make(r)
+            })
+            .unwrap();
+            assert_eq!(seen, rows);
+            assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "{rows} rows: the files differ");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn row_groups_are_polars_splits() {
+        assert_eq!(row_groups(0), vec![0..0]);
+        assert_eq!(row_groups(ROW_GROUP_ROWS), vec![0..ROW_GROUP_ROWS]);
+        // 1,120,118 viewers: four groups of 280,029, the last 280,031.
+        assert_eq!(row_groups(1_120_118), vec![0..280_029, 280_029..560_058, 560_058..840_087, 840_087..1_120_118]);
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use cdnsim_engine::SimTime;
 use cdnsim_net::SharedDir;
-use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, percentile};
+use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, ViewerRows, percentile};
 
+use crate::viewer::Viewer;
 use crate::world::World;
 use crate::run::{RunIdentity, RunResults};
 
@@ -39,38 +40,6 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     };
 
     let parts = w.parts();
-    let viewers: Vec<ViewerRow> = w
-        .viewers
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let s = &v.stats;
-            let (home_nodes_used, evictions) = parts.viewer_tally(i as u32);
-            ViewerRow {
-                viewer_id: i as u64,
-                stream: names[v.stream as usize].clone(),
-                region: sc.regions[v.region as usize].name.clone(),
-                edge: sc.nodes[v.edge as usize].name.clone(),
-                join_ms: v.join.as_ms_f64(),
-                leave_ms: v.leave.as_ms_f64(),
-                ended_by_stop: ended_by_stop[i],
-                startup_ms: v.play_start.map(|t| (t - v.join).as_ms_f64()),
-                first_block_ms: v.first_complete.map(|t| (t - v.join).as_ms_f64()),
-                e2e_ms_mean: (s.played > 0).then(|| s.e2e_sum_ns as f64 / s.played as f64 / NS_PER_MS),
-                e2e_ms_max: (s.played > 0).then(|| s.e2e_max_ns as f64 / NS_PER_MS),
-                stall_ms: s.stall_ns as f64 / NS_PER_MS,
-                stalls: s.stalls,
-                blocks_played: s.played,
-                blocks_skipped: s.skipped,
-                hops: (s.bytes > 0).then(|| s.hop_bytes as f64 / s.bytes as f64),
-                shortest_hops: v.shortest_hops.map(u64::from),
-                bytes_idc: s.bytes,
-                bytes_home: s.home_bytes,
-                home_nodes_used,
-                evictions,
-            }
-        })
-        .collect();
 
     // Per stream and second: viewers watching at the end of the second
     // (+1 from the first second whose end is at or after the join, -1 from
@@ -119,12 +88,12 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     timeseries.sort_by_key(|r| r.second);
     let peak = watching_total.iter().copied().max().unwrap_or(0);
 
-    let sorted = |f: fn(&ViewerRow) -> Option<f64>| {
-        let mut v: Vec<f64> = viewers.iter().filter_map(f).collect();
+    let sorted = |since_join: fn(&Viewer) -> Option<SimTime>| {
+        let mut v: Vec<f64> = w.viewers.iter().filter_map(|v| since_join(v).map(|t| (t - v.join).as_ms_f64())).collect();
         v.sort_by(f64::total_cmp);
         v
     };
-    let (startup, first_block) = (sorted(|r| r.startup_ms), sorted(|r| r.first_block_ms));
+    let (startup, first_block) = (sorted(|v| v.play_start), sorted(|v| v.first_complete));
     // Hop waste over the viewers that had a feasible path at join.
     let (mut feasible_hop_bytes, mut shortest_bytes) = (0u128, 0u128);
     let (mut hop_bytes, mut bytes) = (0u128, 0u128);
@@ -214,7 +183,65 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
         extra_tables.push(("backbone".to_string(), backbone_table(&w)));
     }
     extra_tables.push(("control".to_string(), control_table(&w, &names)));
-    RunResults { summary, timeseries, viewers, extra_tables, events }
+    let tally = (0..w.viewers.len() as u32).map(|v| parts.viewer_tally(v)).collect();
+    let regions = sc.regions.iter().map(|r| r.name.clone()).collect();
+    let edges = sc.nodes.iter().map(|n| n.name.clone()).collect();
+    // The rest of the world goes back when this returns.
+    let mut viewers = std::mem::take(&mut w.viewers);
+    for v in &mut viewers {
+        v.counts = Default::default();
+    }
+    let sessions = Sessions { viewers, ended_by_stop, tally, streams: names, regions, edges };
+    RunResults { summary, timeseries, viewers: Box::new(sessions), extra_tables, events }
+}
+
+/// What `viewers.parquet`'s rows are made of, kept past the run while the
+/// rest of the world goes: the sessions (their play buffers emptied), and
+/// per session whether the stop ended it and its last-hop tallies. The
+/// writer builds the rows a row group at a time from these.
+struct Sessions {
+    viewers: Vec<Viewer>,
+    ended_by_stop: Vec<bool>,
+    /// (home nodes used, evictions), by viewer.
+    tally: Vec<(u64, u64)>,
+    streams: Vec<String>,
+    regions: Vec<String>,
+    edges: Vec<String>,
+}
+
+impl ViewerRows for Sessions {
+    fn len(&self) -> usize {
+        self.viewers.len()
+    }
+
+    fn row(&self, i: usize) -> ViewerRow {
+        let v = &self.viewers[i];
+        let s = &v.stats;
+        let (home_nodes_used, evictions) = self.tally[i];
+        ViewerRow {
+            viewer_id: i as u64,
+            stream: self.streams[v.stream as usize].clone(),
+            region: self.regions[v.region as usize].clone(),
+            edge: self.edges[v.edge as usize].clone(),
+            join_ms: v.join.as_ms_f64(),
+            leave_ms: v.leave.as_ms_f64(),
+            ended_by_stop: self.ended_by_stop[i],
+            startup_ms: v.play_start.map(|t| (t - v.join).as_ms_f64()),
+            first_block_ms: v.first_complete.map(|t| (t - v.join).as_ms_f64()),
+            e2e_ms_mean: (s.played > 0).then(|| s.e2e_sum_ns as f64 / s.played as f64 / NS_PER_MS),
+            e2e_ms_max: (s.played > 0).then(|| s.e2e_max_ns as f64 / NS_PER_MS),
+            stall_ms: s.stall_ns as f64 / NS_PER_MS,
+            stalls: s.stalls,
+            blocks_played: s.played,
+            blocks_skipped: s.skipped,
+            hops: (s.bytes > 0).then(|| s.hop_bytes as f64 / s.bytes as f64),
+            shortest_hops: v.shortest_hops.map(u64::from),
+            bytes_idc: s.bytes,
+            bytes_home: s.home_bytes,
+            home_nodes_used,
+            evictions,
+        }
+    }
 }
 
 /// Shared backbone summary columns (zero off a backbone): drops, the

@@ -2,13 +2,14 @@
 //! errors (shared by `build`, `record` and the crate's entry points).
 
 use cdnsim_engine::EngineError;
-use cdnsim_metrics::{Summary, Table, TimeseriesRow, ViewerRow};
+use cdnsim_metrics::{Summary, Table, TimeseriesRow, ViewerRows};
 
 /// Everything a run produced, ready for the metrics writer.
 pub struct RunResults {
     pub summary: Summary,
     pub timeseries: Vec<TimeseriesRow>,
-    pub viewers: Vec<ViewerRow>,
+    /// `viewers.parquet`'s rows, built when written.
+    pub viewers: Box<dyn ViewerRows + Send>,
     /// `home_nodes`: one row per home node (absent without home nodes).
     pub extra_tables: Vec<(String, Table)>,
     pub events: u64,

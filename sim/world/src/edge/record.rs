@@ -328,7 +328,7 @@ pub(crate) fn finish(mut w: EdgeWorld, id: &RunIdentity, events: u64, stop_ns: u
     if let Some(t) = w.transport.as_deref() {
         tables.push(("reroutes".to_string(), reroutes_table(sc, t)));
     }
-    RunResults { summary, timeseries: Vec::new(), viewers: Vec::new(), extra_tables: tables, events }
+    RunResults { summary, timeseries: Vec::new(), viewers: Box::new(Vec::new()), extra_tables: tables, events }
 }
 
 fn secs(ns: u64) -> f64 {
