@@ -67,16 +67,19 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
         return edge::memory_estimate_bytes(sc, e);
     }
     let sessions = build::expected_sessions(sc) as u64;
-    let per_viewer = (std::mem::size_of::<viewer::Viewer>()
-        + viewer::MAX_AHEAD_BLOCKS * 2
-        + std::mem::size_of::<cdnsim_metrics::ViewerRow>()
-        + 64) as u64;
+    // A session keeps its viewer, its stop flag and last-hop tallies into
+    // the results; its row is built only within its row group, one group
+    // at a time (about a row, its columns and polars' arrays per row).
+    let per_viewer = (std::mem::size_of::<viewer::Viewer>() + viewer::MAX_AHEAD_BLOCKS * 2 + 17 + 64) as u64;
+    let group_rows = cdnsim_metrics::table::row_groups(sessions as usize).iter().map(|g| g.len()).max().unwrap_or(0) as u64;
+    let per_row = 3 * std::mem::size_of::<cdnsim_metrics::ViewerRow>() as u64;
     let per_event = (std::mem::size_of::<event::Event>() + 16) as u64 * 2;
     let per_second = (std::mem::size_of::<cdnsim_metrics::TimeseriesRow>() + 64) as u64;
     // A stream's state and its carry at the ingest, with a full window.
     let per_stream = (std::mem::size_of::<world::StreamState>() + std::mem::size_of::<node::Carry>() + 64) as u64
         + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
     sessions * per_viewer
+        + group_rows * per_row
         + parts::Parts::memory_estimate_bytes(sc, sessions)
         + sc.broadcasters.count as u64 * per_stream
         + sc.max_pending_events as u64 * per_event

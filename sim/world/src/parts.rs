@@ -96,10 +96,9 @@ impl Parts {
     pub fn memory_estimate_bytes(sc: &Scenario, sessions: u64) -> u64 {
         let homes = sc.home.as_ref().map_or(0, |h| h.count() as u64);
         let per_home = (std::mem::size_of::<cdnsim_net::home::HomeNode>() + 2 * 2 + 2 * 48) as u64;
-        let last_hop = if sc.last_hop.is_some() {
-            sessions * lasthop::client_bytes(sc) + homes * cdnsim_lasthop::home_bytes()
-        } else {
-            0
+        let last_hop = match &sc.last_hop {
+            Some(l) => clients_at_most(sc, l.streams, sessions) * lasthop::client_bytes(sc) + homes * cdnsim_lasthop::home_bytes(),
+            None => 0,
         };
         last_hop + homes * per_home
     }
@@ -200,5 +199,47 @@ impl Parts {
             tables.push(("home_nodes".to_string(), t));
         }
         tables
+    }
+}
+
+/// An upper bound on the last-hop clients among `sessions` sessions: each
+/// session picks the `streams` most popular streams (Zipf ranks 1 to
+/// `streams`, world.rs `on_join`) with probability p, so the clients are
+/// Binomial(sessions, p), bounded here at the mean plus six standard
+/// deviations as the sessions are (`build::expected_sessions`). A quarter
+/// of the flagship's sessions are clients: counting every session as one
+/// held the estimate four times too high on the last hop's share.
+fn clients_at_most(sc: &Scenario, streams: u32, sessions: u64) -> u64 {
+    let n = sc.broadcasters.count as usize;
+    let weight = |r: usize| cdnsim_maths::powf(r as f64, -sc.broadcasters.zipf);
+    let total: f64 = (1..=n).map(weight).sum();
+    let p = ((1..=(streams as usize).min(n)).map(weight).sum::<f64>() / total).min(1.0);
+    let mean = sessions as f64 * p;
+    ((mean + 6.0 * (mean * (1.0 - p)).sqrt()).ceil() as u64).min(sessions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The clients' bound on the flagship's numbers: Zipf 1 over 10,000
+    /// streams, the 5 most popular on the last hop, so p = H(5) / H(10,000)
+    /// = 0.2333 (harmonic numbers). The flagship's run (1,120,118
+    /// sessions) had 260,429 clients (benches/README.md, "Memory of the
+    /// flagship"): under the bound, as a bound must be, and within 1.5% of it.
+    #[test]
+    fn last_hop_clients_are_bounded_by_the_top_streams_binomial_tail() {
+        let mut sc = cdnsim_scenario::parse("q.toml", include_str!("../../../scenarios/quickstart.toml")).unwrap();
+        sc.broadcasters.count = 10_000;
+        sc.broadcasters.zipf = 1.0;
+        let h = |n: u32| (1..=n).map(|r| 1.0 / r as f64).sum::<f64>();
+        let p = h(5) / h(10_000);
+        let sessions = 1_120_118u64;
+        let mean = sessions as f64 * p;
+        let bound = clients_at_most(&sc, 5, sessions);
+        assert_eq!(bound, (mean + 6.0 * (mean * (1.0 - p)).sqrt()).ceil() as u64);
+        assert!(bound >= 260_429 && (bound as f64) < 260_429.0 * 1.015, "bound {bound}");
+        // Every stream on the last hop: every session is a client.
+        assert_eq!(clients_at_most(&sc, 10_000, 1_000), 1_000);
     }
 }
