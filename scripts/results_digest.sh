@@ -60,7 +60,9 @@ PY
 
 for f in scenarios/*.toml; do
   name=$(basename "$f" .toml)
-  case "$name" in .digest-*) continue ;; esac
+  # scale_10m is scale_1m ten times over: its 1/1000 is the 1/100 point
+  # run below, and at full size it needs 16 GB and tens of minutes.
+  case "$name" in .digest-*|scale_10m) continue ;; esac
   if [ "$name" = scale_1m ]; then
     # Beside the others: it names the bundled topology by folder.
     small=scenarios/.digest-scale_1m.toml
