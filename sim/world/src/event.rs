@@ -34,10 +34,13 @@ pub enum Event {
     /// `hops` counts IDC hops taken so far, this one included; `attempt`
     /// is the transmission it came from (0 = first).
     Arrive { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
-    /// A chunk on overlay `hop` has wholly reached backbone hop `k` of its
-    /// path (backbone.rs); `hops` as it was when sent, `sent` when it left
-    /// the sender (for its retransmission timer if dropped here).
-    Backbone { hop: Hop, chunk: Chunk, hops: u8, attempt: u8, k: u8, sent: SimTime },
+    /// A chunk on overlay link `channel` has wholly reached backbone hop
+    /// `k` of its path (backbone.rs); `hops` as it was when sent, `sent`
+    /// when it left the sender (for its retransmission timer if dropped
+    /// here). The channel alone, not its [`Hop`]: its ends follow from it
+    /// (`World::link_hop`), and without them every event is 32 bytes, not
+    /// 48 (the flagship holds millions pending).
+    Backbone { channel: ChannelId, chunk: Chunk, hops: u8, attempt: u8, k: u8, sent: SimTime },
     /// The sender's retransmission timer for a chunk that did not get
     /// through on `hop`.
     Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
@@ -63,4 +66,15 @@ pub enum Event {
     ViewerJoin { arrival: bool },
     ViewerLeave(u32),
     Deadline(u32),
+}
+
+#[cfg(test)]
+mod tests {
+    /// A tripwire: the queue holds an event and its 16-byte key per pending
+    /// event, millions of them in the flagship (benches/README.md, "Memory
+    /// of the flagship"); 32 bytes make an entry 48, not 64.
+    #[test]
+    fn an_event_is_32_bytes() {
+        assert!(std::mem::size_of::<super::Event>() <= 32, "{} bytes", std::mem::size_of::<super::Event>());
+    }
 }

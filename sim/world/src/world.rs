@@ -249,7 +249,7 @@ impl Model for World {
         match event {
             Event::Capture(c) => self.on_capture(sched, c),
             Event::Arrive { hop, chunk, hops, attempt } => self.on_arrive(sched, hop, chunk, hops, attempt),
-            Event::Backbone { hop, chunk, hops, attempt, k, sent } => self.on_backbone(sched, hop, chunk, hops, attempt, k, sent),
+            Event::Backbone { channel, chunk, hops, attempt, k, sent } => self.on_backbone(sched, channel, chunk, hops, attempt, k, sent),
             Event::Fault { index, begins } => self.on_fault(index as usize, begins),
             Event::Resend { hop, chunk, hops, attempt } => {
                 if self.still_wanted(hop, chunk) {
@@ -378,7 +378,8 @@ impl World {
                 let Hop::Link { channel, .. } = hop else { unreachable!() };
                 let sent = SimTime::from_ns(at.as_ns() - self.topo.channel(channel).latency().as_ns());
                 let first = self.backbone.first(channel, sent);
-                sched.schedule_at(first, NET, Event::Backbone { hop, chunk: c, hops, attempt, k: 0, sent });
+                debug_assert_eq!(self.link_hop(channel), hop, "a backbone event keeps only the channel");
+                sched.schedule_at(first, NET, Event::Backbone { channel, chunk: c, hops, attempt, k: 0, sent });
             }
             Transmit::Arrives(at) => {
                 let hops = if matches!(hop, Hop::Ingest) { hops } else { hops + 1 };
@@ -635,16 +636,25 @@ impl World {
         self.scratch = next;
     }
 
-    /// Chunk `c` reached backbone hop `k` of overlay `hop`'s path: it
+    /// The overlay hop over channel `channel`: links were added in the
+    /// scenario's order, each as its `from -> to` channel then the reverse
+    /// (build.rs), so channel 2i + d is link i, reversed when d = 1.
+    fn link_hop(&self, channel: ChannelId) -> Hop {
+        let l = &self.sc.links[channel.0 as usize / 2];
+        let (from, to) = if channel.0 % 2 == 0 { (l.from, l.to) } else { (l.to, l.from) };
+        Hop::Link { channel, from: from as u32, to: to as u32 }
+    }
+
+    /// Chunk `c` reached backbone hop `k` of overlay link `channel`'s path: it
     /// queues there, then goes on to the next hop or the far node; dropped,
     /// it is lost to the sender, who resends when its timer fires.
     #[allow(clippy::too_many_arguments)]
-    fn on_backbone(&mut self, sched: &mut Scheduler<Event>, hop: Hop, c: Chunk, hops: u8, attempt: u8, k: u8, sent: SimTime) {
-        let Hop::Link { channel, .. } = hop else { unreachable!("only overlay links ride the backbone") };
+    fn on_backbone(&mut self, sched: &mut Scheduler<Event>, channel: ChannelId, c: Chunk, hops: u8, attempt: u8, k: u8, sent: SimTime) {
         let bytes = self.chunk_bytes(c);
         match self.backbone.step(channel, k, sched.now(), bytes) {
-            Step::Next { k, at } => sched.schedule_at(at, NET, Event::Backbone { hop, chunk: c, hops, attempt, k, sent }),
+            Step::Next { k, at } => sched.schedule_at(at, NET, Event::Backbone { channel, chunk: c, hops, attempt, k, sent }),
             Step::Done { at } => {
+                let hop = self.link_hop(channel);
                 let extra_ns = self.topo.channel(channel).latency().as_ns().saturating_sub(self.backbone.base_latency_ns(channel));
                 let at = at + SimDuration::from_ns(extra_ns);
                 sched.schedule_at(at, NET, Event::Arrive { hop, chunk: c, hops: hops + 1, attempt });
@@ -654,6 +664,7 @@ impl World {
                 self.counters.backbone_drops += 1;
                 // Probing sees it as loss on the overlay link.
                 self.links[channel.0 as usize / 2].lost += 1;
+                let hop = self.link_hop(channel);
                 self.retry_later(sched, sent, hop, c, hops, attempt);
             }
         }
