@@ -187,18 +187,15 @@ pub fn finish(mut w: World, id: &RunIdentity, events: u64, stop: SimTime) -> Run
     let regions = sc.regions.iter().map(|r| r.name.clone()).collect();
     let edges = sc.nodes.iter().map(|n| n.name.clone()).collect();
     // The rest of the world goes back when this returns.
-    let mut viewers = std::mem::take(&mut w.viewers);
-    for v in &mut viewers {
-        v.counts = Default::default();
-    }
+    let viewers = std::mem::take(&mut w.viewers);
     let sessions = Sessions { viewers, ended_by_stop, tally, streams: names, regions, edges };
     RunResults { summary, timeseries, viewers: Box::new(sessions), extra_tables, events }
 }
 
 /// What `viewers.parquet`'s rows are made of, kept past the run while the
-/// rest of the world goes: the sessions (their play buffers emptied), and
-/// per session whether the stop ended it and its last-hop tallies. The
-/// writer builds the rows a row group at a time from these.
+/// rest of the world goes: the sessions, and per session whether the stop
+/// ended it and its last-hop tallies. The writer builds the rows a row
+/// group at a time from these.
 struct Sessions {
     viewers: Vec<Viewer>,
     ended_by_stop: Vec<bool>,

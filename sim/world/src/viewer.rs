@@ -15,8 +15,6 @@
 //! End-to-end latency of a block is its play time minus the capture time of
 //! its first frame (block index x block duration).
 
-use std::collections::VecDeque;
-
 use cdnsim_engine::{SimDuration, SimTime};
 
 /// How far ahead of playout a viewer buffers; a chunk further ahead is
@@ -46,7 +44,7 @@ pub struct Viewer {
     /// The block to play next; `None` until the first chunk arrives.
     pub next_block: Option<u32>,
     /// Chunks received of blocks next_block, next_block + 1, ...
-    pub counts: VecDeque<u16>,
+    pub counts: Ahead,
     pub first_complete: Option<SimTime>,
     pub play_start: Option<SimTime>,
     pub stats: ViewerStats,
@@ -67,6 +65,87 @@ pub struct ViewerStats {
     pub hop_bytes: u64,
     pub home_bytes: u64,
     pub wasted_bytes: u64,
+}
+
+/// Blocks a player holds inline before it spills to the heap: a player
+/// is rarely more than a few blocks ahead of playout (the playout delay
+/// over the block duration), and a deque of its own cost every viewer an
+/// allocation (benches/README.md, "Memory of the flagship"). 11, so that
+/// the whole is 24 bytes.
+const AHEAD_INLINE: usize = 11;
+
+/// Chunks received per block from the player's next block on: index i is
+/// block `next_block + i`, up to [`MAX_AHEAD_BLOCKS`] of them; `len`
+/// blocks held. Inline up to [`AHEAD_INLINE`] blocks, then in a boxed
+/// array of the bound. Slots at and past `len` are always zero.
+#[derive(Clone, Debug)]
+pub enum Ahead {
+    Inline { len: u8, a: [u16; AHEAD_INLINE] },
+    Heap { len: u8, b: Box<[u16; MAX_AHEAD_BLOCKS]> },
+}
+
+impl Default for Ahead {
+    fn default() -> Self {
+        Ahead::Inline { len: 0, a: [0; AHEAD_INLINE] }
+    }
+}
+
+impl Ahead {
+    fn parts(&mut self) -> (&mut u8, &mut [u16]) {
+        match self {
+            Ahead::Inline { len, a } => (len, a),
+            Ahead::Heap { len, b } => (len, &mut b[..]),
+        }
+    }
+
+    fn slots(&self) -> &[u16] {
+        match self {
+            Ahead::Inline { len, a } => &a[..*len as usize],
+            Ahead::Heap { len, b } => &b[..*len as usize],
+        }
+    }
+
+    /// Chunks of block `next_block + i` (0 when none arrived).
+    pub fn at(&self, i: usize) -> u16 {
+        self.slots().get(i).copied().unwrap_or(0)
+    }
+
+    /// Sets block `next_block + i`'s count; `i < MAX_AHEAD_BLOCKS`.
+    pub fn set(&mut self, i: usize, n: u16) {
+        assert!(i < MAX_AHEAD_BLOCKS, "block {i} ahead, the bound is {MAX_AHEAD_BLOCKS}");
+        if let Ahead::Inline { len, a } = self
+            && i >= AHEAD_INLINE
+        {
+            let mut b = Box::new([0; MAX_AHEAD_BLOCKS]);
+            b[..AHEAD_INLINE].copy_from_slice(a);
+            *self = Ahead::Heap { len: *len, b };
+        }
+        let (len, buf) = self.parts();
+        buf[i] = n;
+        *len = (*len).max(i as u8 + 1);
+    }
+
+    /// The first block with `n` chunks, as an index from `next_block`.
+    pub fn first_at(&self, n: u16) -> Option<usize> {
+        self.slots().iter().position(|&x| x == n)
+    }
+
+    /// Forgets blocks `next_block ..= next_block + i` (played or skipped):
+    /// the rest move to the front.
+    pub fn drop_through(&mut self, i: usize) {
+        let (len, buf) = self.parts();
+        let end = *len as usize;
+        buf.copy_within(i + 1..end, 0);
+        let kept = end - (i + 1);
+        buf[kept..end].fill(0);
+        *len = kept as u8;
+    }
+
+    /// The blocks held, from `next_block` on.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots().len()
+    }
 }
 
 /// What the world must do after the player moved.
@@ -92,7 +171,7 @@ impl Viewer {
             shortest_hops,
             play: Play::Waiting { deadline_passed: false },
             next_block: None,
-            counts: VecDeque::new(),
+            counts: Ahead::default(),
             first_complete: None,
             play_start: None,
             stats: ViewerStats::default(),
@@ -117,14 +196,13 @@ impl Viewer {
             return (false, Action::None);
         }
         let i = (block - next) as usize;
-        if self.counts.len() <= i {
-            self.counts.resize(i + 1, 0);
-        }
-        if self.counts[i] == chunks_per_block {
+        let n = self.counts.at(i);
+        if n == chunks_per_block {
             return (false, Action::None);
         }
-        self.counts[i] = (self.counts[i] + chunks).min(chunks_per_block);
-        if self.counts[i] != chunks_per_block {
+        let n = (n + chunks).min(chunks_per_block);
+        self.counts.set(i, n);
+        if n != chunks_per_block {
             return (true, Action::None);
         }
         self.first_complete.get_or_insert(now);
@@ -141,7 +219,7 @@ impl Viewer {
 
     /// The deadline of the next block (or of playback start) is now.
     pub fn deadline(&mut self, now: SimTime, chunks_per_block: u16, block_ns: u64) -> Action {
-        let has_complete = self.counts.iter().any(|&n| n == chunks_per_block);
+        let has_complete = self.counts.first_at(chunks_per_block).is_some();
         match self.play {
             Play::Waiting { .. } if !has_complete => {
                 self.play = Play::Waiting { deadline_passed: true };
@@ -158,10 +236,10 @@ impl Viewer {
     }
 
     fn play_oldest_complete(&mut self, now: SimTime, chunks_per_block: u16, block_ns: u64) -> Action {
-        let i = self.counts.iter().position(|&n| n == chunks_per_block).expect("a complete block");
+        let i = self.counts.first_at(chunks_per_block).expect("a complete block");
         let block = self.next_block.expect("started") + i as u32;
         self.stats.skipped += i as u64;
-        self.counts.drain(..=i);
+        self.counts.drop_through(i);
         self.next_block = Some(block + 1);
         self.play = Play::Playing;
         self.play_start.get_or_insert(now);
@@ -229,12 +307,59 @@ mod tests {
         assert_eq!(v.receive(t(4100), 2, 2, D), (false, Action::None));
     }
 
+    /// `Ahead` against a deque, the representation it replaced, over random
+    /// sequences of the player's three operations (set a count, find the
+    /// first complete block, drop through it), spilling past the inline
+    /// slots and back.
+    #[test]
+    fn ahead_counts_behave_as_a_deque() {
+        use std::collections::VecDeque;
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..200 {
+            let (mut a, mut d) = (Ahead::default(), VecDeque::<u16>::new());
+            let reach = if round % 2 == 0 { AHEAD_INLINE } else { MAX_AHEAD_BLOCKS };
+            for _ in 0..500 {
+                match next() % 3 {
+                    0 | 1 => {
+                        let i = (next() % reach as u64) as usize;
+                        let n = (next() % 4) as u16;
+                        if d.len() <= i {
+                            d.resize(i + 1, 0);
+                        }
+                        d[i] = n;
+                        a.set(i, n);
+                    }
+                    _ => {
+                        let want = (next() % 4) as u16;
+                        let found = d.iter().position(|&c| c == want);
+                        assert_eq!(a.first_at(want), found);
+                        if let Some(i) = found {
+                            d.drain(..=i);
+                            a.drop_through(i);
+                        }
+                    }
+                }
+                assert_eq!(a.len(), d.len());
+                for i in 0..MAX_AHEAD_BLOCKS {
+                    assert_eq!(a.at(i), d.get(i).copied().unwrap_or(0), "slot {i}");
+                }
+            }
+        }
+    }
+
     /// A million of them are live at once in the flagship: a field that
     /// grows the struct shows here first (benches/README.md, "Memory of
     /// the flagship").
     #[test]
     fn a_viewer_stays_within_its_size() {
-        assert!(std::mem::size_of::<Viewer>() <= 200, "{} bytes", std::mem::size_of::<Viewer>());
+        assert!(std::mem::size_of::<Viewer>() <= 192, "{} bytes", std::mem::size_of::<Viewer>());
+        assert!(std::mem::size_of::<Ahead>() <= 24, "{} bytes", std::mem::size_of::<Ahead>());
     }
 
     #[test]
