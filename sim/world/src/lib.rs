@@ -14,6 +14,8 @@
 //! - `backbone`: the shared backbone links under the overlay links: a
 //!   chunk queues at each corridor segment and interconnect of its path
 //!   (one event per backbone hop).
+//! - `service`: where the mesh's route service runs and the overlay
+//!   path its requests and answers take.
 //! - `node`: an IDC node's part in each stream it carries, and its block
 //!   window.
 //! - `overlay`: the scenario as the routing crate's graph, and the router.
@@ -48,6 +50,7 @@ mod parts;
 mod record;
 mod run;
 mod series;
+mod service;
 mod viewer;
 mod world;
 
