@@ -39,89 +39,37 @@
 use cdnsim_metrics::table::read_parquet;
 
 use crate::common::*;
+use crate::control_loss_geometric::assert_truncated_geometric;
 use crate::control_retry_outage::{hangzhou_text, sending_ms};
 
-const BACKBONE: &str = r#"
-[run]
-name = "route_backbone"
-seed = 1
-duration = "60 s"
-
-[network]
-topology = "china"
-
-[[nodes]]
-name = "src"
-idc = "source.beijing"
-role = "source"
-
-[[nodes]]
-name = "bj"
-idc = "edge.beijing.telecom.1"
-role = "edge"
-parent = "src"
-
-[[nodes]]
-name = "gd-1"
-idc = "edge.guangdong.telecom.1"
-role = "edge"
-parent = "src"
-
-[[nodes]]
-name = "gd-2"
-idc = "edge.guangdong.telecom.2"
-role = "edge"
-parent = "src"
-
-[[links]]
-from = "src"
-to = "bj"
-
-[[links]]
-from = "src"
-to = "gd-1"
-
-[[links]]
-from = "src"
-to = "gd-2"
-
-[routing]
-mode = "mesh"
-service_region = "beijing"
-min_quality = 0.0
-hot_min_quality = 0.0
-
-# Routing keeps serving over the saturated link (its score ignores delay
-# and loss), so requests keep coming.
-[routing.score]
-per_delay_ms = 0.0
-per_loss = 0.0
-per_retransmit = 0.0
-
-[broadcasters]
-count = 300
-zipf = 1.0
-local_viewers = 0.0
-uplink = "20 Mbps"
-regions = [{ region = "beijing", weight = 1.0 }]
-
-[stream]
-name = "live"
-bitrate = "2 Mbps"
-block = "1 s"
-chunk = "1 KiB"
-
-[viewers]
-arrivals_per_s = 5.0
-initial = 20
-initial_window = "1 ms"
-watch_time = { distribution = "exponential", mean = "10 s" }
-playout_delay = "3 s"
-
-[[viewers.regions]]
-region = "guangdong"
-weight = 1.0
-"#;
+/// control_backbone_queue.rs's scenario made a mesh: `bj` in place of the
+/// south centre (the ingest of 300 streams), every node linked to `src`
+/// only, viewers in Guangdong coming and going.
+fn backbone_text() -> String {
+    let mut text = crate::control_backbone_queue::SCENARIO.to_string();
+    for (from, to) in [
+        ("name = \"control_backbone\"\nseed = SEED", "name = \"route_backbone\"\nseed = 1"),
+        ("name = \"south\"\nidc = \"centre.south.telecom\"\nrole = \"centre\"", "name = \"bj\"\nidc = \"edge.beijing.telecom.1\"\nrole = \"edge\""),
+        ("role = \"edge\"\nparent = \"south\"", "role = \"edge\"\nparent = \"src\""),
+        ("from = \"src\"\nto = \"south\"", "from = \"src\"\nto = \"bj\""),
+        ("from = \"south\"\nto = \"gd-1\"", "from = \"src\"\nto = \"gd-1\""),
+        // Routing keeps serving over the saturated link (its score ignores
+        // delay and loss), so requests keep coming.
+        (
+            "[broadcasters]\ncount = 2\nzipf = 1.0\nlocal_viewers = 1.0",
+            "[routing]\nmode = \"mesh\"\nservice_region = \"beijing\"\nmin_quality = 0.0\nhot_min_quality = 0.0\n\n\
+             [routing.score]\nper_delay_ms = 0.0\nper_loss = 0.0\nper_retransmit = 0.0\n\n\
+             [broadcasters]\ncount = 300\nzipf = 1.0\nlocal_viewers = 0.0",
+        ),
+        ("regions = [{ region = \"guangdong\", weight = 1.0 }]", "regions = [{ region = \"beijing\", weight = 1.0 }]"),
+        ("arrivals_per_s = 0.5\ninitial = 4", "arrivals_per_s = 5.0\ninitial = 20"),
+        ("mean = \"1 s\" }", "mean = \"10 s\" }"),
+    ] {
+        assert_eq!(text.matches(from).count(), 1, "control_backbone_queue.rs's scenario changed: {from}");
+        text = text.replace(from, to);
+    }
+    text
+}
 
 /// Rows of `control.parquet` of `kind` from `child` to `parent`.
 fn rows(c: &polars::prelude::DataFrame, kind: &str, child: &str, parent: &str) -> Vec<usize> {
@@ -132,13 +80,9 @@ fn rows(c: &polars::prelude::DataFrame, kind: &str, child: &str, parent: &str) -
 #[test]
 fn a_route_answer_waits_behind_the_backlog_of_the_shared_link_it_crosses() {
     let dir = temp_dir("route-backbone");
-    let topo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml")).unwrap();
-    let from = r#"{ a = "beijing", b = "guangdong", bandwidth = "800 Gbps", groups = ["telecom.jing-han-guang"] }"#;
-    assert_eq!(topo.matches(from).count(), 1, "the bundled topology changed: pick the link again");
-    std::fs::create_dir_all(dir.join("topologies")).unwrap();
-    std::fs::write(dir.join("topologies/china.toml"), topo.replace(from, &from.replace("800 Gbps", "3 Mbps"))).unwrap();
+    china_with_a_3_mbps_corridor(&dir);
     let file = dir.join("route_backbone.toml");
-    std::fs::write(&file, BACKBONE).unwrap();
+    std::fs::write(&file, backbone_text()).unwrap();
     let run = run_ok(&file, &dir.join("out"), &["--no-progress"], &[]);
 
     let (c_bps, q_bytes, chunk) = (3e6, 65_536.0, 1024.0);
@@ -237,20 +181,9 @@ fn route_request_retries_over_a_lossy_path_follow_the_truncated_geometric_law() 
     let (attempts, delivered, gave_up) = (col(&c, "attempts"), col(&c, "delivered_ms"), col(&c, "gave_up"));
     let ended: Vec<usize> =
         rows(&c, "route", "hz-edge", "east-centre").into_iter().filter(|&i| delivered[i].is_finite() || gave_up[i] == 1.0).collect();
-    let n = ended.len() as f64;
-    assert!(n >= 300.0, "enough requests: {n}");
-    let f = 1.0 - (1.0 - p) * (1.0 - p);
-    let pi = |k: u32| if k < 5 { f.powi(k as i32 - 1) * (1.0 - f) } else { f.powi(4) };
-    for k in 1..=5u32 {
-        let obs = ended.iter().filter(|&&i| attempts[i] == k as f64).count() as f64;
-        let (mean, sd) = (n * pi(k), (n * pi(k) * (1.0 - pi(k))).sqrt());
-        println!("{k} sendings: {obs} of {n}, expected {mean:.1} +- {sd:.1}");
-        assert!((obs - mean).abs() <= 4.0 * sd + 1.0, "{k} sendings: {obs}, expected {mean:.1} +- 4 x {sd:.1}");
-    }
-    let g = ended.iter().filter(|&&i| gave_up[i] == 1.0).count() as f64;
-    let (mean, sd) = (n * f.powi(5), (n * f.powi(5) * (1.0 - f.powi(5))).sqrt());
-    println!("given up: {g} of {n}, expected {mean:.1} +- {sd:.1}");
-    assert!((g - mean).abs() <= 4.0 * sd + 1.0, "given up {g}, expected {mean:.1} +- 4 x {sd:.1}");
+    assert!(ended.len() >= 300, "enough requests: {}", ended.len());
+    let counts: Vec<(f64, bool)> = ended.iter().map(|&i| (attempts[i], gave_up[i] == 1.0)).collect();
+    assert_truncated_geometric(&counts, 1.0 - (1.0 - p) * (1.0 - p));
 }
 
 #[test]
