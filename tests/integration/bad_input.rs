@@ -8,7 +8,7 @@ use crate::common::*;
 /// Writes `text` as a scenario, runs it, and checks the contract for bad
 /// input. `needle` locates the offending value in `text`: the error must
 /// point at its line and column. Returns stderr.
-fn rejects(name: &str, text: &[u8], needle: Option<&str>, field: &str, expected: &str) -> String {
+pub(crate) fn rejects(name: &str, text: &[u8], needle: Option<&str>, field: &str, expected: &str) -> String {
     let dir = temp_dir(&format!("bad-{name}"));
     let file = dir.join(format!("{name}.toml"));
     std::fs::write(&file, text).unwrap();

@@ -9,6 +9,18 @@ pub fn quickstart_text() -> String {
     std::fs::read_to_string(QUICKSTART).expect("quickstart scenario")
 }
 
+/// Writes the bundled China topology into `dir/topologies/` with Telecom's
+/// Beijing-Guangdong corridor link cut from 800 Gbit/s to 3 Mbit/s, so a
+/// scenario in `dir` naming topology "china" can saturate it with a few
+/// 2 Mbit/s streams.
+pub fn china_with_a_3_mbps_corridor(dir: &Path) {
+    let topo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml")).unwrap();
+    let from = r#"{ a = "beijing", b = "guangdong", bandwidth = "800 Gbps", groups = ["telecom.jing-han-guang"] }"#;
+    assert_eq!(topo.matches(from).count(), 1, "the bundled topology changed: pick the link again");
+    std::fs::create_dir_all(dir.join("topologies")).unwrap();
+    std::fs::write(dir.join("topologies/china.toml"), topo.replace(from, &from.replace("800 Gbps", "3 Mbps"))).unwrap();
+}
+
 /// A fresh, empty folder for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cdnsim-it-{}-{name}", std::process::id()));

@@ -24,7 +24,7 @@ use cdnsim_metrics::table::read_parquet;
 
 use crate::common::*;
 
-const SCENARIO: &str = r#"
+pub const SCENARIO: &str = r#"
 [run]
 name = "control_backbone"
 seed = SEED
@@ -96,11 +96,7 @@ weight = 1.0
 #[test]
 fn a_subscribe_waits_behind_the_backlog_of_the_shared_link_it_crosses() {
     let dir = temp_dir("control-backbone");
-    let topo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml")).unwrap();
-    let from = r#"{ a = "beijing", b = "guangdong", bandwidth = "800 Gbps", groups = ["telecom.jing-han-guang"] }"#;
-    assert_eq!(topo.matches(from).count(), 1, "the bundled topology changed: pick the link again");
-    std::fs::create_dir_all(dir.join("topologies")).unwrap();
-    std::fs::write(dir.join("topologies/china.toml"), topo.replace(from, &from.replace("800 Gbps", "3 Mbps"))).unwrap();
+    china_with_a_3_mbps_corridor(&dir);
     let file = dir.join("control_backbone.toml");
     std::fs::write(&file, SCENARIO.replace("SEED", "2")).unwrap();
     let run = run_ok(&file, &dir.join("out"), &["--no-progress"], &[]);

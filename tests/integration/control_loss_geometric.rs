@@ -34,17 +34,26 @@ fn retries_over_a_lossy_link_follow_the_truncated_geometric_law() {
     let ended: Vec<usize> = (0..child.len())
         .filter(|&i| child[i] == "hz-edge" && parent[i] == "east-centre" && (delivered[i].is_finite() || gave_up[i] == 1.0))
         .collect();
+    assert!(ended.len() >= 300, "enough messages: {}", ended.len());
+    let counts: Vec<(f64, bool)> = ended.iter().map(|&i| (attempts[i], gave_up[i] == 1.0)).collect();
+    assert_truncated_geometric(&counts, p);
+}
+
+/// `ended`: per message that ended, its sendings and whether it was given
+/// up; `f`: the chance a sending fails. Sendings k = 1..4 have probability
+/// f^(k-1) (1 - f), 5 (the last, answered or not) f^4, given up f^5: each
+/// count binomial, within four standard deviations of its mean (plus one
+/// for rounding).
+pub fn assert_truncated_geometric(ended: &[(f64, bool)], f: f64) {
     let n = ended.len() as f64;
-    assert!(n >= 300.0, "enough messages: {n}");
-    let pi = |k: u32| if k < 5 { p.powi(k as i32 - 1) * (1.0 - p) } else { p.powi(4) };
+    let pi = |k: u32| if k < 5 { f.powi(k as i32 - 1) * (1.0 - f) } else { f.powi(4) };
+    let within = |what: String, obs: f64, pi: f64| {
+        let (mean, sd) = (n * pi, (n * pi * (1.0 - pi)).sqrt());
+        println!("{what}: {obs} of {n}, expected {mean:.1} +- {sd:.1}");
+        assert!((obs - mean).abs() <= 4.0 * sd + 1.0, "{what}: {obs}, expected {mean:.1} +- 4 x {sd:.1}");
+    };
     for k in 1..=5u32 {
-        let obs = ended.iter().filter(|&&i| attempts[i] == k as f64).count() as f64;
-        let (mean, sd) = (n * pi(k), (n * pi(k) * (1.0 - pi(k))).sqrt());
-        println!("{k} sendings: {obs} of {n}, expected {mean:.1} +- {sd:.1}");
-        assert!((obs - mean).abs() <= 4.0 * sd + 1.0, "{k} sendings: {obs}, expected {mean:.1} +- 4 x {sd:.1}");
+        within(format!("{k} sendings"), ended.iter().filter(|e| e.0 == k as f64).count() as f64, pi(k));
     }
-    // Given up: all five lost, p^5 of the messages.
-    let g = ended.iter().filter(|&&i| gave_up[i] == 1.0).count() as f64;
-    let (mean, sd) = (n * p.powi(5), (n * p.powi(5) * (1.0 - p.powi(5))).sqrt());
-    assert!((g - mean).abs() <= 4.0 * sd + 1.0, "given up {g}, expected {mean:.1} +- 4 x {sd:.1}");
+    within("given up".into(), ended.iter().filter(|e| e.1).count() as f64, f.powi(5));
 }

@@ -30,6 +30,7 @@ mod ns3_dumbbell;
 mod queueing;
 mod quickstart;
 mod relay_queue;
+mod route_service_control;
 mod schema;
 mod seamless_switching;
 mod shared_backbone;

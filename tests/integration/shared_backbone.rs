@@ -89,11 +89,7 @@ fn run(dir: &Path, two: bool) -> std::path::PathBuf {
 
 /// As [`run`], with `extra` after the scenario's text.
 fn run_with(dir: &Path, two: bool, extra: &str) -> std::path::PathBuf {
-    let topo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/topologies/china.toml")).unwrap();
-    let from = r#"{ a = "beijing", b = "guangdong", bandwidth = "800 Gbps", groups = ["telecom.jing-han-guang"] }"#;
-    assert_eq!(topo.matches(from).count(), 1, "the bundled topology changed: pick the link again");
-    std::fs::create_dir_all(dir.join("topologies")).unwrap();
-    std::fs::write(dir.join("topologies/china.toml"), topo.replace(from, &from.replace("800 Gbps", "3 Mbps"))).unwrap();
+    china_with_a_3_mbps_corridor(dir);
     // The second edge's node goes with the nodes (before [broadcaster]).
     let text = if two { SCENARIO.replacen("[broadcaster]", &format!("{SECOND_EDGE}\n[broadcaster]"), 1) } else { SCENARIO.to_string() };
     let tag = format!("{}{}", if two { "two" } else { "one" }, if extra.is_empty() { "" } else { "-bg" });

@@ -229,6 +229,34 @@ impl Graph {
         arcs.binary_search_by_key(&b, |x| x.to).ok().map(|k| arcs[k].link)
     }
 
+    /// Towards `root` over the lowest-delay paths (base delays, every link,
+    /// interconnects included): per node, the arc of its first hop, `None`
+    /// for the root and for nodes that cannot reach it. Equal-delay paths
+    /// are settled by node id (the heap's order), so the tree is the same
+    /// on every run. The world sends route-service messages over it.
+    pub fn delay_tree(&self, root: u32) -> Vec<Option<Arc>> {
+        use std::cmp::Reverse;
+        let n = self.node_count();
+        let (mut dist, mut toward) = (vec![u64::MAX; n], vec![None; n]);
+        let mut heap = std::collections::BinaryHeap::new();
+        dist[root as usize] = 0;
+        heap.push(Reverse((0u64, root)));
+        while let Some(Reverse((d, u))) = heap.pop() {
+            if d > dist[u as usize] {
+                continue;
+            }
+            for a in self.arcs(u) {
+                let via = d + self.links[a.link as usize].delay_us as u64;
+                if via < dist[a.to as usize] {
+                    dist[a.to as usize] = via;
+                    toward[a.to as usize] = Some(Arc { to: u, link: a.link });
+                    heap.push(Reverse((via, a.to)));
+                }
+            }
+        }
+        toward
+    }
+
     /// The pool of a node: its (area, ISP mask). Pools group the nodes that
     /// the pool design treats as interchangeable.
     pub fn pool(&self, u: u32) -> (u16, u32) {
@@ -464,6 +492,21 @@ mod tests {
         assert_eq!(g.find_link(0, 3), Some(0));
         assert_eq!(g.find_link(3, 0), Some(0));
         assert_eq!(g.find_link(1, 2), None);
+    }
+
+    #[test]
+    fn delay_tree_takes_the_lowest_delay_path_and_leaves_islands_out() {
+        let l = |a, b, delay_us| LinkInfo { a, b, delay_us, interconnect: b == 3 };
+        // 0 -3ms- 1 -3ms- 2 and 0 -5ms- 2: node 2 goes direct (5 < 6);
+        // 3 hangs off 2 over an interconnect; 4 is alone.
+        let g = Graph::new(vec![node(None); 5], vec![l(0, 1, 3000), l(1, 2, 3000), l(0, 2, 5000), l(2, 3, 1000)]).unwrap();
+        let t = g.delay_tree(0);
+        let hop = |u: usize| t[u].map(|a| (a.to, a.link));
+        assert_eq!(hop(0), None);
+        assert_eq!(hop(1), Some((0, 0)));
+        assert_eq!(hop(2), Some((0, 2)));
+        assert_eq!(hop(3), Some((2, 3)));
+        assert_eq!(hop(4), None, "no path");
     }
 
     #[test]

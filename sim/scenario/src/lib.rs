@@ -153,6 +153,31 @@ mod tests {
     }
 
     #[test]
+    fn routing_control_resolves_checks_its_bounds_and_is_absent_without_it() {
+        let without = parse("q.toml", QUICKSTART).unwrap();
+        assert!(without.routing.control.is_none());
+        assert!(!serde_json::to_string(&without).unwrap().contains("timeout_max"), "absent: run ids stay as they were");
+        let ctl = |body: &str| with("[broadcaster]", &format!("[routing]\nmode = \"tree\"\n\n[routing.control]\n{body}\n\n[broadcaster]"));
+        let got = ctl("max_retries = 2").unwrap().routing.control.unwrap();
+        // Fields left out keep the routing crate's defaults (10 ms, 8 s).
+        assert_eq!((got.first_timeout_min_ns, got.timeout_max_ns, got.max_retries), (10_000_000, 8_000_000_000, 2));
+        let got = ctl("first_timeout_min = \"50 ms\"\ntimeout_max = \"2 s\"").unwrap().routing.control.unwrap();
+        assert_eq!((got.first_timeout_min_ns, got.timeout_max_ns, got.max_retries), (50_000_000, 2_000_000_000, 4));
+        // A cap below the default floor lowers the floor with it.
+        assert_eq!(ctl("timeout_max = \"5 ms\"").unwrap().routing.control.unwrap().first_timeout_min_ns, 5_000_000);
+        let e = ctl("first_timeout_min = \"3 s\"\ntimeout_max = \"2 s\"").unwrap_err().to_string();
+        assert!(e.contains("routing.control.first_timeout_min") && e.contains("at most timeout_max"), "{e}");
+        let e = ctl("first_timeout_min = \"0 s\"").unwrap_err().to_string();
+        assert!(e.contains("routing.control.first_timeout_min") && e.contains("above zero"), "{e}");
+        let e = ctl("timeout_max = \"2 h\"").unwrap_err().to_string();
+        assert!(e.contains("routing.control.timeout_max") && e.contains("at most 1 h"), "{e}");
+        let e = ctl("max_retries = 17").unwrap_err().to_string();
+        assert!(e.contains("routing.control.max_retries") && e.contains("from 0 to 16"), "{e}");
+        let e = ctl("retries = 3").unwrap_err().to_string();
+        assert!(e.contains("retries"), "{e}");
+    }
+
+    #[test]
     fn gilbert_elliott_loss_parses() {
         let s = with(
             "loss = 0.002",

@@ -322,6 +322,18 @@ pub struct Routing {
     /// default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<ScoreFn>,
+    /// `[routing.control]`; `None`: the routing crate's defaults (left out
+    /// of the serialised scenario then, so run ids do not move).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlRetry>,
+}
+
+/// `[routing.control]`: the control messages' retry timer, in base units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ControlRetry {
+    pub first_timeout_min_ns: u64,
+    pub timeout_max_ns: u64,
+    pub max_retries: u8,
 }
 
 impl Routing {

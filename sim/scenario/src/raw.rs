@@ -192,6 +192,24 @@ pub struct RawRouting {
     /// (default: the routing crate's estimate, 99.1 at 10 ms and no loss,
     /// 95.0 at 100 ms). A service fits its own from its KPIs.
     pub score: Option<Spanned<RawScore>>,
+    /// The retry timer of control messages (subscribe, unsubscribe, route
+    /// requests); any field left out keeps its default.
+    pub control: Option<Spanned<RawRoutingControl>>,
+}
+
+/// `[routing.control]`: a control message's first timeout is twice its
+/// path's round trip, at least `first_timeout_min`; each retry doubles it,
+/// up to `timeout_max`; after `max_retries` retries the sender gives up.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoutingControl {
+    /// Floor of the first timeout, above zero and at most `timeout_max`
+    /// (default "10 ms", or `timeout_max` when that is lower).
+    pub first_timeout_min: Option<Spanned<DurationNs>>,
+    /// Cap of every timeout, at most "1 h" (default "8 s").
+    pub timeout_max: Option<Spanned<DurationNs>>,
+    /// Sendings after the first before giving up, 0 to 16 (default 4).
+    pub max_retries: Option<Spanned<i64>>,
 }
 
 /// `[routing.score]`: the link score's coefficients; any left out keep

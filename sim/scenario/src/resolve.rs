@@ -711,7 +711,50 @@ fn routing(ctx: &Ctx, raw: &RawScenario, region_names: &Names) -> Result<Routing
         hot_redundancy,
         uplink_copies: r.and_then(|r| r.uplink_copies.as_ref()).map(|_| uplink_copies as u8),
         score: r.and_then(|r| r.score.as_ref()).map(|s| score(ctx, s.get_ref())).transpose()?,
+        control: r.and_then(|r| r.control.as_ref()).map(|c| control(ctx, c.get_ref())).transpose()?,
     })
+}
+
+/// Longest timeout `[routing.control]` accepts: a control message gives up
+/// within (max_retries + 1) x this, and a run that waits longer than an
+/// hour for one message has lost it.
+pub const MAX_CONTROL_TIMEOUT_NS: u64 = 3_600_000_000_000;
+
+/// Most retries `[routing.control]` accepts: 16 doublings of even the
+/// 10 ms floor pass the 8 s cap, so more would only repeat the cap.
+pub const MAX_CONTROL_RETRIES: i64 = 16;
+
+/// `[routing.control]`: 0 < first_timeout_min <= timeout_max <= 1 h,
+/// retries 0 to 16; a field left out keeps the routing crate's default.
+fn control(ctx: &Ctx, c: &RawRoutingControl) -> Result<ControlRetry, ScenarioError> {
+    let d = cdnsim_routing::RetryConfig::default();
+    let timeout_max_ns = match &c.timeout_max {
+        None => d.max_timeout_ns,
+        Some(v) if (1..=MAX_CONTROL_TIMEOUT_NS).contains(&v.get_ref().0) => v.get_ref().0,
+        Some(v) => {
+            return Err(ctx.err(v.span(), "routing.control.timeout_max", format!("expected a duration above zero and at most 1 h, found {} ns", v.get_ref().0)));
+        }
+    };
+    let first_timeout_min_ns = match &c.first_timeout_min {
+        None if d.min_timeout_ns <= timeout_max_ns => d.min_timeout_ns,
+        None => timeout_max_ns,
+        Some(v) if (1..=timeout_max_ns).contains(&v.get_ref().0) => v.get_ref().0,
+        Some(v) => {
+            return Err(ctx.err(
+                v.span(),
+                "routing.control.first_timeout_min",
+                format!("expected a duration above zero and at most timeout_max ({timeout_max_ns} ns), found {} ns", v.get_ref().0),
+            ));
+        }
+    };
+    let max_retries = match &c.max_retries {
+        None => d.max_retries,
+        Some(v) if (0..=MAX_CONTROL_RETRIES).contains(v.get_ref()) => *v.get_ref() as u8,
+        Some(v) => {
+            return Err(ctx.err(v.span(), "routing.control.max_retries", format!("expected a count from 0 to {MAX_CONTROL_RETRIES}, found {}", v.get_ref())));
+        }
+    };
+    Ok(ControlRetry { first_timeout_min_ns, timeout_max_ns, max_retries })
 }
 
 /// `[routing.score]`: finite coefficients, none of delay, loss or

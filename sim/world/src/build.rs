@@ -2,6 +2,7 @@
 
 use cdnsim_engine::{Scheduler, SimDuration, SimTime, stream, stream_indexed};
 use cdnsim_net::{Channel, Fifo, LossModel, NodeId, Topology};
+use cdnsim_routing::{Retry, RetryConfig};
 use cdnsim_scenario::topology::loss_model;
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use crate::event::{CAPTURE, Chunk, Event, NET, SESSION};
 use crate::node::{Carry, NodeState, Sub};
 use crate::run::WorldError;
 use crate::parts::Parts;
+use crate::service::RouteService;
 use crate::world::{Counters, LinkState, StreamState, World, pick};
 
 pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<World, WorldError> {
@@ -88,11 +90,16 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
     let seconds = sc.duration_ns.div_ceil(1_000_000_000).max(1) as usize;
     let topo_latency: Vec<u64> = (0..2 * sc.links.len()).map(|c| topo.channel(cdnsim_net::ChannelId(c as u32)).latency().as_ns()).collect();
     let parts = Parts::build(sc, seed, seconds, &edges_by_region);
+    let router = crate::overlay::router(sc, &topo).map_err(|e| WorldError::Routing { scenario: sc.name.clone(), message: e.to_string() })?;
+    let route_service = (sc.routing.mode == Mode::Mesh).then(|| RouteService::new(sc, &topo, router.graph()));
+    let retry = match sc.routing.control {
+        Some(c) => RetryConfig { min_timeout_ns: c.first_timeout_min_ns, max_timeout_ns: c.timeout_max_ns, max_retries: c.max_retries, ..RetryConfig::default() },
+        None => RetryConfig::default(),
+    };
     let mut world = World {
         sc: sc.clone(),
         chunks_per_block,
-        router: crate::overlay::router(sc, &topo)
-            .map_err(|e| WorldError::Routing { scenario: sc.name.clone(), message: e.to_string() })?,
+        router,
         topo,
         nodes,
         streams,
@@ -113,10 +120,12 @@ pub fn build(sc: &Scenario, seed: u64, sched: &mut Scheduler<Event>) -> Result<W
         up_legs: BTreeMap::new(),
         fec_blocks: BTreeMap::new(),
         backbone: crate::backbone::BackboneNet::new(sc, seconds, |ch| topo_latency[ch.0 as usize]),
-        control: cdnsim_routing::Retry::new(cdnsim_routing::RetryConfig::default()),
+        control: Retry::new(retry),
         control_log: Vec::new(),
         control_armed: None,
         control_rng: stream(seed, "control.loss"),
+        route_service,
+        route_rng: stream(seed, "control.route_loss"),
         parts: Some(Box::new(parts)),
         scratch: Vec::new(),
     };

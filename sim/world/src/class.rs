@@ -7,7 +7,7 @@
 //!
 //! | class | events | why here |
 //! |---|---|---|
-//! | 0 `NET` | faults, data and control arrivals, control messages' retry timers, chunks reaching a shared backbone link (same-instant chunks queue there in scheduling order), resend timers, probing rounds, route replies; the parts' events (home-node churn and capacity changes, last-hop feeds, symbol batches, heartbeats and client reviews) | state of the network first |
+//! | 0 `NET` | faults, data and control arrivals, control messages' retry timers, chunks reaching a shared backbone link (same-instant chunks queue there in scheduling order), resend timers, probing rounds, route replies and route requests asked again; the parts' events (home-node churn and capacity changes, last-hop feeds, symbol batches, heartbeats and client reviews) | state of the network first |
 //! | 1 `CAPTURE` | the broadcaster finishes capturing a chunk | after arrivals, so a capture never overtakes delivery bookkeeping |
 //! | 2 `SESSION` | viewer joins and leaves | a viewer leaving at t sees nothing that arrives later than t |
 //! | 3 `PLAYOUT` | playout deadlines | last: a block that completes exactly at its deadline plays on time |

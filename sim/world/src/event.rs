@@ -45,15 +45,20 @@ pub enum Event {
     /// through on `hop`.
     Resend { hop: Hop, chunk: Chunk, hops: u8, attempt: u8 },
     /// Sending `attempt` of control message `id` (the world's control
-    /// log says what it asks) reaches the parent, unless the link failed
-    /// on the way.
-    Control { id: u64, attempt: u8 },
+    /// log says what it asks) reaches the parent, or a route request the
+    /// route service's node, unless a link failed on the way; `back`: the
+    /// service's answer to that sending reaches the asking node.
+    Control { id: u64, attempt: u8, back: bool },
     /// The control messages' retry timers (routing crate's `Retry`) are
     /// due.
     ControlTimer,
-    /// The route service's answer for a graft reaches the requesting node:
+    /// The route service's answer for a graft is at the requesting node
+    /// (the node hosts the service), or a failed request's wait is over:
     /// index into the world's pending routes.
     RouteReply(u32),
+    /// A route request given up after its last retry is asked again, with
+    /// a new message: index into the world's pending routes.
+    RouteAsk(u32),
     /// Every node measures its links and routing reacts.
     Probe,
     /// Fault `index` of the scenario begins or ends.

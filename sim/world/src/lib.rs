@@ -14,6 +14,8 @@
 //! - `backbone`: the shared backbone links under the overlay links: a
 //!   chunk queues at each corridor segment and interconnect of its path
 //!   (one event per backbone hop).
+//! - `service`: where the mesh's route service runs and the overlay
+//!   path its requests and answers take.
 //! - `node`: an IDC node's part in each stream it carries, and its block
 //!   window.
 //! - `overlay`: the scenario as the routing crate's graph, and the router.
@@ -48,6 +50,7 @@ mod parts;
 mod record;
 mod run;
 mod series;
+mod service;
 mod viewer;
 mod world;
 
@@ -60,8 +63,9 @@ pub use run::{RunIdentity, RunResults, WorldError};
 /// An upper estimate of a run's peak memory, in bytes, from what the
 /// scenario implies before anything runs: viewer sessions (expected
 /// arrivals plus six standard deviations of the Poisson count), each with
-/// its state, buffer and result row; streams; home nodes; the bound on
-/// pending events. The CLI refuses a run whose estimate exceeds available memory.
+/// its state, buffer and result row; streams; home nodes; the control
+/// messages' log ([`control_messages_bound`]); the bound on pending
+/// events. The CLI refuses a run whose estimate exceeds available memory.
 pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
     if let Some(e) = &sc.edge {
         return edge::memory_estimate_bytes(sc, e);
@@ -80,10 +84,26 @@ pub fn memory_estimate_bytes(sc: &Scenario) -> u64 {
         + node::WINDOW_BLOCKS as u64 * (sc.stream.chunks_per_block().div_ceil(64) * 8 + 32);
     sessions * per_viewer
         + group_rows * per_row
+        + control_messages_bound(sc, sessions) * std::mem::size_of::<world::ControlRow>() as u64
         + parts::Parts::memory_estimate_bytes(sc, sessions)
         + sc.broadcasters.count as u64 * per_stream
         + sc.max_pending_events as u64 * per_event
         + sc.duration_ns.div_ceil(1_000_000_000) * per_second * (sc.broadcasters.count as u64).min(sessions.max(1))
+}
+
+/// Control messages a run with `sessions` viewer sessions logs (one row
+/// each in `control.parquet`), at most: a session creates at most one
+/// carry of its stream, at its edge, whose route costs at most one request
+/// to the route service (mesh) and a subscribe and an unsubscribe per hop
+/// of a path of at most `max_hops`; each broadcaster's publishing path (a
+/// tree's or a pool's) as much again. A retry is another sending of the
+/// same message, not a row. Left out: the moves of probing rounds and the
+/// subscribes sent again after a give-up, which depend on what probes find
+/// during the run rather than on the scenario.
+fn control_messages_bound(sc: &Scenario, sessions: u64) -> u64 {
+    let per_path = 2 * sc.routing.max_hops as u64;
+    let per_session = per_path + (sc.routing.mode == cdnsim_scenario::Mode::Mesh) as u64;
+    sessions * per_session + sc.broadcasters.count as u64 * per_path
 }
 
 /// Runs `scenario` to its duration and returns its results.
@@ -100,4 +120,28 @@ pub fn simulate(scenario: &Scenario, id: &RunIdentity) -> Result<RunResults, Wor
     // before the results are built.
     drop(sched);
     Ok(record::finish(world, id, stats.events, stop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUICKSTART: &str = include_str!("../../../scenarios/quickstart.toml");
+
+    #[test]
+    fn the_estimate_counts_the_control_log_at_its_bound() {
+        let tree = cdnsim_scenario::parse("q.toml", QUICKSTART).unwrap();
+        let sessions = build::expected_sessions(&tree) as u64;
+        // Quickstart: 5 arrivals/s for 120 s, 600 + 6 sqrt(600) = 746.97
+        // -> 747 sessions; one broadcaster; at most 5 hops.
+        assert_eq!(sessions, 747);
+        assert_eq!(control_messages_bound(&tree, sessions), 747 * 10 + 10);
+        let mut mesh = tree.clone();
+        mesh.routing.mode = cdnsim_scenario::Mode::Mesh;
+        assert_eq!(control_messages_bound(&mesh, sessions), 747 * 11 + 10, "one route request more per session");
+        // A row is the 48 B the log keeps per message, and the estimate
+        // moves by exactly the bound's rows.
+        assert_eq!(std::mem::size_of::<world::ControlRow>(), 48);
+        assert_eq!(memory_estimate_bytes(&mesh) - memory_estimate_bytes(&tree), 747 * 48);
+    }
 }

@@ -8,7 +8,7 @@ use cdnsim_net::SharedDir;
 use cdnsim_metrics::{Col, Summary, Table, TimeseriesRow, Value, ViewerRow, ViewerRows, percentile};
 
 use crate::viewer::Viewer;
-use crate::world::World;
+use crate::world::{ControlKind, World};
 use crate::run::{RunIdentity, RunResults};
 
 const NS_PER_MS: f64 = 1e6;
@@ -395,9 +395,11 @@ fn control_columns(w: &World) -> Vec<(String, Value)> {
 }
 
 /// `control.parquet`: one row per control message, in the order sent:
-/// stream, child and parent nodes, kind, when it was first sent, its
-/// sendings, when the first copy to get through arrived and the delay
-/// from the first sending (null if none did), whether it was given up.
+/// stream, child and parent nodes (a route request: the asking node and
+/// the service's), kind, when it was first sent, its sendings, when the
+/// first copy to get through arrived (a route request: its answer, back
+/// at the asking node) and the delay from the first sending (null if none
+/// did), whether it was given up.
 fn control_table(w: &World, names: &[String]) -> Table {
     let rows = &w.control_log;
     let node = |n: u32| w.sc.nodes[n as usize].name.clone();
@@ -405,7 +407,12 @@ fn control_table(w: &World, names: &[String]) -> Table {
     t.push("stream", Col::Str(rows.iter().map(|r| names[r.stream as usize].clone()).collect()));
     t.push("child", Col::Str(rows.iter().map(|r| node(r.child)).collect()));
     t.push("parent", Col::Str(rows.iter().map(|r| node(r.parent)).collect()));
-    t.push("kind", Col::Str(rows.iter().map(|r| if r.subscribe { "subscribe" } else { "unsubscribe" }.to_string()).collect()));
+    let kind = |k: ControlKind| match k {
+        ControlKind::Subscribe => "subscribe",
+        ControlKind::Unsubscribe => "unsubscribe",
+        ControlKind::Route => "route",
+    };
+    t.push("kind", Col::Str(rows.iter().map(|r| kind(r.kind).to_string()).collect()));
     t.push("sent_ms", Col::F64(rows.iter().map(|r| r.sent.as_ns() as f64 / NS_PER_MS).collect()));
     t.push("attempts", Col::U64(rows.iter().map(|r| r.attempts as u64).collect()));
     t.push("delivered_ms", Col::OptF64(rows.iter().map(|r| r.delivered.map(|d| d.as_ns() as f64 / NS_PER_MS)).collect()));

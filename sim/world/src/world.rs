@@ -54,6 +54,22 @@
 //! - an unsubscribe: the parent stops sending to the child at that
 //!   instant (its sends to the child go unanswered, and its transport
 //!   drops a receiver that never answers).
+//!
+//! The mesh's route requests are control messages too, between the asking
+//! node and the node hosting the route service (service.rs), over the
+//! lowest-delay overlay path between them: each hop adds what a subscribe
+//! over that link would wait, and the request (at its sending and at its
+//! arrival) or the answer (likewise) is lost when a link of its path is
+//! down, or with the path's loss (its links' losses as independent
+//! events; draws of their own, `control.route_loss`). The service answers
+//! every copy of a request that reaches it; the asker's timer runs on the
+//! round trip, stops at the first answer, and a later answer is ignored.
+//! What the answer says is routing's decision when the request was first
+//! sent (the routing crate decides and commits a path in one call, the
+//! service's way of holding the node's place); a node hosting the service
+//! has it at once. Giving up a route request: a route failure; the node,
+//! if it still waits, asks again (a new message, the same answer: the
+//! service still holds the path it chose) after a probing interval.
 
 use std::collections::BTreeMap;
 
@@ -66,6 +82,7 @@ use rand::Rng;
 use cdnsim_maths::sample;
 
 use crate::backbone::{BackboneNet, Step};
+use crate::service::RouteService;
 use crate::event::{CAPTURE, Chunk, Event, Hop, NET, PLAYOUT, SESSION};
 use crate::series::{Second, second_index};
 use crate::fec::{self, FecBlock};
@@ -126,14 +143,25 @@ pub struct Counters {
     pub control_lost: u64,
 }
 
+/// What a control message asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlKind {
+    Subscribe,
+    Unsubscribe,
+    /// The mesh's request to the route service, and its answer.
+    Route,
+}
+
 /// One control message, from its first sending to its end.
 #[derive(Clone, Copy, Debug)]
 pub struct ControlRow {
     pub stream: u32,
     pub child: u32,
+    /// A route request's: the node hosting the route service.
     pub parent: u32,
-    pub subscribe: bool,
-    /// Subscribe: the block to start from; unsubscribe: the last block.
+    pub kind: ControlKind,
+    /// Subscribe: the block to start from; unsubscribe: the last block;
+    /// route request: its index in the world's pending routes.
     pub block: u32,
     pub sent: SimTime,
     /// Sendings so far (1 = the first only).
@@ -235,6 +263,9 @@ pub struct World {
     pub control_log: Vec<ControlRow>,
     pub control_armed: Option<SimTime>,
     pub control_rng: RngStream,
+    /// The mesh's route service and the draws of its messages' loss.
+    pub route_service: Option<RouteService>,
+    pub route_rng: RngStream,
     /// Home nodes and the last hop (parts.rs); `None` only while one of
     /// their calls runs (`World::with_parts`).
     pub parts: Option<Box<Parts>>,
@@ -260,7 +291,8 @@ impl Model for World {
                     self.transmit(sched, hop, chunk, hops, attempt);
                 }
             }
-            Event::Control { id, .. } => self.on_control(sched, MsgId(id)),
+            Event::Control { id, attempt, back: false } => self.on_control(sched, MsgId(id), attempt),
+            Event::Control { id, back: true, .. } => self.on_route_answer(sched, MsgId(id)),
             Event::ControlTimer => {
                 // Only the latest scheduled instant acts (an earlier
                 // deadline may have replaced it).
@@ -271,6 +303,7 @@ impl Model for World {
                 }
             }
             Event::RouteReply(i) => self.on_route_reply(sched, i),
+            Event::RouteAsk(i) => self.on_route_ask(sched, i),
             Event::Probe => self.on_probe(sched),
             Event::Part(e) => self.with_parts(sched, |parts, w| parts.handle(e, w)),
             Event::ViewerJoin { arrival } => self.on_join(sched, arrival),
@@ -955,15 +988,15 @@ impl World {
     }
 
     /// Asks routing for a path to `node`, which wants `stream`. The mesh's
-    /// route service answers after a round trip between the node and the
-    /// service's region; the tree and pools decide locally.
+    /// route service answers over the network (module docs); the tree and
+    /// pools decide locally.
     pub(crate) fn request_route(&mut self, sched: &mut Scheduler<Event>, stream: u32, node: u32) {
         let source = self.streams[stream as usize].ingest;
         let result = self.router.join(Self::now_us(sched), stream, source, node);
         let (route, delay) = match result {
             Ok(route) if route.service_round_trip => {
-                let delay = self.service_round_trip(node);
-                (Some(route), delay)
+                let i = self.add_pending(PendingRoute { stream, node, route: Some(route) });
+                return self.ask_service(sched, i);
             }
             // Routing believes the node carries the stream already, but it
             // has no upstream (its own answer was lost with a release):
@@ -981,8 +1014,12 @@ impl World {
                 (None, SimDuration::from_ns(self.sc.routing.probe_interval_ns))
             }
         };
-        let pending = PendingRoute { stream, node, route };
-        let i = match self.pending_free.pop() {
+        let i = self.add_pending(PendingRoute { stream, node, route });
+        sched.schedule_in(delay, NET, Event::RouteReply(i));
+    }
+
+    fn add_pending(&mut self, pending: PendingRoute) -> u32 {
+        match self.pending_free.pop() {
             Some(i) => {
                 self.pending[i as usize] = Some(pending);
                 i
@@ -991,12 +1028,158 @@ impl World {
                 self.pending.push(Some(pending));
                 (self.pending.len() - 1) as u32
             }
-        };
-        sched.schedule_in(delay, NET, Event::RouteReply(i));
+        }
+    }
+
+    /// Sends pending route `i`'s request to the route service, a control
+    /// message whose timer runs on the round trip of the request's and the
+    /// answer's paths now (module docs). A node hosting the service has its
+    /// answer at once; one with no overlay path to it, after the
+    /// propagation round trip between the regions, as if over a network
+    /// outside the overlay.
+    fn ask_service(&mut self, sched: &mut Scheduler<Event>, i: u32) {
+        let p = self.pending[i as usize].as_ref().expect("a request has its pending route");
+        let (stream, node) = (p.stream, p.node);
+        let service = self.route_service.as_ref().expect("only the mesh asks the route service");
+        let host = service.node;
+        let (mut up, mut down) = (Vec::new(), Vec::new());
+        if node == host || !service.request_path(node, &mut up) {
+            let delay = if node == host { SimDuration::ZERO } else { self.service_round_trip(node) };
+            sched.schedule_in(delay, NET, Event::RouteReply(i));
+            return;
+        }
+        service.answer_path(node, &mut down);
+        let now = sched.now();
+        let rtt_ns = self.path_one_way_ns(&up, now) + self.path_one_way_ns(&down, now);
+        let id = self.control.send(now.as_ns(), rtt_ns);
+        debug_assert_eq!(id.0 as usize, self.control_log.len());
+        let kind = ControlKind::Route;
+        self.control_log.push(ControlRow { stream, child: node, parent: host, kind, block: i, sent: now, attempts: 0, delivered: None, gave_up: false });
+        self.control_outputs(sched);
+    }
+
+    /// A route request's path (`answer`: the answer's) from or to `node`.
+    fn route_path(&self, node: u32, answer: bool) -> Vec<ChannelId> {
+        let service = self.route_service.as_ref().expect("only the mesh asks the route service");
+        let mut path = Vec::new();
+        let found = if answer { service.answer_path(node, &mut path) } else { service.request_path(node, &mut path) };
+        debug_assert!(found, "a message is sent only over a path");
+        path
+    }
+
+    /// What a control message sent at `now` takes over `path`: each hop's
+    /// share as over that link alone.
+    fn path_one_way_ns(&self, path: &[ChannelId], now: SimTime) -> u64 {
+        path.iter().map(|&ch| self.control_one_way_ns(ch, now)).sum()
+    }
+
+    fn path_down(&self, path: &[ChannelId]) -> bool {
+        path.iter().any(|&ch| !self.topo.channel(ch).is_up())
+    }
+
+    /// One leg of a route request's exchange leaves now over `path`: lost
+    /// when a link of it is down or with the path's loss, else when it
+    /// arrives.
+    fn route_leg(&mut self, path: &[ChannelId], now: SimTime) -> Option<SimTime> {
+        let delivered: f64 = path
+            .iter()
+            .map(|&ch| {
+                let link = &self.links[ch.0 as usize / 2];
+                (1.0 - link.mean_loss) * (1.0 - link.fault_loss)
+            })
+            .product();
+        let loss = 1.0 - delivered;
+        if self.path_down(path) || (loss > 0.0 && self.route_rng.random::<f64>() < loss) {
+            self.counters.control_lost += 1;
+            return None;
+        }
+        Some(now + SimDuration::from_ns(self.path_one_way_ns(path, now)))
+    }
+
+    /// A sending of route request `id` reaches the service's node: unless a
+    /// link of its path failed on the way, the service answers it (a copy
+    /// of a request it answered before too: it cannot tell that answer was
+    /// lost).
+    fn on_route_request(&mut self, sched: &mut Scheduler<Event>, id: MsgId, attempt: u8) {
+        let node = self.control_log[id.0 as usize].child;
+        if self.path_down(&self.route_path(node, false)) {
+            self.counters.control_lost += 1;
+            return;
+        }
+        let down = self.route_path(node, true);
+        if let Some(at) = self.route_leg(&down, sched.now()) {
+            sched.schedule_at(at, NET, Event::Control { id: id.0, attempt, back: true });
+        }
+    }
+
+    /// An answer to route request `id` reaches the asking node: the first
+    /// to get through is the service's answer; a later one is ignored.
+    fn on_route_answer(&mut self, sched: &mut Scheduler<Event>, id: MsgId) {
+        let node = self.control_log[id.0 as usize].child;
+        if self.path_down(&self.route_path(node, true)) {
+            self.counters.control_lost += 1;
+            return;
+        }
+        if !self.control.delivered(id) {
+            return;
+        }
+        let row = &mut self.control_log[id.0 as usize];
+        row.delivered = Some(sched.now());
+        let i = row.block;
+        self.on_route_reply(sched, i);
+    }
+
+    /// The request for pending route `i` went unanswered after its last
+    /// retry (module docs): the node, if it still waits, asks again after
+    /// a probing interval; else routing forgets the path.
+    fn route_gave_up(&mut self, sched: &mut Scheduler<Event>, i: u32) {
+        let p = self.pending[i as usize].as_ref().expect("a request has its pending route");
+        if self.waits_for_route(p.stream, p.node) {
+            self.counters.route_failures += 1;
+            sched.schedule_in(SimDuration::from_ns(self.sc.routing.probe_interval_ns), NET, Event::RouteAsk(i));
+        } else {
+            self.drop_pending(i);
+        }
+    }
+
+    fn on_route_ask(&mut self, sched: &mut Scheduler<Event>, i: u32) {
+        let p = self.pending[i as usize].as_ref().expect("a request has its pending route");
+        if self.waits_for_route(p.stream, p.node) {
+            self.ask_service(sched, i);
+        } else {
+            self.drop_pending(i);
+        }
+    }
+
+    /// Pending route `i` is not wanted any more: routing forgets the path
+    /// it chose.
+    fn drop_pending(&mut self, i: u32) {
+        let p = self.pending[i as usize].take().expect("dropped once");
+        self.pending_free.push(i);
+        if let Some(route) = p.route {
+            self.forget_route(p.stream, &route);
+        }
+    }
+
+    /// Nobody waits for `route` any more: routing must not count the
+    /// path's new nodes as carriers.
+    fn forget_route(&mut self, stream: u32, route: &Route) {
+        for &n in route.nodes.iter().rev() {
+            if self.carries.contains_key(&(stream, n)) {
+                break;
+            }
+            let _ = self.router.leave(stream, n);
+        }
+    }
+
+    /// `node` wants `stream` and has no upstream yet.
+    fn waits_for_route(&self, stream: u32, node: u32) -> bool {
+        self.carries.get(&(stream, node)).is_some_and(|k| k.sub == Sub::Planned && k.parents.is_empty())
     }
 
     /// Propagation there and back between a node's region and the route
-    /// service's, on the scenario's fibre model.
+    /// service's, on the scenario's fibre model: what a node with no
+    /// overlay path to the service waits.
     fn service_round_trip(&self, node: u32) -> SimDuration {
         let (a, b) = (self.sc.nodes[node as usize].region, self.sc.routing.service_region);
         let one_way = SimDuration::from_ns(self.sc.region_latency_ns(a, b, self.sc.network.route_inflation));
@@ -1006,19 +1189,10 @@ impl World {
     fn on_route_reply(&mut self, sched: &mut Scheduler<Event>, i: u32) {
         let p = self.pending[i as usize].take().expect("a reply has its pending route");
         self.pending_free.push(i);
-        let waiting = self.carries.get(&(p.stream, p.node)).is_some_and(|k| k.sub == Sub::Planned && k.parents.is_empty());
+        let waiting = self.waits_for_route(p.stream, p.node);
         match p.route {
             Some(route) if waiting => self.graft(sched, p.stream, &route, FROM_NEWEST),
-            Some(route) => {
-                // Nobody waits for it any more: routing must not count the
-                // path's new nodes as carriers.
-                for &n in route.nodes.iter().rev() {
-                    if self.carries.contains_key(&(p.stream, n)) {
-                        break;
-                    }
-                    let _ = self.router.leave(p.stream, n);
-                }
-            }
+            Some(route) => self.forget_route(p.stream, &route),
             None if waiting => self.request_route(sched, p.stream, p.node),
             None => {}
         }
@@ -1091,7 +1265,7 @@ impl World {
         // stream; if that node no longer does, it needs a route itself
         // (unless the route service's answer for it is on its way).
         if let Some(&top) = route.nodes.first()
-            && self.carries.get(&(stream, top)).is_some_and(|k| k.sub == Sub::Planned && k.parents.is_empty())
+            && self.waits_for_route(stream, top)
             && !self.route_pending(stream, top)
         {
             self.request_route(sched, stream, top);
@@ -1106,7 +1280,7 @@ impl World {
     fn subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
         let cpb = self.chunks_per_block;
         self.carries.entry((stream, parent)).or_insert_with(|| Carry::new(Sub::Planned, cpb)).expected += 1;
-        self.send_control(sched, stream, child, parent, true, block);
+        self.send_control(sched, stream, child, parent, ControlKind::Subscribe, block);
     }
 
     fn on_subscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, block: u32) {
@@ -1163,19 +1337,19 @@ impl World {
     }
 
     fn unsubscribe(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, last_block: u32) {
-        self.send_control(sched, stream, child, parent, false, last_block);
+        self.send_control(sched, stream, child, parent, ControlKind::Unsubscribe, last_block);
     }
 
     /// A new control message from child to parent (module docs): its
     /// retry timer starts from the path's round trip now.
-    fn send_control(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, subscribe: bool, block: u32) {
+    fn send_control(&mut self, sched: &mut Scheduler<Event>, stream: u32, child: u32, parent: u32, kind: ControlKind, block: u32) {
         let now = sched.now();
         let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
         let one_way_ns = self.control_one_way_ns(channel, now);
         let rtt_ns = one_way_ns + self.topo.channel(channel).latency().as_ns();
         let id = self.control.send(now.as_ns(), rtt_ns);
         debug_assert_eq!(id.0 as usize, self.control_log.len());
-        self.control_log.push(ControlRow { stream, child, parent, subscribe, block, sent: now, attempts: 0, delivered: None, gave_up: false });
+        self.control_log.push(ControlRow { stream, child, parent, kind, block, sent: now, attempts: 0, delivered: None, gave_up: false });
         self.control_outputs(sched);
     }
 
@@ -1216,6 +1390,13 @@ impl World {
         let row = &mut self.control_log[id.0 as usize];
         row.attempts = attempt + 1;
         let (child, parent) = (row.child, row.parent);
+        if row.kind == ControlKind::Route {
+            let up = self.route_path(child, false);
+            if let Some(at) = self.route_leg(&up, now) {
+                sched.schedule_at(at, NET, Event::Control { id: id.0, attempt, back: false });
+            }
+            return;
+        }
         let channel = self.topo.channel_between(NodeId(child), NodeId(parent)).expect("routes follow links");
         let link = &self.links[channel.0 as usize / 2];
         let loss = 1.0 - (1.0 - link.mean_loss) * (1.0 - link.fault_loss);
@@ -1225,13 +1406,16 @@ impl World {
             return;
         }
         let at = now + SimDuration::from_ns(self.control_one_way_ns(channel, now));
-        sched.schedule_at(at, NET, Event::Control { id: id.0, attempt });
+        sched.schedule_at(at, NET, Event::Control { id: id.0, attempt, back: false });
     }
 
     /// A sending of control message `id` reaches the parent: the first to
     /// get through is acted on.
-    fn on_control(&mut self, sched: &mut Scheduler<Event>, id: MsgId) {
+    fn on_control(&mut self, sched: &mut Scheduler<Event>, id: MsgId, attempt: u8) {
         let row = self.control_log[id.0 as usize];
+        if row.kind == ControlKind::Route {
+            return self.on_route_request(sched, id, attempt);
+        }
         let channel = self.topo.channel_between(NodeId(row.child), NodeId(row.parent)).expect("routes follow links");
         // The link failed while it was on the way.
         if !self.topo.channel(channel).is_up() {
@@ -1242,10 +1426,10 @@ impl World {
             return;
         }
         self.control_log[id.0 as usize].delivered = Some(sched.now());
-        if row.subscribe {
-            self.on_subscribe(sched, row.stream, row.child, row.parent, row.block);
-        } else {
-            self.on_unsubscribe(sched, row.stream, row.child, row.parent, row.block);
+        match row.kind {
+            ControlKind::Subscribe => self.on_subscribe(sched, row.stream, row.child, row.parent, row.block),
+            ControlKind::Unsubscribe => self.on_unsubscribe(sched, row.stream, row.child, row.parent, row.block),
+            ControlKind::Route => unreachable!("route requests are answered by on_route_request"),
         }
     }
 
@@ -1253,9 +1437,11 @@ impl World {
     /// docs: what the child or the parent does then).
     fn control_gave_up(&mut self, sched: &mut Scheduler<Event>, id: MsgId) {
         self.control_log[id.0 as usize].gave_up = true;
-        let ControlRow { stream, child, parent, subscribe, block, .. } = self.control_log[id.0 as usize];
-        if !subscribe {
-            return self.on_unsubscribe(sched, stream, child, parent, block);
+        let ControlRow { stream, child, parent, kind, block, .. } = self.control_log[id.0 as usize];
+        match kind {
+            ControlKind::Subscribe => {}
+            ControlKind::Unsubscribe => return self.on_unsubscribe(sched, stream, child, parent, block),
+            ControlKind::Route => return self.route_gave_up(sched, block),
         }
         // The parent never heard: it expects the subscription no longer.
         if let Some(carry) = self.carries.get_mut(&(stream, parent)) {
