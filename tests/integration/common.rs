@@ -87,3 +87,88 @@ pub fn bools(df: &polars::prelude::DataFrame, name: &str) -> Vec<bool> {
 pub fn opt(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
     df.column(name).unwrap().f64().unwrap().iter().collect()
 }
+
+/// The last-hop tests' network, sections `[network]` to `[broadcaster]`:
+/// one source, one centre and one edge in Beijing on Telecom, with a
+/// broadcaster ingesting at the source.
+pub const ONE_EDGE_BEIJING: &str = r#"[network]
+route_inflation = 2.0
+propagation_km_per_ms = 200.0
+min_latency = "1 ms"
+
+[transport]
+retransmit_timeout = "200 ms"
+max_retransmits = 3
+
+[[regions]]
+name = "beijing"
+lat = 39.90
+lon = 116.40
+
+[[nodes]]
+name = "src"
+region = "beijing"
+isp = "telecom"
+role = "source"
+egress = "10 Gbps"
+
+[[nodes]]
+name = "centre"
+region = "beijing"
+isp = "telecom"
+role = "centre"
+parent = "src"
+egress = "10 Gbps"
+
+[[nodes]]
+name = "edge"
+region = "beijing"
+isp = "telecom"
+role = "edge"
+parent = "centre"
+egress = "40 Gbps"
+egress_queue = "64 MiB"
+
+[[links]]
+from = "src"
+to = "centre"
+bandwidth = "10 Gbps"
+
+[[links]]
+from = "centre"
+to = "edge"
+bandwidth = "10 Gbps"
+
+[broadcaster]
+region = "beijing"
+ingest = "src"
+uplink = "20 Mbps"
+access_latency = "5 ms"
+
+"#;
+
+/// A `[home]` section whose nodes all have open NATs, the same upload, a
+/// flat day and steady household usage: the last-hop tests' home nodes.
+pub fn flat_homes(upload: &str, on_mean: &str) -> String {
+    format!(
+        r#"[home]
+nat_mix = [1.0, 0.0, 0.0, 0.0]
+upload = {{ distribution = "uniform", min = "{upload}", max = "{upload}" }}
+on_session = {{ distribution = "exponential", mean = "{on_mean}" }}
+off_session = {{ distribution = "exponential", mean = "10 s" }}
+start_time_of_day = "20 h"
+diurnal = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+           1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+household = {{ low = 1.0, high = 1.0, interval = "60 s", mean_hold = "60 s" }}
+
+"#
+    )
+}
+
+/// Writes `text` as `<name>.toml` in a fresh folder and runs it.
+pub fn run_text(name: &str, text: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    run_ok(&file, &dir.join("out"), &["--no-progress"], &[])
+}

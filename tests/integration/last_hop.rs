@@ -2,7 +2,7 @@
 //! closed form, byte conservation, decoding before playing, and how churn
 //! moves stalls and amplification.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cdnsim_metrics::table::read_parquet;
 
@@ -13,6 +13,7 @@ use crate::common::*;
 /// `nodes` identical home nodes of `upload` that never churn (unless
 /// `on_mean` says how long they stay), all NAT1.
 pub(crate) fn scenario(name: &str, share: f64, nodes: u32, upload: &str, arrivals_per_s: f64, duration_s: u32, on_mean: &str, loss: f64) -> String {
+    let homes = flat_homes(upload, on_mean);
     format!(
         r#"
 [run]
@@ -20,60 +21,7 @@ name = "{name}"
 seed = 3
 duration = "{duration_s} s"
 
-[network]
-route_inflation = 2.0
-propagation_km_per_ms = 200.0
-min_latency = "1 ms"
-
-[transport]
-retransmit_timeout = "200 ms"
-max_retransmits = 3
-
-[[regions]]
-name = "beijing"
-lat = 39.90
-lon = 116.40
-
-[[nodes]]
-name = "src"
-region = "beijing"
-isp = "telecom"
-role = "source"
-egress = "10 Gbps"
-
-[[nodes]]
-name = "centre"
-region = "beijing"
-isp = "telecom"
-role = "centre"
-parent = "src"
-egress = "10 Gbps"
-
-[[nodes]]
-name = "edge"
-region = "beijing"
-isp = "telecom"
-role = "edge"
-parent = "centre"
-egress = "40 Gbps"
-egress_queue = "64 MiB"
-
-[[links]]
-from = "src"
-to = "centre"
-bandwidth = "10 Gbps"
-
-[[links]]
-from = "centre"
-to = "edge"
-bandwidth = "10 Gbps"
-
-[broadcaster]
-region = "beijing"
-ingest = "src"
-uplink = "20 Mbps"
-access_latency = "5 ms"
-
+{ONE_EDGE_BEIJING}
 [stream]
 name = "hot"
 bitrate = "1 Mbps"
@@ -91,16 +39,7 @@ access_loss = {loss}
 region = "beijing"
 weight = 1.0
 
-[home]
-nat_mix = [1.0, 0.0, 0.0, 0.0]
-upload = {{ distribution = "uniform", min = "{upload}", max = "{upload}" }}
-on_session = {{ distribution = "exponential", mean = "{on_mean}" }}
-off_session = {{ distribution = "exponential", mean = "10 s" }}
-start_time_of_day = "20 h"
-diurnal = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
-           1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-household = {{ low = 1.0, high = 1.0, interval = "60 s", mean_hold = "60 s" }}
-
+{homes}
 [[home.regions]]
 region = "beijing"
 isp = "telecom"
@@ -113,13 +52,6 @@ share = {share}
 loss = {loss}
 "#
     )
-}
-
-fn run(name: &str, text: &str) -> PathBuf {
-    let dir = temp_dir(name);
-    let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, text).unwrap();
-    run_ok(&file, &dir.join("out"), &["--no-progress"], &[])
 }
 
 fn summary(run: &Path, column: &str) -> f64 {
@@ -158,7 +90,7 @@ fn saturated_home_nodes_reach_the_closed_form_amplification() {
     // exceed nodes x 995 well before the measured window.
     for (share, nodes, arrivals) in [(0.02, 60, 40.0), (0.05, 40, 30.0), (0.1, 30, 25.0)] {
         let name = format!("lh-ideal-{}", (share * 100.0) as u32);
-        let r = run(&name, &scenario(&name, share, nodes, "10 Mbps", arrivals, 40, "100000 h", 0.0));
+        let r = run_text(&name, &scenario(&name, share, nodes, "10 Mbps", arrivals, 40, "100000 h", 0.0));
         let s = (share * 100.0_f64).round();
         let expected = predicted(10e6, s);
         let got = steady_amplification(&r, 25.0);
@@ -180,7 +112,7 @@ fn one_mbps_stream_on_ten_mbps_nodes_reaches_a_thousandfold() {
     // 10 kbps = 1000x of payload, 995x counting symbol headers. A client
     // needs ~103 nodes.
     let name = "lh-thousand";
-    let r = run(name, &scenario(name, 0.01, 110, "10 Mbps", 100.0, 25, "100000 h", 0.0));
+    let r = run_text(name, &scenario(name, 0.01, 110, "10 Mbps", 100.0, 25, "100000 h", 0.0));
     let expected = predicted(10e6, 1.0);
     assert!(expected > 990.0);
     let got = steady_amplification(&r, 17.0);
@@ -193,7 +125,7 @@ fn bytes_are_conserved_and_no_viewer_plays_an_undecoded_block() {
     // With loss and churn: every symbol a home node sent arrived, was lost
     // or was still in flight at the stop.
     let name = "lh-conserve";
-    let r = run(name, &scenario(name, 0.05, 80, "10 Mbps", 20.0, 30, "60 s", 0.02));
+    let r = run_text(name, &scenario(name, 0.05, 80, "10 Mbps", 20.0, 30, "60 s", 0.02));
     let sent = summary(&r, "home_symbols_sent");
     assert!(sent > 0.0);
     assert_eq!(sent, summary(&r, "home_symbols_accounted"));
@@ -236,7 +168,7 @@ fn more_churn_means_more_stalls_and_less_amplification() {
     for (i, on) in ["30 min", "2 min", "20 s"].iter().enumerate() {
         let name = format!("lh-churn-{i}");
         let text = scenario(&name, 0.05, 60, "10 Mbps", 15.0, 40, on, 0.01).replace("egress = \"40 Gbps\"", "egress = \"100 Mbps\"");
-        let r = run(&name, &text);
+        let r = run_text(&name, &text);
         amps.push(summary(&r, "amplification"));
         evictions.push(summary(&r, "evictions"));
         repairs.push(summary(&r, "server_repairs"));
@@ -263,7 +195,7 @@ fn full_fidelity_decodes_real_bytes_that_match_the_source() {
     // Real payloads through raptorq: every decoded block is compared with
     // the bytes the broadcaster sent.
     let name = "lh-full";
-    let r = run(name, &at_fidelity(&scenario(name, 0.1, 30, "10 Mbps", 5.0, 12, "100000 h", 0.02), "full"));
+    let r = run_text(name, &at_fidelity(&scenario(name, 0.1, 30, "10 Mbps", 5.0, 12, "100000 h", 0.02), "full"));
     assert!(summary(&r, "blocks_decoded") > 100.0);
     assert_eq!(summary(&r, "full_mismatches"), 0.0);
     assert!(summary(&r, "blocks_played") > 100.0);
@@ -278,8 +210,8 @@ fn structural_and_model_fidelity_tell_the_same_story() {
     // each other, and clients ask for K + 2 and more, so the two runs can
     // differ by at most a few blocks in a thousand.
     let base = scenario("lh-fid", 0.05, 40, "10 Mbps", 10.0, 20, "100000 h", 0.02);
-    let m = run("lh-fid-model", &base.replace("name = \"lh-fid\"", "name = \"lh-fid-model\""));
-    let s = run("lh-fid-structural", &at_fidelity(&base.replace("name = \"lh-fid\"", "name = \"lh-fid-structural\""), "structural"));
+    let m = run_text("lh-fid-model", &base.replace("name = \"lh-fid\"", "name = \"lh-fid-model\""));
+    let s = run_text("lh-fid-structural", &at_fidelity(&base.replace("name = \"lh-fid\"", "name = \"lh-fid-structural\""), "structural"));
     for column in ["blocks_decoded", "blocks_played"] {
         let (a, b) = (summary(&m, column), summary(&s, column));
         assert!(a > 500.0 && ((a - b) / a).abs() < 0.01, "{column}: model {a}, structural {b}");
@@ -307,7 +239,7 @@ fn relayed_connections_are_paid_as_idc_egress() {
     // of: IDC-to-IDC, server to viewers, shares to home nodes, relays.
     let name = "lh-relay";
     let text = scenario(name, 0.05, 60, "10 Mbps", 10.0, 20, "100000 h", 0.01).replace("nat_mix = [1.0, 0.0, 0.0, 0.0]", "nat_mix = [0.10, 0.25, 0.40, 0.25]");
-    let r = run(name, &text);
+    let r = run_text(name, &text);
     let (direct, relayed) = (summary(&r, "direct_connections"), summary(&r, "relayed_connections"));
     assert!(relayed > 0.0 && direct > relayed, "direct {direct}, relayed {relayed}");
     assert!(summary(&r, "idc_egress_relay_bytes") > 0.0);
@@ -401,7 +333,7 @@ fn blocks_failing_at_exactly_k_follow_the_decode_table() {
     let table = decode_table_text();
     for fidelity in ["structural", "model"] {
         let case = format!("{name}-{fidelity}");
-        let r = run(&case, &at_fidelity(&text.replace(&format!("name = \"{name}\""), &format!("name = \"{case}\"")), fidelity));
+        let r = run_text(&case, &at_fidelity(&text.replace(&format!("name = \"{name}\""), &format!("name = \"{case}\"")), fidelity));
         assert_eq!(summary(&r, "lasthop_clients"), 1.0, "one client");
         // A failing block is repaired before its turn to play, except
         // near the stop, where it may be closed undecoded first; so it
@@ -457,7 +389,7 @@ fn the_direct_share_follows_the_closed_form_of_the_nat_mix() {
     let expected = 0.5 * (0.5 * DEFAULT_YES + 0.5 * DEFAULT_SOMETIMES) + 0.5 * DEFAULT_SOMETIMES;
     let name = "lh-nat";
     let text = scenario(name, 0.05, 200, "10 Mbps", 10.0, 20, "100000 h", 0.0).replace("nat_mix = [1.0, 0.0, 0.0, 0.0]", "nat_mix = [0.0, 0.5, 0.0, 0.5]");
-    let r = run(name, &text);
+    let r = run_text(name, &text);
     let (direct, relayed) = (summary(&r, "direct_connections"), summary(&r, "relayed_connections"));
     let n = direct + relayed;
     let share = direct / n;

@@ -17,7 +17,7 @@
 //! (21 x 5 + floor(1.02 V)) x 1256 B + one feeding edge's 125,000 B,
 //! against V x 1 Mbps saved.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cdnsim_metrics::table::read_parquet;
 
@@ -31,6 +31,7 @@ fn net_bps(v: i64) -> i64 {
 }
 
 fn scenario(name: &str, duration_s: u32, arrivals_per_s: f64, watch_mean: &str, selection: &str) -> String {
+    let homes = flat_homes("10 Mbps", "100000000 s");
     format!(
         r#"
 [run]
@@ -38,60 +39,7 @@ name = "{name}"
 seed = 5
 duration = "{duration_s} s"
 
-[network]
-route_inflation = 2.0
-propagation_km_per_ms = 200.0
-min_latency = "1 ms"
-
-[transport]
-retransmit_timeout = "200 ms"
-max_retransmits = 3
-
-[[regions]]
-name = "beijing"
-lat = 39.90
-lon = 116.40
-
-[[nodes]]
-name = "src"
-region = "beijing"
-isp = "telecom"
-role = "source"
-egress = "10 Gbps"
-
-[[nodes]]
-name = "centre"
-region = "beijing"
-isp = "telecom"
-role = "centre"
-parent = "src"
-egress = "10 Gbps"
-
-[[nodes]]
-name = "edge"
-region = "beijing"
-isp = "telecom"
-role = "edge"
-parent = "centre"
-egress = "40 Gbps"
-egress_queue = "64 MiB"
-
-[[links]]
-from = "src"
-to = "centre"
-bandwidth = "10 Gbps"
-
-[[links]]
-from = "centre"
-to = "edge"
-bandwidth = "10 Gbps"
-
-[broadcaster]
-region = "beijing"
-ingest = "src"
-uplink = "20 Mbps"
-access_latency = "5 ms"
-
+{ONE_EDGE_BEIJING}
 [stream]
 name = "s"
 bitrate = "1 Mbps"
@@ -109,16 +57,7 @@ access_loss = 0.0
 region = "beijing"
 weight = 1.0
 
-[home]
-nat_mix = [1.0, 0.0, 0.0, 0.0]
-upload = {{ distribution = "uniform", min = "10 Mbps", max = "10 Mbps" }}
-on_session = {{ distribution = "exponential", mean = "100000000 s" }}
-off_session = {{ distribution = "exponential", mean = "10 s" }}
-start_time_of_day = "20 h"
-diurnal = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
-           1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-household = {{ low = 1.0, high = 1.0, interval = "60 s", mean_hold = "60 s" }}
-
+{homes}
 [[home.regions]]
 region = "beijing"
 isp = "telecom"
@@ -134,13 +73,6 @@ loss = 0.0
 {selection}
 "#
     )
-}
-
-fn run(name: &str, text: &str) -> PathBuf {
-    let dir = temp_dir(name);
-    let file = dir.join(format!("{name}.toml"));
-    std::fs::write(&file, text).unwrap();
-    run_ok(&file, &dir.join("out"), &["--no-progress"], &[])
 }
 
 fn summary(run: &Path, column: &str) -> f64 {
@@ -194,7 +126,7 @@ fn a_growing_stream_enters_once_at_the_decision_the_closed_form_predicts() {
     let (enter, leave) = (20_000_000, 0);
     assert!(net_bps(22) < enter && net_bps(23) >= enter);
     let sel = format!("interval = \"1 s\"\nenter = \"{enter} bps\"\nleave = \"{leave} bps\"");
-    let out = run("selection-grow", &scenario("selection-grow", duration_s, 1.0, "100000000 s", &sel));
+    let out = run_text("selection-grow", &scenario("selection-grow", duration_s, 1.0, "100000000 s", &sel));
     let series = audience(&out, duration_s);
     let enter_s = series.iter().position(|&v| v >= 23).expect("the audience reaches 23 viewers") as u64 + 1;
     let (entries, exits, on_s) = (summary(&out, "lasthop_stream_entries"), summary(&out, "lasthop_stream_exits"), summary(&out, "lasthop_stream_on_s"));
@@ -217,8 +149,8 @@ fn without_hysteresis_a_stream_hovering_at_the_threshold_flaps() {
     let (mid, low, high) = (net_bps(30), net_bps(24), net_bps(36));
     let flat = format!("interval = \"1 s\"\nenter = \"{mid} bps\"\nleave = \"{mid} bps\"");
     let band = format!("interval = \"1 s\"\nenter = \"{high} bps\"\nleave = \"{low} bps\"");
-    let flat_run = run("selection-flat", &scenario("selection-flat", duration_s, 2.0, "15 s", &flat));
-    let band_run = run("selection-band", &scenario("selection-band", duration_s, 2.0, "15 s", &band));
+    let flat_run = run_text("selection-flat", &scenario("selection-flat", duration_s, 2.0, "15 s", &flat));
+    let band_run = run_text("selection-band", &scenario("selection-band", duration_s, 2.0, "15 s", &band));
     let series = audience(&flat_run, duration_s);
     assert_eq!(series, audience(&band_run, duration_s), "the arrivals do not depend on the thresholds");
     let got = |out: &Path| {
